@@ -1,0 +1,88 @@
+#pragma once
+// The validated configuration. Produced by the YAML loader (src/config), which reports every
+// problem at once with file:line:col and the key path; nothing here is unvalidated input.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace csync {
+
+struct RateLimitConfig {
+    double per_second = 5.0;
+    double burst = 10.0;
+};
+
+struct TlsConfig {
+    std::optional<std::string> ca_file;  // PEM bundle; system store when absent
+    bool verify = true;
+};
+
+struct StreamConfig {
+    std::string name;
+    std::chrono::seconds interval{300};
+    int page_size = 0;  // 0: the platform's default
+    // Platform-specific stream options (declared in the platform's StreamSpec), as scalar text.
+    std::map<std::string, std::string> options;
+};
+
+struct AccountConfig {
+    std::string name;      // unique, [a-z0-9_-]+
+    std::string platform;  // registered platform name
+    std::string base_url;
+    std::string timezone;  // zone of the platform's naive timestamps
+    // Resolved credential values (after ${ENV} and X_file expansion). Never log these.
+    std::map<std::string, std::string> credentials;
+    RateLimitConfig rate_limit;
+    TlsConfig tls;
+    std::vector<StreamConfig> streams;
+    // Platform-specific account options (declared in the platform's PlatformSpec), scalar text.
+    std::map<std::string, std::string> options;
+    std::chrono::milliseconds request_timeout{60'000};
+
+    const StreamConfig* find_stream(const std::string& stream) const {
+        for (const auto& s : streams) {
+            if (s.name == stream) return &s;
+        }
+        return nullptr;
+    }
+    std::string option(const std::string& key, const std::string& fallback = {}) const {
+        auto it = options.find(key);
+        return it == options.end() ? fallback : it->second;
+    }
+};
+
+struct StoreConfig {
+    std::string path = "/var/lib/commerce-syncd/commerce.db";
+};
+
+struct LogConfig {
+    std::string level = "info";   // trace|debug|info|warn|error|critical|off
+    std::string format = "text";  // text|json
+};
+
+struct HttpListenConfig {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 9464;  // 0: pick a free port (tests)
+    bool enabled = true;
+};
+
+struct Config {
+    std::string source_path;  // the file it was read from
+    StoreConfig store;
+    LogConfig log;
+    HttpListenConfig http;
+    std::vector<AccountConfig> accounts;
+
+    const AccountConfig* find_account(const std::string& name) const {
+        for (const auto& a : accounts) {
+            if (a.name == name) return &a;
+        }
+        return nullptr;
+    }
+};
+
+}  // namespace csync

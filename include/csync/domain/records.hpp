@@ -1,0 +1,113 @@
+#pragma once
+// Normalized records, one struct per table of the store. Adapters fill them from platform JSON in
+// pure mapping functions; the store writes them. `raw_json` keeps the platform's own record.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "csync/domain/decimal.hpp"
+#include "csync/domain/time.hpp"
+
+namespace csync {
+
+enum class ProductStatus { active, inactive, deleted, out_of_stock };
+std::string_view to_string(ProductStatus s) noexcept;
+
+// One row per sellable SKU.
+struct Product {
+    std::string external_id;          // platform's business key of the SKU (Sunsky itemNo)
+    std::string parent_external_id;   // variant group (Sunsky groupItemNo), empty if none
+    std::string sku;
+    std::string barcode;
+    std::string title;
+    std::string brand;
+    std::string category_external_id;
+    std::optional<Decimal> price;
+    std::string currency;             // ISO 4217, "USD"
+    std::optional<std::int64_t> stock;
+    ProductStatus status = ProductStatus::active;
+    std::optional<UtcTime> source_modified_at;
+    std::string raw_json;
+};
+
+struct Category {
+    std::string external_id;
+    std::string parent_external_id;  // empty for a top-level category
+    std::string code;
+    std::string name;
+    std::string status;  // active | inactive | deleted
+    std::optional<UtcTime> source_modified_at;
+    std::string raw_json;
+};
+
+// A stock figure to publish for one platform SKU (Wangdiantong api_goodsspec rec_id).
+struct StockLevel {
+    std::string external_id;     // the platform's id of the stock line (rec_id)
+    std::string sku;             // merchant code used to link to products.sku (match_code)
+    std::string warehouse;       // empty when the figure is for all warehouses
+    Decimal quantity;            // exact; ERPs send Decimal(19,4)
+    std::int64_t change_count = 0;  // platform's change counter (stock_change_count)
+    std::optional<UtcTime> source_modified_at;
+    std::string raw_json;
+};
+
+enum class OrderStatus { pending, paid, shipped, cancelled, completed, unknown };
+std::string_view to_string(OrderStatus s) noexcept;
+
+struct OrderLine {
+    std::string line_id;
+    std::string sku;
+    std::string title;
+    Decimal quantity;
+    std::optional<Decimal> unit_price;
+    std::optional<Decimal> amount;
+};
+
+struct Order {
+    std::string external_id;
+    OrderStatus status = OrderStatus::unknown;
+    std::string platform_status;  // the platform's own value, kept for audits
+    std::string currency;
+    std::optional<Decimal> total_amount;
+    std::optional<UtcTime> created_at;
+    std::optional<UtcTime> source_modified_at;
+    std::vector<OrderLine> lines;
+    std::string raw_json;
+};
+
+struct Image {
+    std::string product_external_id;
+    std::string url;
+    std::int32_t position = 0;
+    std::optional<UtcTime> source_modified_at;
+};
+
+// One record a mapping could not turn into a row; it is parked so it never blocks its stream.
+struct DeadLetter {
+    std::string record_key;  // best-effort id of the record ("itemNo=..."), may be empty
+    std::string payload;     // the raw record as received
+    std::string error;
+};
+
+// Everything one page of one stream produced. Applied by the store in one transaction together
+// with the stream's next cursor.
+struct PageRecords {
+    std::vector<Product> products;
+    std::vector<Category> categories;
+    std::vector<StockLevel> stock_levels;
+    std::vector<Order> orders;
+    std::vector<Image> images;
+    std::vector<DeadLetter> dead_letters;
+    // Products whose absence the platform reported (tombstones): marked status=deleted.
+    std::vector<std::string> deleted_product_ids;
+
+    std::size_t size() const noexcept {
+        return products.size() + categories.size() + stock_levels.size() + orders.size() +
+               images.size() + dead_letters.size() + deleted_product_ids.size();
+    }
+};
+
+}  // namespace csync

@@ -1,0 +1,45 @@
+#pragma once
+// What a platform declares about itself, so that generic layers (config validation, CLI,
+// scheduler) need no platform-specific code. Adding a platform adds a spec, never a branch.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace csync {
+
+enum class OptionType { boolean, integer, string, duration };
+
+struct OptionSpec {
+    std::string name;
+    OptionType type = OptionType::string;
+    std::string default_value;  // as text; empty = no default
+    std::string help;
+};
+
+struct StreamSpec {
+    std::string name;
+    std::chrono::seconds default_interval{300};
+    int default_page_size = 0;  // 0: the stream has no page size
+    int max_page_size = 0;
+    std::vector<OptionSpec> options;
+};
+
+struct PlatformSpec {
+    std::string name;
+    std::string default_base_url;
+    std::string default_timezone;
+    std::vector<std::string> required_credentials;
+    std::vector<std::string> optional_credentials;
+    std::vector<StreamSpec> streams;
+    std::vector<OptionSpec> account_options;
+
+    const StreamSpec* find_stream(const std::string& n) const {
+        for (const auto& s : streams) {
+            if (s.name == n) return &s;
+        }
+        return nullptr;
+    }
+};
+
+}  // namespace csync

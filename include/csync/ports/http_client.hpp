@@ -1,0 +1,56 @@
+#pragma once
+// The network port. Implemented with Beast + OpenSSL in src/net; tests use fakes.
+// Every failure comes back as an Error: transport problems are `transient`, TLS verification
+// failures `config`, an over-size body `bad_response`. HTTP statuses are NOT errors here:
+// the adapter reads the status and the body and classifies.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "csync/error.hpp"
+
+namespace csync {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;  // absolute: http(s)://host[:port]/path?query
+    HttpHeaders headers;
+    std::string body;
+    // Connections are pooled per (scheme, host, port, connection_key); adapters set the key to
+    // keep tenants apart (Wangdiantong: one sid never shares a keep-alive connection with another).
+    std::string connection_key;
+    std::chrono::milliseconds timeout{60'000};  // whole exchange: connect + write + read
+
+    std::string header(std::string_view name) const;  // case-insensitive, "" when absent
+};
+
+struct HttpResponse {
+    int status = 0;
+    HttpHeaders headers;
+    std::string body;
+
+    std::string header(std::string_view name) const;  // case-insensitive, "" when absent
+};
+
+class HttpClient {
+public:
+    virtual ~HttpClient() = default;
+    virtual boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) = 0;
+};
+
+// Percent-encoding as form bodies and query strings use it (RFC 1738 flavour: space -> '+',
+// everything but [A-Za-z0-9._-~] -> %XX), and its inverse.
+std::string form_encode(std::string_view s);
+std::string form_decode(std::string_view s);
+std::string build_form(const std::vector<std::pair<std::string, std::string>>& params);
+std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body);
+
+}  // namespace csync

@@ -1,0 +1,84 @@
+#pragma once
+// The platform port. Each platform (adapters/<name>/) implements it and owns its whole wire
+// contract: signer, request builder, pure JSON -> model mapping. The engine (core/stream_runner)
+// owns everything generic: retries, backoff, rate limiting, transactions, scheduling.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "csync/config.hpp"
+#include "csync/domain/records.hpp"
+#include "csync/domain/time.hpp"
+#include "csync/error.hpp"
+#include "csync/platform_spec.hpp"
+#include "csync/ports/clock.hpp"
+#include "csync/ports/http_client.hpp"
+
+namespace csync {
+
+// One page of a stream: the records, and the cursor that follows them. The store commits both
+// in one transaction; only then is after_commit() called.
+struct Page {
+    PageRecords records;
+    nlohmann::json next_cursor;  // persisted as the stream's cursor
+    bool cycle_done = false;     // true: this cycle has caught up; the next one starts later
+    std::int64_t requests = 0;   // platform calls this page cost (for sync_runs and metrics)
+    nlohmann::json ack;          // adapter data for after_commit (e.g. ids to acknowledge)
+};
+
+class StreamSync {
+public:
+    virtual ~StreamSync() = default;
+
+    // Fetches the page after `cursor` (null: the stream's initial position). It must have no
+    // side effect on the platform: the engine may call it again with the same cursor after a
+    // failure. Failures come back typed; the engine retries per the retry policy.
+    virtual boost::asio::awaitable<Result<Page>> fetch_page(const nlohmann::json& cursor) = 0;
+
+    // Called once the page and its cursor are committed (acknowledgements to the platform).
+    // A failure here is logged and counted; the platform re-delivers what was not acknowledged,
+    // and applying it again changes nothing.
+    virtual boost::asio::awaitable<Status> after_commit(const Page& page) {
+        (void)page;
+        co_return Status{};
+    }
+};
+using StreamSyncPtr = std::unique_ptr<StreamSync>;
+
+// One raw signed call, for `commerce-syncd api` (integrators debugging a platform).
+struct RawCall {
+    std::string method;  // the platform's method name, e.g. "product!search" or
+                         // "sales.StockSync.getSelfWaitSyncIdListOpen"
+    std::vector<std::pair<std::string, std::string>> params;  // -p NAME=VALUE
+    std::optional<std::string> body;                          // --body, sent byte for byte
+    std::optional<std::int64_t> at_unix;                      // --at: fixes the clock
+};
+
+struct AdapterDeps {
+    const AccountConfig& account;  // outlives the adapter
+    HttpClient& http;              // already rate limited per account
+    Clock& clock;
+    TimeZone zone;  // the account's zone of naive platform timestamps
+};
+
+class PlatformAdapter {
+public:
+    virtual ~PlatformAdapter() = default;
+    virtual const PlatformSpec& spec() const = 0;
+    // nullptr-free: the stream name was validated against spec() by the config loader.
+    virtual StreamSyncPtr make_stream(const StreamConfig& stream) = 0;
+    // The exact, signed request a raw call puts on the wire.
+    virtual Result<HttpRequest> build_raw_call(const RawCall& call) const = 0;
+    // Credential values to mask when a request is printed (keys, secrets, salts, tokens).
+    virtual std::vector<std::string> secret_values() const = 0;
+};
+using PlatformAdapterPtr = std::unique_ptr<PlatformAdapter>;
+
+}  // namespace csync

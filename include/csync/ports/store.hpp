@@ -1,0 +1,92 @@
+#pragma once
+// The store port. SQLite implements it (src/store). Calls are blocking and must run on the
+// store's own executor (core/db_executor.hpp), never on the network thread.
+// Thread safety: one Store object is used from one thread at a time.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "csync/domain/records.hpp"
+#include "csync/domain/time.hpp"
+#include "csync/error.hpp"
+
+namespace csync {
+
+struct StreamKey {
+    std::string account;
+    std::string stream;
+    bool operator==(const StreamKey&) const = default;
+};
+
+struct ApplyStats {
+    std::int64_t inserted = 0;
+    std::int64_t updated = 0;
+    std::int64_t unchanged = 0;
+    std::int64_t deleted = 0;
+    std::int64_t dead_lettered = 0;
+
+    ApplyStats& operator+=(const ApplyStats& o) {
+        inserted += o.inserted;
+        updated += o.updated;
+        unchanged += o.unchanged;
+        deleted += o.deleted;
+        dead_lettered += o.dead_lettered;
+        return *this;
+    }
+};
+
+struct RunSummary {
+    std::int64_t pages = 0;
+    std::int64_t requests = 0;
+    ApplyStats stats;
+    std::optional<std::string> error;  // set when the run failed
+    UtcTime finished_at{};
+};
+
+struct StreamStatus {
+    std::string account;
+    std::string platform;
+    std::string stream;
+    std::string account_state;  // ok | parked
+    std::string account_state_reason;
+    nlohmann::json cursor;  // null when never synced
+    std::optional<UtcTime> cursor_updated_at;
+    std::optional<UtcTime> last_run_started_at;
+    std::optional<UtcTime> last_success_at;
+    std::optional<std::string> last_error;
+    std::optional<UtcTime> last_error_at;
+    std::int64_t records = 0;       // rows this stream owns for the account
+    std::int64_t dead_letters = 0;  // unresolved
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Creates or updates the accounts row (and its platform). Idempotent.
+    virtual Status register_account(const std::string& account, const std::string& platform) = 0;
+    // ok | parked, with a human reason; parked accounts are skipped until the config changes.
+    virtual Status set_account_state(const std::string& account, const std::string& state,
+                                     const std::string& reason) = 0;
+
+    // The stream's committed cursor, or nullopt when it never committed one.
+    virtual Result<std::optional<nlohmann::json>> load_cursor(const StreamKey& key) = 0;
+
+    // Applies one page: every record AND `next_cursor` in ONE transaction, or nothing.
+    // Unchanged records (same content hash) only get last_seen_at. Writes `changes` rows.
+    virtual Result<ApplyStats> apply_page(const StreamKey& key, std::int64_t run_id,
+                                          const PageRecords& records,
+                                          const nlohmann::json& next_cursor) = 0;
+
+    virtual Result<std::int64_t> begin_run(const StreamKey& key, UtcTime started_at) = 0;
+    virtual Status finish_run(std::int64_t run_id, const RunSummary& summary) = 0;
+
+    virtual Status reset_cursor(const StreamKey& key) = 0;
+    virtual Result<std::vector<StreamStatus>> status() = 0;
+};
+
+}  // namespace csync

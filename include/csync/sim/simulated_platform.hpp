@@ -1,0 +1,57 @@
+#pragma once
+// A local simulator of a real platform, served by commerce-sim over loopback. Each platform's
+// simulator lives with its adapter; the HTTP server frame, the fault injector and the control
+// routes (/__sim/truth, /__sim/mutate, /__sim/faults) are shared (src/sim).
+// Thread safety: the frame serialises all calls on one thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "csync/ports/http_server.hpp"
+
+namespace csync {
+
+using SimRequest = ServerRequest;
+using SimResponse = ServerResponse;
+
+struct SimOptions {
+    std::uint64_t seed = 1;
+    std::size_t products = 1000;
+    int rate_limit_per_minute = 0;  // 0: off
+    std::string timezone = "Asia/Shanghai";
+    std::map<std::string, std::string> credentials;  // platform's credential names
+    // The simulator's wall clock; tests fix it. Defaults to the system clock.
+    std::function<std::chrono::system_clock::time_point()> now =
+        [] { return std::chrono::system_clock::now(); };
+};
+
+class SimulatedPlatform {
+public:
+    virtual ~SimulatedPlatform() = default;
+    // A platform API call.
+    virtual SimResponse handle(const SimRequest& request) = 0;
+    // All current records as NDJSON, in the platform's own record format, one per line.
+    virtual std::string truth_ndjson() = 0;
+    // Modifies `count` records now (bumping their modification time); returns how many changed.
+    virtual std::size_t mutate(std::size_t count) = 0;
+    // The platform's own "too many calls" answer, for injected rate-limit faults.
+    virtual SimResponse rate_limit_response() const = 0;
+    // Platform-specific control routes under /__sim/ (other than truth/mutate/faults);
+    // return status 404 when unknown.
+    virtual SimResponse control(const SimRequest& request) {
+        (void)request;
+        SimResponse r;
+        r.status = 404;
+        r.content_type = "text/plain";
+        r.body = "unknown control route\n";
+        return r;
+    }
+};
+
+}  // namespace csync

@@ -1,0 +1,13 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace csync {
+
+// Lowercase hex MD5 (OpenSSL EVP), as the platforms' signers use it.
+std::string md5_hex(std::string_view data);
+// 16 lowercase hex chars of XXH3-64: the content hash of a normalized record.
+std::string content_hash(std::string_view data);
+
+}  // namespace csync

@@ -1,0 +1,25 @@
+#include "csync/error.hpp"
+
+namespace csync {
+
+std::string_view to_string(ErrorKind kind) noexcept {
+    switch (kind) {
+        case ErrorKind::auth: return "auth";
+        case ErrorKind::rate_limited: return "rate_limited";
+        case ErrorKind::transient: return "transient";
+        case ErrorKind::bad_response: return "bad_response";
+        case ErrorKind::config: return "config";
+        case ErrorKind::storage: return "storage";
+        case ErrorKind::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+std::string Error::describe() const {
+    std::string out(to_string(kind));
+    out += ": ";
+    out += message;
+    return out;
+}
+
+}  // namespace csync

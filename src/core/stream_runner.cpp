@@ -1,0 +1,161 @@
+#include "core/stream_runner.hpp"
+
+#include <chrono>
+
+#include "core/until_stopped.hpp"
+
+namespace csync {
+namespace {
+
+UtcTime now_utc(Clock& clock) {
+    return std::chrono::time_point_cast<std::chrono::seconds>(clock.now());
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_retry(
+    const nlohmann::json& cursor, RunSummary& summary) {
+    const auto key = std::make_pair(d_.key.account, d_.key.stream);
+    for (int failures = 1;; ++failures) {
+        auto fetched = co_await until_stopped(d_.sync.fetch_page(cursor), d_.stop);
+        if (!fetched) co_return std::nullopt;
+        Result<Page>& page = *fetched;
+        if (page.ok()) co_return std::move(page);
+
+        const Error& err = page.error();
+        if (err.kind == ErrorKind::cancelled && d_.stop.stop_requested()) co_return std::nullopt;
+        d_.metrics.update(key, [&](StreamMetrics& m) { ++m.errors[std::string(to_string(err.kind))]; });
+        auto decision = d_.retry.decide(err, failures, d_.random);
+        if (!decision.retry) co_return std::move(page);
+
+        if (err.kind == ErrorKind::rate_limited) d_.bucket.pause_for(decision.delay);
+        d_.logger.warn("page fetch failed ({}), retry {} in {} ms", err.describe(), failures,
+                       decision.delay.count());
+        d_.metrics.update(key, [](StreamMetrics& m) { ++m.retries; });
+        ++summary.requests;
+        if (!co_await sleep_until_stopped(d_.clock, decision.delay, d_.stop)) co_return std::nullopt;
+    }
+}
+
+boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
+    CycleOutcome out;
+    const auto key = std::make_pair(d_.key.account, d_.key.stream);
+    const auto started = d_.clock.steady_now();
+    Store& store = d_.store;
+    const StreamKey skey = d_.key;
+
+    auto run_id = co_await d_.db.run([&store, skey, t = now_utc(d_.clock)] {
+        return store.begin_run(skey, t);
+    });
+    if (!run_id.ok()) {
+        out.error = run_id.error();
+        d_.logger.error("cannot record the run start: {}", run_id.error().describe());
+        co_return out;
+    }
+    log::Logger logger = d_.logger.with("run", std::to_string(*run_id));
+    d_.metrics.update(key, [](StreamMetrics& m) { m.running = true; });
+
+    auto cursor_r = co_await d_.db.run([&store, skey] { return store.load_cursor(skey); });
+    nlohmann::json cursor;
+    if (!cursor_r.ok()) {
+        out.error = cursor_r.error();
+    } else if (cursor_r->has_value()) {
+        cursor = **cursor_r;
+    }
+
+    while (!out.error) {
+        if (d_.stop.stop_requested()) {
+            out.stopped = true;
+            break;
+        }
+        if (out.summary.pages >= d_.max_pages_per_cycle) {
+            logger.warn("cycle stopped after {} pages (max_pages_per_cycle); it continues from "
+                        "the committed cursor next time", out.summary.pages);
+            break;
+        }
+        auto fetched = co_await fetch_with_retry(cursor, out.summary);
+        if (!fetched) {
+            out.stopped = true;
+            break;
+        }
+        if (!fetched->ok()) {
+            out.error = fetched->error();
+            break;
+        }
+        Page page = std::move(fetched->value());
+        out.summary.requests += page.requests;
+
+        // The page's records and its cursor commit together, or neither does. Not raced against
+        // stop: a commit in flight always finishes.
+        auto applied = co_await d_.db.run([&store, skey, rid = *run_id, &page] {
+            return store.apply_page(skey, rid, page.records, page.next_cursor);
+        });
+        if (!applied.ok()) {
+            out.error = applied.error();
+            logger.error("page not applied, cursor kept: {}", applied.error().describe());
+            break;
+        }
+        out.summary.pages += 1;
+        out.summary.stats += *applied;
+        d_.metrics.update(key, [&](StreamMetrics& m) {
+            m.pages += 1;
+            m.requests += page.requests;
+            m.inserted += applied->inserted;
+            m.updated += applied->updated;
+            m.unchanged += applied->unchanged;
+            m.deleted += applied->deleted;
+            m.dead_lettered += applied->dead_lettered;
+        });
+        logger.debug("page {} committed: {} records, +{} ~{} ={} dead={}", out.summary.pages,
+                     page.records.size(), applied->inserted, applied->updated, applied->unchanged,
+                     applied->dead_lettered);
+
+        Status acked = co_await d_.sync.after_commit(page);
+        if (!acked.ok()) {
+            logger.warn("acknowledgement failed (the platform re-delivers): {}",
+                        acked.error().describe());
+            d_.metrics.update(key, [](StreamMetrics& m) { ++m.ack_failures; });
+        }
+        cursor = std::move(page.next_cursor);
+        if (page.cycle_done) {
+            out.completed = true;
+            break;
+        }
+    }
+
+    out.summary.finished_at = now_utc(d_.clock);
+    if (out.error) out.summary.error = out.error->describe();
+    else if (out.stopped) out.summary.error = "stopped before the cycle completed (cursor kept)";
+    auto finished = co_await d_.db.run([&store, rid = *run_id, s = out.summary] {
+        return store.finish_run(rid, s);
+    });
+    if (!finished.ok()) logger.warn("cannot record the run end: {}", finished.error().describe());
+
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d_.clock.steady_now() - started);
+    d_.metrics.update(key, [&](StreamMetrics& m) {
+        m.running = false;
+        m.cycles += 1;
+        m.last_cycle_ms = ms.count();
+        if (out.error) {
+            m.cycles_failed += 1;
+            m.last_error = out.error->describe();
+        } else if (out.completed) {
+            m.last_success_unix =
+                std::chrono::duration_cast<std::chrono::seconds>(d_.clock.now().time_since_epoch())
+                    .count();
+            m.last_error.clear();
+        }
+    });
+    if (out.error) {
+        logger.error("cycle failed after {} pages: {}", out.summary.pages, out.error->describe());
+    } else {
+        logger.info("cycle {} in {} ms: {} pages, {} requests, {} inserted, {} updated, {} "
+                    "unchanged, {} dead-lettered",
+                    out.completed ? "completed" : "interrupted", ms.count(), out.summary.pages,
+                    out.summary.requests, out.summary.stats.inserted, out.summary.stats.updated,
+                    out.summary.stats.unchanged, out.summary.stats.dead_lettered);
+    }
+    co_return out;
+}
+
+}  // namespace csync
