@@ -33,8 +33,10 @@ boost::asio::awaitable<void> Scheduler::job_loop(const ScheduledJob& job, bool o
             lg.error("cycle aborted by an unexpected exception: {}", e.what());
             outcome.error = Error::transient(std::string("unexpected exception: ") + e.what());
         }
-        if (outcome.error && (outcome.error->kind == ErrorKind::auth ||
-                              outcome.error->kind == ErrorKind::config)) {
+        // Only a credentials problem parks: retrying cannot fix it, and hammering a platform
+        // with a wrong secret can get the merchant's key blocked. Other failures (config-typed
+        // answers such as clock skew included) are retried at the next interval.
+        if (outcome.error && outcome.error->kind == ErrorKind::auth) {
             std::string reason = outcome.error->describe();
             if (!parked_.count(job.key.account)) {
                 parked_[job.key.account] = reason;

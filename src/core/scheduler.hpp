@@ -1,6 +1,6 @@
 #pragma once
 // Runs each (account, stream) job at start-up and then every interval with ±10% jitter, never
-// overlapping itself. An auth (or config) failure parks the job's account: its jobs stop running
+// overlapping itself. An auth failure parks the job's account: its jobs stop running
 // until the configuration is reloaded, instead of hammering the platform with a wrong secret.
 // Thread affinity: one io_context thread.
 
@@ -28,7 +28,7 @@ struct ScheduledJob {
 
 class Scheduler {
 public:
-    // Called when an account is parked (auth/config error) with the human reason.
+    // Called when an account is parked (auth error) with the human reason.
     using ParkHandler = std::function<boost::asio::awaitable<void>(const std::string& account,
                                                                    const std::string& reason)>;
 
