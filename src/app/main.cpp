@@ -1,1 +1,3 @@
-int main() { return 0; }  // replaced by the CLI (src/app/cli.cpp) in the next step
+#include "app/cli.hpp"
+
+int main(int argc, char** argv) { return csync::app::cli_main(argc, argv); }

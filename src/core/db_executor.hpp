@@ -25,12 +25,13 @@ public:
     auto run(F fn) -> boost::asio::awaitable<std::invoke_result_t<F>> {
         using R = std::invoke_result_t<F>;
         // co_spawn needs a default-constructible result; Result<T> is not, so wrap it.
-        auto out = co_await boost::asio::co_spawn(
-            pool_.get_executor(),
-            [fn = std::move(fn)]() mutable -> boost::asio::awaitable<std::optional<R>> {
-                co_return std::optional<R>(fn());
-            },
-            boost::asio::use_awaitable);
+        // The closure is named, not a temporary of the co_await expression: GCC 12 destroys
+        // such temporaries twice and moves them bitwise (SSO strings in captures break).
+        auto task = [fn = std::move(fn)]() mutable -> boost::asio::awaitable<std::optional<R>> {
+            co_return std::optional<R>(fn());
+        };
+        auto out = co_await boost::asio::co_spawn(pool_.get_executor(), std::move(task),
+                                                  boost::asio::use_awaitable);
         co_return std::move(*out);
     }
 

@@ -1,6 +1,7 @@
 #include "core/json_util.hpp"
 
 #include <charconv>
+#include <limits>
 
 namespace csync {
 namespace {
@@ -85,6 +86,13 @@ std::optional<std::string> json_text(const json& object, std::string_view key) {
 std::optional<std::int64_t> json_int(const json& object, std::string_view key) {
     const json* v = member(object, key);
     if (!v) return std::nullopt;
+    if (v->is_number_unsigned()) {  // is_number_integer() is true for these too: must not wrap
+        auto u = v->get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return std::nullopt;
+        }
+        return static_cast<std::int64_t>(u);
+    }
     if (v->is_number_integer()) return v->get<std::int64_t>();
     if (v->is_boolean()) return v->get<bool>() ? 1 : 0;
     auto text = json_scalar_text(*v);

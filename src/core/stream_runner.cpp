@@ -44,9 +44,10 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
     Store& store = d_.store;
     const StreamKey skey = d_.key;
 
-    auto run_id = co_await d_.db.run([&store, skey, t = now_utc(d_.clock)] {
-        return store.begin_run(skey, t);
-    });
+    // Closures are named before co_await: GCC 12 corrupts closure temporaries of a co_await
+    // expression that capture strings (see DbExecutor::run).
+    auto begin = [&store, skey, t = now_utc(d_.clock)] { return store.begin_run(skey, t); };
+    auto run_id = co_await d_.db.run(std::move(begin));
     if (!run_id.ok()) {
         out.error = run_id.error();
         d_.logger.error("cannot record the run start: {}", run_id.error().describe());
@@ -55,7 +56,8 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
     log::Logger logger = d_.logger.with("run", std::to_string(*run_id));
     d_.metrics.update(key, [](StreamMetrics& m) { m.running = true; });
 
-    auto cursor_r = co_await d_.db.run([&store, skey] { return store.load_cursor(skey); });
+    auto load = [&store, skey] { return store.load_cursor(skey); };
+    auto cursor_r = co_await d_.db.run(std::move(load));
     nlohmann::json cursor;
     if (!cursor_r.ok()) {
         out.error = cursor_r.error();
@@ -87,9 +89,10 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
 
         // The page's records and its cursor commit together, or neither does. Not raced against
         // stop: a commit in flight always finishes.
-        auto applied = co_await d_.db.run([&store, skey, rid = *run_id, &page] {
+        auto apply = [&store, skey, rid = *run_id, &page] {
             return store.apply_page(skey, rid, page.records, page.next_cursor);
-        });
+        };
+        auto applied = co_await d_.db.run(std::move(apply));
         if (!applied.ok()) {
             out.error = applied.error();
             logger.error("page not applied, cursor kept: {}", applied.error().describe());
@@ -126,9 +129,8 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
     out.summary.finished_at = now_utc(d_.clock);
     if (out.error) out.summary.error = out.error->describe();
     else if (out.stopped) out.summary.error = "stopped before the cycle completed (cursor kept)";
-    auto finished = co_await d_.db.run([&store, rid = *run_id, s = out.summary] {
-        return store.finish_run(rid, s);
-    });
+    auto finish = [&store, rid = *run_id, s = out.summary] { return store.finish_run(rid, s); };
+    auto finished = co_await d_.db.run(std::move(finish));
     if (!finished.ok()) logger.warn("cannot record the run end: {}", finished.error().describe());
 
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d_.clock.steady_now() - started);

@@ -107,7 +107,7 @@ std::optional<UtcTime> parse_utc_iso(std::string_view text) {
     if (n < 6) return std::nullopt;
     date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
                              date::day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+    if (!ymd.ok() || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return std::nullopt;
     auto base = date::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
                 std::chrono::seconds{s};
     std::string_view z(tail);

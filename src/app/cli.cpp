@@ -1,0 +1,338 @@
+#include "app/cli.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "app/daemon.hpp"
+#include "app/status_endpoint.hpp"
+#include "config/config_loader.hpp"
+#include "core/system_clock.hpp"
+#include "log/log.hpp"
+#include "net/beast_http_client.hpp"
+#include "registry.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace csync::app {
+namespace {
+
+std::string default_config_path() {
+    if (const char* env = std::getenv("COMMERCE_SYNCD_CONFIG"); env && *env) return env;
+    return "/etc/commerce-syncd/commerce-syncd.yaml";
+}
+
+// Loads and validates the configuration; prints every problem and returns nullopt when invalid.
+std::optional<Config> load_or_report(const std::string& path) {
+    auto loaded = config::load_config(path, platform_specs());
+    if (!loaded.ok()) {
+        std::cerr << "commerce-syncd: invalid configuration:\n" << loaded.error().message << '\n';
+        return std::nullopt;
+    }
+    log::init({loaded->log.level, loaded->log.format});
+    for (const auto& secret : config::secret_values(*loaded)) log::add_secret(secret);
+    return std::move(loaded.value());
+}
+
+Result<std::unique_ptr<SqliteStore>> open_store(const Config& config, bool migrate,
+                                                bool read_only, Clock& clock) {
+    SqliteStore::OpenOptions o;
+    o.daemon_lock = false;
+    o.migrate = migrate;
+    o.read_only = read_only;
+    return SqliteStore::open(config.store.path, clock, o);
+}
+
+std::string cell(const std::optional<UtcTime>& t) { return t ? format_utc_iso(*t) : "-"; }
+
+void print_status_table(const std::vector<StreamStatus>& streams) {
+    if (streams.empty()) {
+        std::cout << "no stream has run yet\n";
+        return;
+    }
+    std::cout << std::left << std::setw(18) << "ACCOUNT" << std::setw(14) << "PLATFORM"
+              << std::setw(12) << "STREAM" << std::setw(8) << "STATE" << std::setw(9)
+              << "RECORDS" << std::setw(6) << "DEAD" << std::setw(22) << "LAST SUCCESS"
+              << "CURSOR / LAST ERROR\n";
+    for (const auto& s : streams) {
+        std::cout << std::left << std::setw(18) << s.account << std::setw(14) << s.platform
+                  << std::setw(12) << s.stream << std::setw(8) << s.account_state << std::setw(9)
+                  << s.records << std::setw(6) << s.dead_letters << std::setw(22)
+                  << cell(s.last_success_at) << (s.cursor.is_null() ? "-" : s.cursor.dump())
+                  << '\n';
+        bool error_is_current =
+            s.last_error && (!s.last_success_at || !s.last_error_at ||
+                             *s.last_error_at >= *s.last_success_at);
+        if (error_is_current) {
+            std::cout << "    last error " << cell(s.last_error_at) << ": " << *s.last_error
+                      << '\n';
+        }
+        if (s.account_state == "parked" && !s.account_state_reason.empty()) {
+            std::cout << "    parked: " << s.account_state_reason << '\n';
+        }
+    }
+}
+
+// Replaces every occurrence of each secret (raw and form-encoded) with ***.
+std::string mask(std::string text, const std::vector<std::string>& secrets) {
+    for (const auto& secret : secrets) {
+        if (secret.empty()) continue;
+        for (const std::string& form : {secret, form_encode(secret)}) {
+            for (std::size_t pos = text.find(form); pos != std::string::npos;
+                 pos = text.find(form, pos + 3)) {
+                text.replace(pos, form.size(), "***");
+            }
+        }
+    }
+    return text;
+}
+
+std::string host_of(const std::string& url) {
+    auto start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    auto end = url.find_first_of("/?#", start);
+    return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string wire_text(const HttpRequest& req) {
+    std::ostringstream out;
+    out << req.method << ' ' << req.url << " HTTP/1.1\r\n";
+    out << "Host: " << host_of(req.url) << "\r\n";
+    for (const auto& [k, v] : req.headers) out << k << ": " << v << "\r\n";
+    out << "User-Agent: " << BeastHttpClient::default_user_agent() << "\r\n";
+    if (!req.body.empty() || req.method == "POST") {
+        out << "Content-Length: " << req.body.size() << "\r\n";
+    }
+    out << "\r\n" << req.body;
+    return out.str();
+}
+
+struct ApiArgs {
+    std::string account;
+    std::string method;
+    std::vector<std::string> params;
+    std::optional<std::string> body;
+    std::optional<std::int64_t> at;
+    bool dry_run = false;
+    bool show_secrets = false;
+};
+
+int run_api(const Config& config, const ApiArgs& args) {
+    const AccountConfig* account = config.find_account(args.account);
+    if (!account) {
+        std::cerr << "commerce-syncd api: no account named '" << args.account << "' in "
+                  << config.source_path << '\n';
+        return kExitUsage;
+    }
+    const PlatformRegistration* platform = find_platform(account->platform);
+    auto zone = TimeZone::from_name(account->timezone);
+    if (!platform || !zone.ok()) {
+        std::cerr << "commerce-syncd api: account " << account->name << " is misconfigured\n";
+        return kExitUsage;
+    }
+    RawCall call;
+    call.method = args.method;
+    call.body = args.body;
+    call.at_unix = args.at;
+    for (const auto& p : args.params) {
+        auto eq = p.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "commerce-syncd api: -p takes NAME=VALUE, got '" << p << "'\n";
+            return kExitUsage;
+        }
+        call.params.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+    }
+
+    boost::asio::io_context ioc(1);
+    SystemClock clock;
+    HttpClientOptions http_options;
+    http_options.ca_file = account->tls.ca_file;
+    http_options.verify_tls = account->tls.verify;
+    BeastHttpClient http(ioc.get_executor(), http_options);
+    PlatformAdapterPtr adapter = platform->make_adapter(AdapterDeps{*account, http, clock, *zone});
+
+    auto request = adapter->build_raw_call(call);
+    if (!request.ok()) {
+        std::cerr << "commerce-syncd api: " << request.error().message << '\n';
+        return kExitUsage;
+    }
+    request->timeout = account->request_timeout;
+    if (args.dry_run) {
+        std::string text = wire_text(*request);
+        std::cout << (args.show_secrets ? text : mask(text, adapter->secret_values()));
+        if (!text.empty() && text.back() != '\n') std::cout << '\n';
+        return kExitOk;
+    }
+    auto fut = boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<std::optional<Result<HttpResponse>>> {
+            co_return std::optional<Result<HttpResponse>>(co_await http.send(*request));
+        },
+        boost::asio::use_future);
+    ioc.run();
+    auto response = std::move(*fut.get());
+    if (!response.ok()) {
+        std::cerr << "commerce-syncd api: " << log::redact(response.error().describe()) << '\n';
+        return kExitSyncFailed;
+    }
+    std::cerr << "HTTP " << response->status << '\n';
+    std::cout << response->body;
+    if (!response->body.empty() && response->body.back() != '\n') std::cout << '\n';
+    return response->status >= 200 && response->status < 300 ? kExitOk : kExitSyncFailed;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+    CLI::App app{"commerce-syncd keeps a local, normalized SQLite copy of a merchant's catalogue, "
+                 "stock and orders from several commerce platforms."};
+    app.require_subcommand(1);
+    std::string config_path = default_config_path();
+    app.add_option("-c,--config", config_path,
+                   "configuration file (default $COMMERCE_SYNCD_CONFIG or "
+                   "/etc/commerce-syncd/commerce-syncd.yaml)");
+    app.fallthrough();
+
+    auto* run = app.add_subcommand("run", "run the daemon: every stream on its interval");
+    auto* once = app.add_subcommand("sync-once", "run one sync cycle of each stream, then exit");
+    std::string only_account, only_stream;
+    once->add_option("--account", only_account, "only this account");
+    once->add_option("--stream", only_stream, "only this stream");
+
+    auto* status = app.add_subcommand("status", "per account and stream: cursor, last success, "
+                                                "last error, record counts");
+    bool status_json_flag = false;
+    status->add_flag("--json", status_json_flag, "print JSON");
+
+    auto* reset = app.add_subcommand("reset-cursor", "forget a stream's cursor: its next cycle "
+                                                     "starts from the beginning");
+    std::string reset_account, reset_stream;
+    reset->add_option("ACCOUNT", reset_account)->required();
+    reset->add_option("STREAM", reset_stream)->required();
+
+    auto* check = app.add_subcommand("check-config", "validate the configuration and exit");
+    auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
+
+    auto* exp = app.add_subcommand("export", "print a table of the store");
+    std::string export_table, export_format = "ndjson";
+    exp->add_option("TABLE", export_table, "products, categories, stock_levels, orders, ...")
+        ->required();
+    exp->add_option("--format", export_format, "ndjson")->check(CLI::IsMember({"ndjson"}));
+
+    auto* version = app.add_subcommand("version", "print the version");
+
+    auto* api = app.add_subcommand("api", "one raw, signed platform call (for integrators)");
+    ApiArgs api_args;
+    std::int64_t at_value = 0;
+    std::string body_value;
+    api->add_option("ACCOUNT", api_args.account, "account name from the configuration")->required();
+    api->add_option("METHOD", api_args.method, "the platform's method name")->required();
+    api->add_option("-p,--param", api_args.params, "NAME=VALUE request parameter (repeatable)");
+    auto* body_opt = api->add_option("--body", body_value, "JSON body, sent byte for byte");
+    auto* at_opt = api->add_option("--at", at_value, "fix the clock (Unix seconds)");
+    api->add_flag("--dry-run", api_args.dry_run, "print the exact request; send nothing");
+    api->add_flag("--show-secrets", api_args.show_secrets, "do not mask credentials in --dry-run");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+
+    if (*version) {
+        std::cout << "commerce-syncd " << CSYNC_VERSION << '\n';
+        return kExitOk;
+    }
+
+    auto config = load_or_report(config_path);
+    if (!config) return kExitUsage;
+
+    if (*check) {
+        std::size_t streams = 0;
+        for (const auto& a : config->accounts) streams += a.streams.size();
+        std::cout << "configuration " << config_path << " is valid: " << config->accounts.size()
+                  << " account(s), " << streams << " stream(s)\n";
+        return kExitOk;
+    }
+    if (*run || *once) {
+        DaemonOptions options;
+        options.once = *once;
+        options.serve_http = *run;
+        if (!only_account.empty()) {
+            if (!config->find_account(only_account)) {
+                std::cerr << "commerce-syncd: no account named '" << only_account << "'\n";
+                return kExitUsage;
+            }
+            options.only_account = only_account;
+        }
+        if (!only_stream.empty()) options.only_stream = only_stream;
+        return run_daemon(std::move(*config), options);
+    }
+    if (*api) {
+        if (*body_opt) api_args.body = body_value;
+        if (*at_opt) api_args.at = at_value;
+        return run_api(*config, api_args);
+    }
+
+    SystemClock clock;
+    bool read_only = *status || *exp;
+    auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
+    if (!store.ok()) {
+        std::cerr << "commerce-syncd: " << store.error().message << '\n';
+        return kExitStore;
+    }
+    if (*migrate) {
+        auto v = (*store)->schema_version();
+        if (!v.ok()) {
+            std::cerr << "commerce-syncd: " << v.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << "database " << config->store.path << " is at schema version " << *v << '\n';
+        return kExitOk;
+    }
+    if (*status) {
+        auto s = (*store)->status();
+        if (!s.ok()) {
+            std::cerr << "commerce-syncd: " << s.error().message << '\n';
+            return kExitStore;
+        }
+        if (status_json_flag) {
+            std::cout << status_json(*s, nullptr).dump(2) << '\n';
+        } else {
+            print_status_table(*s);
+        }
+        return kExitOk;
+    }
+    if (*reset) {
+        const AccountConfig* a = config->find_account(reset_account);
+        if (!a || !a->find_stream(reset_stream)) {
+            std::cerr << "commerce-syncd: no stream '" << reset_stream << "' for account '"
+                      << reset_account << "' in " << config_path << '\n';
+            return kExitUsage;
+        }
+        if (auto st = (*store)->reset_cursor({reset_account, reset_stream}); !st.ok()) {
+            std::cerr << "commerce-syncd: " << st.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << "cursor of " << reset_account << '/' << reset_stream
+                  << " reset: its next cycle starts from the beginning\n";
+        return kExitOk;
+    }
+    if (*exp) {
+        if (auto st = (*store)->export_table(export_table, std::cout); !st.ok()) {
+            std::cerr << "commerce-syncd: " << st.error().message << '\n';
+            return kExitUsage;
+        }
+        return kExitOk;
+    }
+    return kExitUsage;
+}
+
+}  // namespace csync::app

@@ -1,0 +1,335 @@
+#include "app/daemon.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/status_endpoint.hpp"
+#include "config/config_loader.hpp"
+#include "core/db_executor.hpp"
+#include "core/scheduler.hpp"
+#include "core/stop_signal.hpp"
+#include "core/stream_runner.hpp"
+#include "core/sync_metrics.hpp"
+#include "core/system_clock.hpp"
+#include "core/token_bucket.hpp"
+#include "log/log.hpp"
+#include "net/beast_http_client.hpp"
+#include "net/http_server.hpp"
+#include "registry.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace csync::app {
+namespace {
+
+namespace asio = boost::asio;
+
+// Everything an account needs at run time; built from one configuration.
+struct AccountRuntime {
+    const AccountConfig* account = nullptr;
+    std::unique_ptr<BeastHttpClient> http;
+    std::unique_ptr<TokenBucket> bucket;
+    std::unique_ptr<RateLimitedHttpClient> limited;
+    PlatformAdapterPtr adapter;
+    std::vector<StreamSyncPtr> syncs;
+    std::vector<std::unique_ptr<StreamRunner>> runners;
+};
+
+// One configuration's worth of runtime. A valid SIGHUP reload stops it and builds the next.
+struct Generation {
+    Config config;
+    std::unique_ptr<StopSignal> stop;
+    std::unique_ptr<Scheduler> scheduler;
+    std::vector<std::unique_ptr<AccountRuntime>> accounts;
+    std::map<std::string, CycleOutcome> outcomes;  // "account/stream" -> last outcome
+};
+
+struct Shared {
+    asio::io_context& ioc;
+    DbExecutor& db;
+    Store& store;
+    SystemClock& clock;
+    StdRandom& random;
+    SyncMetrics& metrics;
+    const DaemonOptions& options;
+};
+
+bool selected(const DaemonOptions& o, const std::string& account, const std::string& stream) {
+    if (o.only_account && *o.only_account != account) return false;
+    if (o.only_stream && *o.only_stream != stream) return false;
+    return true;
+}
+
+Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
+    auto gen = std::make_unique<Generation>();
+    gen->config = std::move(config);
+    gen->stop = std::make_unique<StopSignal>(s.ioc.get_executor());
+    gen->scheduler = std::make_unique<Scheduler>(s.clock, s.random, *gen->stop, log::root());
+
+    for (const AccountConfig& account : gen->config.accounts) {
+        const PlatformRegistration* platform = find_platform(account.platform);
+        if (!platform) return Error::config("account " + account.name + ": unknown platform " + account.platform);
+        auto zone = TimeZone::from_name(account.timezone);
+        if (!zone.ok()) return Error::config("account " + account.name + ": " + zone.error().message);
+
+        auto rt = std::make_unique<AccountRuntime>();
+        rt->account = &account;
+        HttpClientOptions http_options;
+        http_options.ca_file = account.tls.ca_file;
+        http_options.verify_tls = account.tls.verify;
+        if (!account.tls.verify) {
+            log::root().with("account", account.name)
+                .warn("TLS certificate verification is OFF for this account (tls.verify: false)");
+        }
+        rt->http = std::make_unique<BeastHttpClient>(s.ioc.get_executor(), http_options);
+        rt->bucket = std::make_unique<TokenBucket>(s.clock, account.rate_limit);
+        rt->limited = std::make_unique<RateLimitedHttpClient>(*rt->http, *rt->bucket,
+                                                              account.request_timeout);
+        rt->adapter = platform->make_adapter(AdapterDeps{account, *rt->limited, s.clock, *zone});
+
+        for (const StreamConfig& stream : account.streams) {
+            if (!selected(s.options, account.name, stream.name)) continue;
+            StreamSyncPtr sync = rt->adapter->make_stream(stream);
+            StreamKey key{account.name, stream.name};
+            StreamRunnerDeps deps{key,
+                                  *sync,
+                                  s.store,
+                                  s.db,
+                                  s.clock,
+                                  s.random,
+                                  *rt->bucket,
+                                  *gen->stop,
+                                  s.metrics,
+                                  RetryPolicy{},
+                                  log::root()
+                                      .with("account", account.name)
+                                      .with("stream", stream.name),
+                                  1'000'000};
+            auto runner = std::make_unique<StreamRunner>(std::move(deps));
+            StreamRunner* runner_ptr = runner.get();
+            Generation* g = gen.get();
+            std::string label = account.name + "/" + stream.name;
+            gen->scheduler->add_job(ScheduledJob{
+                key, stream.interval,
+                [runner_ptr, g, label]() -> asio::awaitable<CycleOutcome> {
+                    CycleOutcome outcome = co_await runner_ptr->run_cycle();
+                    g->outcomes[label] = outcome;
+                    co_return outcome;
+                }});
+            rt->syncs.push_back(std::move(sync));
+            rt->runners.push_back(std::move(runner));
+        }
+        gen->accounts.push_back(std::move(rt));
+    }
+    Store* store = &s.store;
+    DbExecutor* db = &s.db;
+    gen->scheduler->on_park([store, db](const std::string& account,
+                                        const std::string& reason) -> asio::awaitable<void> {
+        auto st = co_await db->run([store, account, reason] {
+            return store->set_account_state(account, "parked", reason);
+        });
+        if (!st.ok()) log::root().warn("cannot record the parked state: {}", st.error().describe());
+    });
+    return gen;
+}
+
+void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+}  // namespace
+
+int run_daemon(Config config, const DaemonOptions& options) {
+    asio::io_context ioc(1);
+    DbExecutor db;
+    SystemClock clock;
+    StdRandom random;
+    SyncMetrics metrics;
+
+    // The store opens on its own thread, like every later database call.
+    auto opened = db.run_blocking([&] {
+        SqliteStore::OpenOptions o;
+        o.daemon_lock = true;
+        o.migrate = true;
+        return SqliteStore::open(config.store.path, clock, o);
+    });
+    if (!opened.ok()) {
+        log::root().error("{}", opened.error().message);
+        return kExitStore;
+    }
+    std::unique_ptr<SqliteStore> store = std::move(opened.value());
+
+    auto register_accounts = [&](const Config& c) -> Status {
+        return db.run_blocking([&]() -> Status {
+            for (const auto& a : c.accounts) {
+                if (auto st = store->register_account(a.name, a.platform); !st.ok()) return st;
+                // A (re)loaded configuration gets a fresh chance: un-park its accounts.
+                if (auto st = store->set_account_state(a.name, "ok", ""); !st.ok()) return st;
+            }
+            return Status{};
+        });
+    };
+    if (auto st = register_accounts(config); !st.ok()) {
+        log::root().error("{}", st.error().describe());
+        return kExitStore;
+    }
+
+    Shared shared{ioc, db, *store, clock, random, metrics, options};
+    auto first = build_generation(config, shared);
+    if (!first.ok()) {
+        log::root().error("{}", first.error().message);
+        return kExitUsage;
+    }
+    std::unique_ptr<Generation> current = std::move(first.value());
+
+    bool stopping = false;
+    bool exit_forced = false;
+    std::optional<Config> pending_reload;
+
+    // Status, health and metrics endpoint.
+    std::unique_ptr<HttpServer> status_server;
+    if (options.serve_http && config.http.enabled) {
+        StatusEndpoint::Sources sources{&db, store.get(), &metrics, &clock};
+        auto endpoint = std::make_shared<StatusEndpoint>(sources);
+        HttpServerOptions so;
+        so.host = config.http.host;
+        so.port = config.http.port;
+        status_server = std::make_unique<HttpServer>(
+            ioc.get_executor(), so,
+            [endpoint](ServerRequest req) -> asio::awaitable<ServerResponse> {
+                co_return co_await endpoint->handle(std::move(req));
+            });
+        if (auto st = status_server->start(); !st.ok()) {
+            log::root().error("status endpoint: {}", st.error().message);
+            return kExitUsage;
+        }
+        log::root().info("status endpoint on http://{}:{}/status (also /healthz, /readyz, "
+                         "/metrics)", config.http.host, status_server->port());
+    }
+
+    asio::steady_timer force_exit(ioc);
+    auto begin_stop = [&](const char* why) {
+        if (stopping) return;
+        stopping = true;
+        notify("STOPPING=1");
+        log::root().info("{}: finishing the page in flight, then exiting", why);
+        current->stop->request_stop();
+        // A commit in flight takes milliseconds; a hung platform call is cancelled. Should
+        // anything still hang, exit anyway before systemd's 10 s: SQLite keeps the file
+        // consistent whatever the moment.
+        force_exit.expires_after(std::chrono::milliseconds(9'000));
+        force_exit.async_wait([&](boost::system::error_code ec) {
+            if (ec) return;
+            exit_forced = true;
+            log::root().warn("stop took longer than 9 s; exiting now (the database is consistent)");
+            ioc.stop();
+        });
+    };
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    if (!options.once) signals.add(SIGHUP);
+    std::function<void()> wait_signal = [&] {
+        signals.async_wait([&](boost::system::error_code ec, int sig) {
+            if (ec) return;
+            if (sig == SIGHUP) {
+                auto reloaded = config::load_config(current->config.source_path, platform_specs());
+                if (!reloaded.ok()) {
+                    log::root().error("SIGHUP: configuration {} is invalid, keeping the running "
+                                      "one:\n{}", current->config.source_path,
+                                      reloaded.error().message);
+                } else {
+                    log::root().info("SIGHUP: configuration reloaded from {}",
+                                     current->config.source_path);
+                    pending_reload = std::move(reloaded.value());
+                    current->stop->request_stop();
+                }
+            } else {
+                begin_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            }
+            wait_signal();
+        });
+    };
+    wait_signal();
+
+    // systemd watchdog, when the unit asks for one.
+    std::uint64_t watchdog_usec = 0;
+    asio::steady_timer watchdog(ioc);
+    std::function<void()> pet;
+    if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+        pet = [&] {
+            notify("WATCHDOG=1");
+            watchdog.expires_after(std::chrono::microseconds(watchdog_usec / 2));
+            watchdog.async_wait([&](boost::system::error_code ec) {
+                if (!ec) pet();
+            });
+        };
+        pet();
+    }
+
+    int exit_code = kExitOk;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            notify("READY=1");
+            for (;;) {
+                co_await current->scheduler->run(options.once);
+                if (pending_reload && !stopping) {
+                    Config next = std::move(*pending_reload);
+                    pending_reload.reset();
+                    if (auto st = register_accounts(next); !st.ok()) {
+                        log::root().error("reload: {}", st.error().describe());
+                    }
+                    log::init({next.log.level, next.log.format});
+                    for (const auto& secret : config::secret_values(next)) log::add_secret(secret);
+                    auto gen = build_generation(std::move(next), shared);
+                    if (gen.ok()) {
+                        current = std::move(gen.value());
+                        continue;
+                    }
+                    log::root().error("reload failed, stopping: {}", gen.error().message);
+                    exit_code = kExitUsage;
+                }
+                break;
+            }
+            if (options.once) {
+                bool any_failed = false, any_auth = false;
+                for (const auto& [label, outcome] : current->outcomes) {
+                    if (outcome.error) {
+                        any_failed = true;
+                        if (outcome.error->kind == ErrorKind::auth) any_auth = true;
+                    }
+                }
+                if (any_auth) exit_code = kExitAuth;
+                else if (any_failed) exit_code = kExitSyncFailed;
+            }
+            force_exit.cancel();
+            signals.cancel();
+            watchdog.cancel();
+            if (status_server) status_server->stop();
+        },
+        [&](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log::root().error("daemon loop failed: {}", ex.what());
+                }
+                exit_code = kExitSyncFailed;
+                ioc.stop();
+            }
+        });
+
+    ioc.run();
+    if (exit_forced) return kExitOk;
+    return exit_code;
+}
+
+}  // namespace csync::app

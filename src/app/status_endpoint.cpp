@@ -1,0 +1,159 @@
+#include "app/status_endpoint.hpp"
+
+#include <sstream>
+
+namespace csync::app {
+namespace {
+
+nlohmann::json opt_time_json(const std::optional<UtcTime>& t) {
+    return t ? nlohmann::json(format_utc_iso(*t)) : nlohmann::json(nullptr);
+}
+
+std::string label_escape(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+nlohmann::json status_json(const std::vector<StreamStatus>& streams,
+                           const std::map<SyncMetrics::Key, StreamMetrics>* live) {
+    nlohmann::json accounts = nlohmann::json::object();
+    for (const auto& s : streams) {
+        auto& acc = accounts[s.account];
+        if (acc.is_null()) {
+            acc = {{"platform", s.platform},
+                   {"state", s.account_state},
+                   {"state_reason", s.account_state_reason},
+                   {"streams", nlohmann::json::object()}};
+        }
+        nlohmann::json st = {{"cursor", s.cursor},
+                             {"cursor_updated_at", opt_time_json(s.cursor_updated_at)},
+                             {"last_run_started_at", opt_time_json(s.last_run_started_at)},
+                             {"last_success_at", opt_time_json(s.last_success_at)},
+                             {"last_error", s.last_error ? nlohmann::json(*s.last_error)
+                                                         : nlohmann::json(nullptr)},
+                             {"last_error_at", opt_time_json(s.last_error_at)},
+                             {"records", s.records},
+                             {"dead_letters", s.dead_letters}};
+        if (live) {
+            auto it = live->find({s.account, s.stream});
+            if (it != live->end()) {
+                const StreamMetrics& m = it->second;
+                st["live"] = {{"running", m.running},       {"cycles", m.cycles},
+                              {"cycles_failed", m.cycles_failed}, {"pages", m.pages},
+                              {"requests", m.requests},     {"retries", m.retries},
+                              {"inserted", m.inserted},     {"updated", m.updated},
+                              {"unchanged", m.unchanged},   {"ack_failures", m.ack_failures},
+                              {"last_cycle_ms", m.last_cycle_ms}};
+            }
+        }
+        acc["streams"][s.stream] = std::move(st);
+    }
+    return {{"accounts", accounts}};
+}
+
+std::string metrics_text(const std::vector<StreamStatus>& streams,
+                         const std::map<SyncMetrics::Key, StreamMetrics>& live) {
+    std::ostringstream out;
+    auto labels = [](const std::string& a, const std::string& s) {
+        return "{account=\"" + label_escape(a) + "\",stream=\"" + label_escape(s) + "\"}";
+    };
+    out << "# HELP csync_records Rows the stream owns in the store.\n# TYPE csync_records gauge\n";
+    for (const auto& s : streams) out << "csync_records" << labels(s.account, s.stream) << ' ' << s.records << '\n';
+    out << "# HELP csync_dead_letters Unresolved dead letters.\n# TYPE csync_dead_letters gauge\n";
+    for (const auto& s : streams) out << "csync_dead_letters" << labels(s.account, s.stream) << ' ' << s.dead_letters << '\n';
+    out << "# HELP csync_last_success_timestamp_seconds Last completed cycle (Unix time).\n"
+           "# TYPE csync_last_success_timestamp_seconds gauge\n";
+    for (const auto& s : streams) {
+        auto t = s.last_success_at ? s.last_success_at->time_since_epoch().count() : 0;
+        out << "csync_last_success_timestamp_seconds" << labels(s.account, s.stream) << ' ' << t << '\n';
+    }
+    out << "# HELP csync_account_parked 1 when the account is parked (auth or config error).\n"
+           "# TYPE csync_account_parked gauge\n";
+    std::map<std::string, bool> parked;
+    for (const auto& s : streams) parked[s.account] = s.account_state == "parked";
+    for (const auto& [a, p] : parked) out << "csync_account_parked{account=\"" << label_escape(a) << "\"} " << (p ? 1 : 0) << '\n';
+
+    struct Counter { const char* name; const char* help; std::int64_t StreamMetrics::*field; };
+    const Counter counters[] = {
+        {"csync_pages_total", "Pages committed.", &StreamMetrics::pages},
+        {"csync_requests_total", "Platform requests made.", &StreamMetrics::requests},
+        {"csync_records_inserted_total", "Records inserted.", &StreamMetrics::inserted},
+        {"csync_records_updated_total", "Records updated.", &StreamMetrics::updated},
+        {"csync_records_unchanged_total", "Records seen again unchanged.", &StreamMetrics::unchanged},
+        {"csync_records_dead_lettered_total", "Records parked as dead letters.", &StreamMetrics::dead_lettered},
+        {"csync_retries_total", "Page fetches retried.", &StreamMetrics::retries},
+        {"csync_ack_failures_total", "Acknowledgements the platform did not take.", &StreamMetrics::ack_failures},
+        {"csync_cycles_total", "Cycles run.", &StreamMetrics::cycles},
+        {"csync_cycles_failed_total", "Cycles that ended with an error.", &StreamMetrics::cycles_failed},
+    };
+    for (const auto& c : counters) {
+        out << "# HELP " << c.name << ' ' << c.help << "\n# TYPE " << c.name << " counter\n";
+        for (const auto& [k, m] : live) out << c.name << labels(k.first, k.second) << ' ' << m.*c.field << '\n';
+    }
+    out << "# HELP csync_errors_total Errors by kind.\n# TYPE csync_errors_total counter\n";
+    for (const auto& [k, m] : live) {
+        for (const auto& [kind, n] : m.errors) {
+            out << "csync_errors_total{account=\"" << label_escape(k.first) << "\",stream=\""
+                << label_escape(k.second) << "\",kind=\"" << kind << "\"} " << n << '\n';
+        }
+    }
+    return out.str();
+}
+
+boost::asio::awaitable<ServerResponse> StatusEndpoint::handle(ServerRequest request) {
+    ServerResponse r;
+    if (request.method != "GET" && request.method != "HEAD") {
+        r.status = 405;
+        r.content_type = "text/plain";
+        r.body = "method not allowed\n";
+        co_return r;
+    }
+    if (request.path == "/healthz") {
+        r.content_type = "text/plain";
+        r.body = "ok\n";
+        co_return r;
+    }
+    Store* store = s_.store;
+    auto statuses = co_await s_.db->run([store] { return store->status(); });
+    if (request.path == "/readyz") {
+        r.content_type = "text/plain";
+        if (statuses.ok()) {
+            r.body = "ready\n";
+        } else {
+            r.status = 503;
+            r.body = "store unavailable: " + statuses.error().message + "\n";
+        }
+        co_return r;
+    }
+    if (!statuses.ok()) {
+        r.status = 503;
+        r.body = nlohmann::json{{"error", statuses.error().describe()}}.dump();
+        co_return r;
+    }
+    auto live = s_.metrics->snapshot();
+    if (request.path == "/status") {
+        r.body = status_json(*statuses, &live).dump(2);
+        co_return r;
+    }
+    if (request.path == "/metrics") {
+        r.content_type = "text/plain; version=0.0.4";
+        r.body = metrics_text(*statuses, live);
+        co_return r;
+    }
+    r.status = 404;
+    r.content_type = "text/plain";
+    r.body = "not found: try /status, /healthz, /readyz or /metrics\n";
+    co_return r;
+}
+
+}  // namespace csync::app

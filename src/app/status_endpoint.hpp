@@ -1,0 +1,38 @@
+#pragma once
+// GET /healthz (alive), /readyz (store reachable), /status (JSON per account and stream: cursor,
+// last success, last error, record counts, live counters) and /metrics (Prometheus text format).
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/db_executor.hpp"
+#include "core/sync_metrics.hpp"
+#include "csync/ports/clock.hpp"
+#include "csync/ports/http_server.hpp"
+#include "csync/ports/store.hpp"
+
+namespace csync::app {
+
+// The status document shared by the endpoint and `commerce-syncd status --json`.
+nlohmann::json status_json(const std::vector<StreamStatus>& streams,
+                           const std::map<SyncMetrics::Key, StreamMetrics>* live);
+// Prometheus exposition of the same.
+std::string metrics_text(const std::vector<StreamStatus>& streams,
+                         const std::map<SyncMetrics::Key, StreamMetrics>& live);
+
+class StatusEndpoint {
+public:
+    struct Sources {
+        DbExecutor* db;
+        Store* store;  // used on the database thread only
+        SyncMetrics* metrics;
+        Clock* clock;
+    };
+    explicit StatusEndpoint(Sources s) : s_(s) {}
+    boost::asio::awaitable<ServerResponse> handle(ServerRequest request);
+
+private:
+    Sources s_;
+};
+
+}  // namespace csync::app

@@ -1,0 +1,1199 @@
+#include "store/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "core/digest.hpp"
+#include "store/daemon_lock.hpp"
+#include "store/embedded_migrations.hpp"
+#include "store/migrator.hpp"
+#include "store/record_hash.hpp"
+
+namespace csync {
+namespace {
+
+using SQLite::Statement;
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// A cached statement, reset before and after each use: a statement left mid-result would keep
+// a read snapshot open (blocking WAL checkpoints) and refuse new bindings.
+class Use {
+  public:
+    explicit Use(Statement& statement) : s_(statement) { s_.tryReset(); }
+    ~Use() { s_.tryReset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    Statement* operator->() { return &s_; }
+    Statement& operator*() { return s_; }
+
+  private:
+    Statement& s_;
+};
+
+// Text the platform did not send is stored as NULL (the schema's convention).
+void bind_text_or_null(Statement& s, int index, const std::string& value) {
+    if (value.empty()) {
+        s.bind(index);
+    } else {
+        s.bind(index, value);
+    }
+}
+
+void bind_time(Statement& s, int index, const std::optional<UtcTime>& value) {
+    if (value) {
+        s.bind(index, format_utc_iso(*value));
+    } else {
+        s.bind(index);
+    }
+}
+
+void bind_decimal(Statement& s, int index, const std::optional<Decimal>& value) {
+    if (value) {
+        s.bind(index, value->text());
+    } else {
+        s.bind(index);
+    }
+}
+
+void bind_int(Statement& s, int index, const std::optional<std::int64_t>& value) {
+    if (value) {
+        s.bind(index, static_cast<std::int64_t>(*value));
+    } else {
+        s.bind(index);
+    }
+}
+
+std::optional<std::string> text_column(const SQLite::Column& c) {
+    if (c.isNull()) {
+        return std::nullopt;
+    }
+    return c.getString();
+}
+
+std::optional<UtcTime> time_column(const SQLite::Column& c) {
+    if (c.isNull()) {
+        return std::nullopt;
+    }
+    return parse_utc_iso(c.getText());
+}
+
+UtcTime to_utc_seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::floor<std::chrono::seconds>(t);
+}
+
+// The table each stream feeds, for StreamStatus::records.
+const std::map<std::string, std::string, std::less<>>& stream_tables() {
+    static const std::map<std::string, std::string, std::less<>> tables = {
+        {"products", "products"}, {"categories", "categories"}, {"stock", "stock_levels"},
+        {"orders", "orders"},     {"images", "images"},
+    };
+    return tables;
+}
+
+// Tables export_table accepts, with the primary-key order their rows are written in.
+const std::vector<std::pair<std::string, std::string>>& export_orders() {
+    static const std::vector<std::pair<std::string, std::string>> orders = {
+        {"accounts", "name"},
+        {"products", "account, external_id"},
+        {"categories", "account, external_id"},
+        {"stock_levels", "account, external_id, warehouse"},
+        {"orders", "account, external_id"},
+        {"order_lines", "account, order_external_id, line_number"},
+        {"images", "account, product_external_id, position"},
+        {"sync_state", "account, stream"},
+        {"sync_runs", "id"},
+        {"changes", "id"},
+        {"dead_letters", "id"},
+        {"schema_version", "version"},
+    };
+    return orders;
+}
+
+// Creates the database file with mode 0600 before SQLite sees it: SQLite would create it with
+// the process umask (typically world-readable), and it gives the -wal and -shm files the mode of
+// the main file.
+Status create_private_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == EEXIST) {
+            return {};  // created meanwhile by another process: it chose the mode
+        }
+        return Error::storage("cannot create database " + path + ": " + std::strerror(err));
+    }
+    // The umask may have removed bits from 0600 (e.g. 0277); the owner must read and write.
+    const int chmod_rc = ::fchmod(fd, S_IRUSR | S_IWUSR);
+    const int err = errno;
+    ::close(fd);
+    if (chmod_rc != 0) {
+        return Error::storage("cannot set mode 0600 on database " + path + ": " +
+                              std::strerror(err));
+    }
+    return {};
+}
+
+// Cached statements of one kind of record. Parameters follow one layout per kind: ?1 account,
+// then the record's key, then its fields, its content hash and, last, the page's time ("now"),
+// so that every statement of the kind can take the same bindings.
+struct RecordStatements {
+    RecordStatements(SQLite::Database& db, const char* select_hash_sql, const char* insert_sql,
+                     const char* update_sql, const char* touch_sql, int key_params, int now_param)
+        : select_hash(db, select_hash_sql),
+          insert(db, insert_sql),
+          update(db, update_sql),
+          touch(db, touch_sql),
+          key_param_count(key_params),
+          now_param_index(now_param) {}
+
+    Statement select_hash;  // ?1..?key: content_hash of the stored row
+    Statement insert;       // all parameters
+    Statement update;       // all parameters
+    Statement touch;        // ?1..?key and ?now: only last_seen_at
+    int key_param_count;
+    int now_param_index;
+};
+
+enum class Outcome { inserted, updated, unchanged };
+
+// Every statement apply_page runs, prepared once per store (this is the hot path).
+struct PageStatements {
+    explicit PageStatements(SQLite::Database& db)
+        : account_exists(db, "SELECT 1 FROM accounts WHERE name = ?1"),
+          run_exists(db, "SELECT 1 FROM sync_runs WHERE id = ?1"),
+          products(db, "SELECT content_hash FROM products WHERE account = ?1 AND external_id = ?2",
+                   "INSERT INTO products (account, external_id, parent_external_id, sku, barcode,"
+                   " title, brand, category_external_id, price, currency, stock, status,"
+                   " source_modified_at, raw_json, content_hash, first_seen_at, last_seen_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                   " ?16, ?16)",
+                   "UPDATE products SET parent_external_id = ?3, sku = ?4, barcode = ?5,"
+                   " title = ?6, brand = ?7, category_external_id = ?8, price = ?9,"
+                   " currency = ?10, stock = ?11, status = ?12, source_modified_at = ?13,"
+                   " raw_json = ?14, content_hash = ?15, last_seen_at = ?16"
+                   " WHERE account = ?1 AND external_id = ?2",
+                   "UPDATE products SET last_seen_at = ?16 WHERE account = ?1 AND external_id = ?2",
+                   2, 16),
+          categories(db,
+                     "SELECT content_hash FROM categories WHERE account = ?1 AND external_id = ?2",
+                     "INSERT INTO categories (account, external_id, parent_external_id, code, name,"
+                     " status, source_modified_at, raw_json, content_hash, first_seen_at,"
+                     " last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                     "UPDATE categories SET parent_external_id = ?3, code = ?4, name = ?5,"
+                     " status = ?6, source_modified_at = ?7, raw_json = ?8, content_hash = ?9,"
+                     " last_seen_at = ?10 WHERE account = ?1 AND external_id = ?2",
+                     "UPDATE categories SET last_seen_at = ?10"
+                     " WHERE account = ?1 AND external_id = ?2",
+                     2, 10),
+          // product_external_id: the product of the same account with this sku (lowest
+          // external_id when several share it), NULL when none.
+          stock_levels(db,
+                       "SELECT content_hash FROM stock_levels"
+                       " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
+                       "INSERT INTO stock_levels (account, external_id, warehouse, sku, quantity,"
+                       " change_count, product_external_id, source_modified_at, raw_json,"
+                       " content_hash, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+                       " ?6, (SELECT p.external_id FROM products p WHERE p.account = ?1"
+                       " AND p.sku = ?4 ORDER BY p.external_id LIMIT 1), ?7, ?8, ?9, ?10, ?10)",
+                       "UPDATE stock_levels SET sku = ?4, quantity = ?5, change_count = ?6,"
+                       " product_external_id = (SELECT p.external_id FROM products p"
+                       " WHERE p.account = ?1 AND p.sku = ?4 ORDER BY p.external_id LIMIT 1),"
+                       " source_modified_at = ?7, raw_json = ?8, content_hash = ?9,"
+                       " last_seen_at = ?10"
+                       " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
+                       "UPDATE stock_levels SET last_seen_at = ?10"
+                       " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
+                       3, 10),
+          orders(db, "SELECT content_hash FROM orders WHERE account = ?1 AND external_id = ?2",
+                 "INSERT INTO orders (account, external_id, status, platform_status, currency,"
+                 " total_amount, created_at, source_modified_at, raw_json, content_hash,"
+                 " first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                 " ?10, ?11, ?11)",
+                 "UPDATE orders SET status = ?3, platform_status = ?4, currency = ?5,"
+                 " total_amount = ?6, created_at = ?7, source_modified_at = ?8, raw_json = ?9,"
+                 " content_hash = ?10, last_seen_at = ?11"
+                 " WHERE account = ?1 AND external_id = ?2",
+                 "UPDATE orders SET last_seen_at = ?11 WHERE account = ?1 AND external_id = ?2", 2,
+                 11),
+          images(db,
+                 "SELECT content_hash FROM images"
+                 " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
+                 "INSERT INTO images (account, product_external_id, position, url,"
+                 " source_modified_at, content_hash, first_seen_at, last_seen_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                 "UPDATE images SET url = ?4, source_modified_at = ?5, content_hash = ?6,"
+                 " last_seen_at = ?7"
+                 " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
+                 "UPDATE images SET last_seen_at = ?7"
+                 " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
+                 3, 7),
+          // Stock lines follow their product when it appears or changes its sku.
+          relink_stock(db,
+                       "UPDATE stock_levels SET product_external_id = (SELECT p.external_id"
+                       " FROM products p WHERE p.account = stock_levels.account"
+                       " AND p.sku = stock_levels.sku ORDER BY p.external_id LIMIT 1)"
+                       " WHERE account = ?1 AND (sku = ?2 OR product_external_id = ?3)"),
+          delete_order_lines(
+              db, "DELETE FROM order_lines WHERE account = ?1 AND order_external_id = ?2"),
+          insert_order_line(db,
+                            "INSERT INTO order_lines (account, order_external_id, line_number,"
+                            " line_id, sku, title, quantity, unit_price, amount)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+          product_status(db,
+                         "SELECT status, content_hash FROM products"
+                         " WHERE account = ?1 AND external_id = ?2"),
+          mark_product_deleted(db,
+                               "UPDATE products SET status = 'deleted', content_hash = ?3"
+                               " WHERE account = ?1 AND external_id = ?2"),
+          insert_change(db,
+                        "INSERT INTO changes (account, entity, external_id, op, run_id, changed_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+          upsert_dead_letter(
+              db,
+              "INSERT INTO dead_letters (account, stream, record_key, payload, error,"
+              " attempts, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+              " 1, ?6, ?6) ON CONFLICT (account, stream, record_key) DO UPDATE SET"
+              " payload = excluded.payload, error = excluded.error,"
+              " attempts = attempts + 1, last_seen_at = excluded.last_seen_at,"
+              " resolved_at = NULL"),
+          unresolved_dead_letters(db,
+                                  "SELECT id, record_key FROM dead_letters WHERE account = ?1"
+                                  " AND stream = ?2 AND resolved_at IS NULL"),
+          resolve_dead_letter(db, "UPDATE dead_letters SET resolved_at = ?2 WHERE id = ?1"),
+          upsert_cursor(db,
+                        "INSERT INTO sync_state (account, stream, cursor, updated_at)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, stream) DO UPDATE SET"
+                        " cursor = excluded.cursor, updated_at = excluded.updated_at") {}
+
+    Statement account_exists;
+    Statement run_exists;
+    RecordStatements products;
+    RecordStatements categories;
+    RecordStatements stock_levels;
+    RecordStatements orders;
+    RecordStatements images;
+    Statement relink_stock;
+    Statement delete_order_lines;
+    Statement insert_order_line;
+    Statement product_status;
+    Statement mark_product_deleted;
+    Statement insert_change;
+    Statement upsert_dead_letter;
+    Statement unresolved_dead_letters;
+    Statement resolve_dead_letter;
+    Statement upsert_cursor;
+};
+
+}  // namespace
+
+struct SqliteStore::Impl {
+    Impl(std::string db_path, Clock& c, std::optional<store::DaemonLock> daemon_lock,
+         std::unique_ptr<SQLite::Database> database, std::vector<store::Migration> known,
+         int version, bool ro)
+        : path(std::move(db_path)),
+          clock(c),
+          lock(std::move(daemon_lock)),
+          db(std::move(database)),
+          migrations(std::move(known)),
+          schema_version(version),
+          read_only(ro) {}
+
+    // Declaration order is destruction order in reverse: statements are finalized before the
+    // connection closes, and the daemon lock is released only after both.
+    std::string path;
+    Clock& clock;
+    std::optional<store::DaemonLock> lock;
+    std::unique_ptr<SQLite::Database> db;
+    std::unique_ptr<PageStatements> page;
+    std::vector<store::Migration> migrations;
+    int schema_version = 0;
+    bool read_only = false;
+    std::optional<int> fail_after_rows;
+
+    int latest_version() const { return migrations.empty() ? 0 : migrations.back().version; }
+    std::string now_text() const { return format_utc_iso(to_utc_seconds(clock.now())); }
+
+    // Runs `fn`, turning any exception into Error::storage "<what> in database <path> failed:
+    // <SQLite's message>". `fn` returns the method's Result.
+    template <class F>
+    auto guarded(const std::string& what, F&& fn) -> decltype(fn()) {
+        try {
+            return fn();
+        } catch (const std::exception& e) {
+            return Error::storage(what + " in database " + path + " failed: " + e.what());
+        }
+    }
+
+    // Methods that read or write records need the full schema of this binary.
+    Status require_current_schema() const {
+        if (schema_version == latest_version()) {
+            return {};
+        }
+        return Error::storage("database " + path + " has schema version " +
+                              std::to_string(schema_version) + ", this commerce-syncd needs " +
+                              std::to_string(latest_version()) +
+                              ": run `commerce-syncd migrate` first");
+    }
+    Status require_writable() const {
+        if (!read_only) {
+            return {};
+        }
+        return Error::storage("database " + path + " is open read-only");
+    }
+
+    PageStatements& page_statements() {
+        if (!page) {
+            page = std::make_unique<PageStatements>(*db);
+        }
+        return *page;
+    }
+
+    bool account_exists(const std::string& account) {
+        Use q(page_statements().account_exists);
+        q->bind(1, account);
+        return q->executeStep();
+    }
+    Status require_account(const std::string& account) {
+        if (account_exists(account)) {
+            return {};
+        }
+        return Error::storage("account '" + account + "' is not registered in database " + path +
+                              ": register_account must run before its streams");
+    }
+    // Run ids <= 0 mean "no recorded run"; others must come from begin_run.
+    Status require_run(std::int64_t run_id) {
+        if (run_id <= 0) {
+            return {};
+        }
+        Use q(page_statements().run_exists);
+        q->bind(1, run_id);
+        if (q->executeStep()) {
+            return {};
+        }
+        return Error::storage("run " + std::to_string(run_id) + " does not exist in database " +
+                              path + ": pass the id begin_run returned");
+    }
+};
+
+namespace {
+
+// One apply_page call: the page's time, its counters and the dead letters it may resolve.
+class PageWriter {
+  public:
+    PageWriter(PageStatements& st, const StreamKey& key, std::int64_t run_id, std::string now,
+               std::optional<int> fail_after_rows)
+        : st_(st),
+          key_(key),
+          run_id_(run_id),
+          now_(std::move(now)),
+          fail_after_rows_(fail_after_rows) {
+        load_unresolved_dead_letters();
+    }
+
+    ApplyStats& stats() { return stats_; }
+
+    void write(const Product& p) {
+        before_row();
+        const std::string hash = store::record_hash(p);
+        const Outcome outcome = upsert(
+            st_.products, hash, [&](Statement& s) { s.bind(2, p.external_id); },
+            [&](Statement& s) {
+                bind_text_or_null(s, 3, p.parent_external_id);
+                bind_text_or_null(s, 4, p.sku);
+                bind_text_or_null(s, 5, p.barcode);
+                bind_text_or_null(s, 6, p.title);
+                bind_text_or_null(s, 7, p.brand);
+                bind_text_or_null(s, 8, p.category_external_id);
+                bind_decimal(s, 9, p.price);
+                bind_text_or_null(s, 10, p.currency);
+                bind_int(s, 11, p.stock);
+                s.bind(12, std::string(to_string(p.status)));
+                bind_time(s, 13, p.source_modified_at);
+                s.bindNoCopy(14, p.raw_json);
+                s.bind(15, hash);
+            });
+        if (outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) {
+            Use q(st_.relink_stock);
+            q->bind(1, key_.account);
+            bind_text_or_null(*q, 2, p.sku);
+            q->bind(3, p.external_id);
+            q->exec();
+        }
+        after_record("product", p.external_id, outcome);
+    }
+
+    void write(const Category& c) {
+        before_row();
+        const std::string hash = store::record_hash(c);
+        const Outcome outcome = upsert(
+            st_.categories, hash, [&](Statement& s) { s.bind(2, c.external_id); },
+            [&](Statement& s) {
+                bind_text_or_null(s, 3, c.parent_external_id);
+                bind_text_or_null(s, 4, c.code);
+                bind_text_or_null(s, 5, c.name);
+                bind_text_or_null(s, 6, c.status);
+                bind_time(s, 7, c.source_modified_at);
+                s.bindNoCopy(8, c.raw_json);
+                s.bind(9, hash);
+            });
+        after_record("category", c.external_id, outcome);
+    }
+
+    void write(const StockLevel& l) {
+        before_row();
+        const std::string hash = store::record_hash(l);
+        const Outcome outcome = upsert(
+            st_.stock_levels, hash,
+            [&](Statement& s) {
+                s.bind(2, l.external_id);
+                s.bind(3, l.warehouse);  // part of the key: '' means all warehouses
+            },
+            [&](Statement& s) {
+                bind_text_or_null(s, 4, l.sku);
+                s.bind(5, l.quantity.text());
+                s.bind(6, static_cast<std::int64_t>(l.change_count));
+                bind_time(s, 7, l.source_modified_at);
+                s.bindNoCopy(8, l.raw_json);
+                s.bind(9, hash);
+            });
+        after_record("stock_level", l.external_id, outcome);
+    }
+
+    void write(const Order& o) {
+        before_row();
+        const std::string hash = store::record_hash(o);
+        const Outcome outcome = upsert(
+            st_.orders, hash, [&](Statement& s) { s.bind(2, o.external_id); },
+            [&](Statement& s) {
+                s.bind(3, std::string(to_string(o.status)));
+                bind_text_or_null(s, 4, o.platform_status);
+                bind_text_or_null(s, 5, o.currency);
+                bind_decimal(s, 6, o.total_amount);
+                bind_time(s, 7, o.created_at);
+                bind_time(s, 8, o.source_modified_at);
+                s.bindNoCopy(9, o.raw_json);
+                s.bind(10, hash);
+            });
+        if (outcome != Outcome::unchanged) {
+            replace_order_lines(o);
+        }
+        after_record("order", o.external_id, outcome);
+    }
+
+    void write(const Image& i) {
+        before_row();
+        const std::string hash = store::record_hash(i);
+        const Outcome outcome = upsert(
+            st_.images, hash,
+            [&](Statement& s) {
+                s.bind(2, i.product_external_id);
+                s.bind(3, static_cast<std::int64_t>(i.position));
+            },
+            [&](Statement& s) {
+                s.bind(4, i.url);
+                bind_time(s, 5, i.source_modified_at);
+                s.bind(6, hash);
+            });
+        // Images have no key of their own: the feed names their product.
+        count(outcome);
+        if (outcome != Outcome::unchanged) {
+            record_change("image", i.product_external_id, op_of(outcome));
+        }
+    }
+
+    void write_tombstone(const std::string& product_external_id) {
+        before_row();
+        std::optional<std::string> new_hash;
+        {
+            Use q(st_.product_status);
+            q->bind(1, key_.account);
+            q->bind(2, product_external_id);
+            if (q->executeStep() && q->getColumn(0).getString() != "deleted") {
+                new_hash = store::tombstone_hash(q->getColumn(1).getString());
+            }
+        }
+        ++rows_written_;
+        if (!new_hash) {
+            return;  // unknown, or deleted already: nothing changes, no change row
+        }
+        Use q(st_.mark_product_deleted);
+        q->bind(1, key_.account);
+        q->bind(2, product_external_id);
+        q->bind(3, *new_hash);
+        q->exec();
+        ++stats_.deleted;
+        record_change("product", product_external_id, "delete");
+    }
+
+    void write(const DeadLetter& d) {
+        before_row();
+        // Letters without a key would all collapse into one row: key them by their payload.
+        const std::string record_key =
+            d.record_key.empty() ? "payload#" + content_hash(d.payload) : d.record_key;
+        Use q(st_.upsert_dead_letter);
+        q->bind(1, key_.account);
+        q->bind(2, key_.stream);
+        q->bind(3, record_key);
+        q->bindNoCopy(4, d.payload);
+        q->bind(5, d.error);
+        q->bind(6, now_);
+        q->exec();
+        ++rows_written_;
+        ++stats_.dead_lettered;
+    }
+
+    void write_cursor(const nlohmann::json& cursor) {
+        before_row();
+        Use q(st_.upsert_cursor);
+        q->bind(1, key_.account);
+        q->bind(2, key_.stream);
+        q->bind(3, cursor.dump());
+        q->bind(4, now_);
+        q->exec();
+    }
+
+  private:
+    static const char* op_of(Outcome outcome) {
+        return outcome == Outcome::inserted ? "insert" : "update";
+    }
+
+    // The test hook: throw inside the transaction once `fail_after_rows_` rows are written.
+    void before_row() const {
+        if (fail_after_rows_ && rows_written_ >= *fail_after_rows_) {
+            throw std::runtime_error("injected failure after " + std::to_string(rows_written_) +
+                                     " rows (fail_next_apply_after_rows_for_test)");
+        }
+    }
+
+    template <class BindKey, class BindFields>
+    Outcome upsert(RecordStatements& rs, const std::string& hash, BindKey bind_key,
+                   BindFields bind_fields) {
+        std::optional<std::string> stored_hash;
+        {
+            Use q(rs.select_hash);
+            q->bind(1, key_.account);
+            bind_key(*q);
+            if (q->executeStep()) {
+                stored_hash = q->getColumn(0).getString();
+            }
+        }
+        if (stored_hash && *stored_hash == hash) {
+            Use q(rs.touch);
+            q->bind(1, key_.account);
+            bind_key(*q);
+            q->bind(rs.now_param_index, now_);
+            q->exec();
+            return Outcome::unchanged;
+        }
+        Use q(stored_hash ? rs.update : rs.insert);
+        q->bind(1, key_.account);
+        bind_key(*q);
+        bind_fields(*q);
+        q->bind(rs.now_param_index, now_);
+        q->exec();
+        return stored_hash ? Outcome::updated : Outcome::inserted;
+    }
+
+    void replace_order_lines(const Order& o) {
+        {
+            Use q(st_.delete_order_lines);
+            q->bind(1, key_.account);
+            q->bind(2, o.external_id);
+            q->exec();
+        }
+        std::int64_t line_number = 0;
+        for (const OrderLine& line : o.lines) {
+            Use q(st_.insert_order_line);
+            q->bind(1, key_.account);
+            q->bind(2, o.external_id);
+            q->bind(3, ++line_number);
+            bind_text_or_null(*q, 4, line.line_id);
+            bind_text_or_null(*q, 5, line.sku);
+            bind_text_or_null(*q, 6, line.title);
+            q->bind(7, line.quantity.text());
+            bind_decimal(*q, 8, line.unit_price);
+            bind_decimal(*q, 9, line.amount);
+            q->exec();
+        }
+    }
+
+    void count(Outcome outcome) {
+        ++rows_written_;
+        switch (outcome) {
+            case Outcome::inserted:
+                ++stats_.inserted;
+                break;
+            case Outcome::updated:
+                ++stats_.updated;
+                break;
+            case Outcome::unchanged:
+                ++stats_.unchanged;
+                break;
+        }
+    }
+
+    void after_record(const char* entity, const std::string& external_id, Outcome outcome) {
+        count(outcome);
+        if (outcome != Outcome::unchanged) {
+            record_change(entity, external_id, op_of(outcome));
+        }
+        resolve_dead_letters_of(external_id);
+    }
+
+    void record_change(const char* entity, const std::string& external_id, const char* op) {
+        Use q(st_.insert_change);
+        q->bind(1, key_.account);
+        q->bind(2, entity);
+        q->bind(3, external_id);
+        q->bind(4, op);
+        if (run_id_ > 0) {
+            q->bind(5, run_id_);
+        } else {
+            q->bind(5);  // applied outside a recorded run (tools, tests)
+        }
+        q->bind(6, now_);
+        q->exec();
+    }
+
+    // Unresolved letters of this stream by the id they name: the whole key and, for a
+    // "field=value" key, the value. Usually empty, so the per-record lookup costs nothing.
+    void load_unresolved_dead_letters() {
+        Use q(st_.unresolved_dead_letters);
+        q->bind(1, key_.account);
+        q->bind(2, key_.stream);
+        while (q->executeStep()) {
+            const std::int64_t id = q->getColumn(0).getInt64();
+            const std::string record_key = q->getColumn(1).getString();
+            unresolved_[record_key].push_back(id);
+            if (const auto eq = record_key.find('='); eq != std::string::npos) {
+                unresolved_[record_key.substr(eq + 1)].push_back(id);
+            }
+        }
+    }
+
+    void resolve_dead_letters_of(const std::string& external_id) {
+        if (unresolved_.empty()) {
+            return;
+        }
+        auto it = unresolved_.find(external_id);
+        if (it == unresolved_.end()) {
+            return;
+        }
+        for (const std::int64_t id : it->second) {
+            Use q(st_.resolve_dead_letter);
+            q->bind(1, id);
+            q->bind(2, now_);
+            q->exec();
+        }
+        unresolved_.erase(it);
+    }
+
+    PageStatements& st_;
+    const StreamKey& key_;
+    std::int64_t run_id_;
+    std::string now_;
+    std::optional<int> fail_after_rows_;
+    int rows_written_ = 0;
+    ApplyStats stats_;
+    std::unordered_map<std::string, std::vector<std::int64_t>> unresolved_;
+};
+
+nlohmann::json column_json(const SQLite::Column& c) {
+    if (c.isInteger()) {
+        return c.getInt64();
+    }
+    if (c.isFloat()) {
+        return c.getDouble();
+    }
+    if (c.isNull()) {
+        return nullptr;
+    }
+    return c.getString();  // TEXT (the schema has no BLOB column)
+}
+
+}  // namespace
+
+// --- open ---------------------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, Clock& clock,
+                                                       OpenOptions options) {
+    auto migrations = store::parse_migrations(store::embedded_migrations());
+    if (!migrations.ok()) {
+        return std::move(migrations).error();
+    }
+    if (path.empty()) {
+        return Error::config("the database path is empty: set store.path to a file");
+    }
+    namespace fs = std::filesystem;
+    const fs::path file(path);
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        return Error::config("cannot open database " + path + ": directory " + dir.string() +
+                             " does not exist (create it, or fix store.path)");
+    }
+    if (fs::is_directory(file, ec)) {
+        return Error::config("database path " + path +
+                             " is a directory: store.path must name a "
+                             "file");
+    }
+
+    std::optional<store::DaemonLock> lock;
+    if (options.daemon_lock) {
+        auto acquired = store::DaemonLock::acquire(path + ".lock");
+        if (!acquired.ok()) {
+            return std::move(acquired).error();
+        }
+        lock.emplace(std::move(acquired.value()));
+    }
+
+    const bool exists = fs::exists(file, ec);
+    if (options.read_only && !exists) {
+        return Error::config("database " + path +
+                             " does not exist: start commerce-syncd or run "
+                             "`commerce-syncd migrate` to create it");
+    }
+    if (!options.read_only && !exists) {
+        if (auto created = create_private_file(path); !created.ok()) {
+            return std::move(created).error();
+        }
+    }
+
+    const int latest = migrations->empty() ? 0 : migrations->back().version;
+    try {
+        auto db = std::make_unique<SQLite::Database>(
+            path, options.read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE,
+            kBusyTimeoutMs);
+        db->exec("PRAGMA foreign_keys = ON");
+        if (!options.read_only) {
+            const std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
+            if (mode != "wal") {
+                return Error::storage("database " + path +
+                                      ": SQLite refused WAL journal mode (kept '" + mode +
+                                      "'); put the database on a local filesystem");
+            }
+            db->exec("PRAGMA synchronous = NORMAL");
+        }
+        int version = store::recorded_schema_version(*db);
+        if (version > latest) {
+            return Error::storage("database " + path + " has schema version " +
+                                  std::to_string(version) + ", this commerce-syncd knows up to " +
+                                  std::to_string(latest) + ": upgrade commerce-syncd");
+        }
+        if (version < latest && options.read_only) {
+            return Error::storage("database " + path + " has schema version " +
+                                  std::to_string(version) + ", this commerce-syncd needs " +
+                                  std::to_string(latest) + ": run `commerce-syncd migrate` first");
+        }
+        if (version < latest && options.migrate) {
+            version = store::apply_pending_migrations(*db, *migrations,
+                                                      format_utc_iso(to_utc_seconds(clock.now())));
+        }
+        auto impl =
+            std::make_unique<Impl>(path, clock, std::move(lock), std::move(db),
+                                   std::move(migrations.value()), version, options.read_only);
+        return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+    } catch (const std::exception& e) {
+        return Error::storage("cannot open database " + path + ": " + e.what());
+    }
+}
+
+const std::string& SqliteStore::path() const noexcept { return impl_->path; }
+
+// --- schema -------------------------------------------------------------------------------------
+
+int SqliteStore::latest_schema_version() {
+    auto migrations = store::parse_migrations(store::embedded_migrations());
+    return migrations.ok() && !migrations->empty() ? migrations->back().version : 0;
+}
+
+Result<int> SqliteStore::migrate() {
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("migrating", [&]() -> Result<int> {
+        if (impl_->schema_version < impl_->latest_version()) {
+            // Statements prepared against the old schema must not outlive it.
+            impl_->page.reset();
+            impl_->schema_version =
+                store::apply_pending_migrations(*impl_->db, impl_->migrations, impl_->now_text());
+        }
+        return impl_->schema_version;
+    });
+}
+
+Result<int> SqliteStore::schema_version() {
+    return impl_->guarded("reading the schema version", [&]() -> Result<int> {
+        return store::recorded_schema_version(*impl_->db);
+    });
+}
+
+// --- accounts -----------------------------------------------------------------------------------
+
+Status SqliteStore::register_account(const std::string& account, const std::string& platform) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    return impl_->guarded("registering account '" + account + "'", [&]() -> Status {
+        Statement q(*impl_->db,
+                    "INSERT INTO accounts (name, platform, created_at, updated_at)"
+                    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET"
+                    " platform = excluded.platform, updated_at = excluded.updated_at"
+                    " WHERE platform <> excluded.platform");
+        q.bind(1, account);
+        q.bind(2, platform);
+        q.bind(3, impl_->now_text());
+        q.exec();
+        return {};
+    });
+}
+
+Status SqliteStore::set_account_state(const std::string& account, const std::string& state,
+                                      const std::string& reason) {
+    if (state != "ok" && state != "parked") {
+        return Error::config("account state '" + state + "' is not one of: ok, parked");
+    }
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    return impl_->guarded("setting the state of account '" + account + "'", [&]() -> Status {
+        Statement q(*impl_->db,
+                    "UPDATE accounts SET state = ?2, state_reason = ?3, updated_at = ?4"
+                    " WHERE name = ?1");
+        q.bind(1, account);
+        q.bind(2, state);
+        q.bind(3, reason);
+        q.bind(4, impl_->now_text());
+        if (q.exec() == 0) {
+            return Error::storage("account '" + account + "' is not registered in database " +
+                                  impl_->path + ": register_account must come first");
+        }
+        return {};
+    });
+}
+
+// --- cursors and pages --------------------------------------------------------------------------
+
+Result<std::optional<nlohmann::json>> SqliteStore::load_cursor(const StreamKey& key) {
+    using Out = Result<std::optional<nlohmann::json>>;
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("loading the cursor of " + key.account + "/" + key.stream, [&]() -> Out {
+        Statement q(*impl_->db, "SELECT cursor FROM sync_state WHERE account = ?1 AND stream = ?2");
+        q.bind(1, key.account);
+        q.bind(2, key.stream);
+        if (!q.executeStep()) {
+            return std::optional<nlohmann::json>{};
+        }
+        const std::string text = q.getColumn(0).getString();
+        auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (parsed.is_discarded()) {
+            return Error::storage("the cursor of " + key.account + "/" + key.stream +
+                                  " in database " + impl_->path +
+                                  " is not valid JSON: reset it with `commerce-syncd "
+                                  "reset-cursor " +
+                                  key.account + " " + key.stream + "`");
+        }
+        return std::optional<nlohmann::json>{std::move(parsed)};
+    });
+}
+
+Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t run_id,
+                                           const PageRecords& records,
+                                           const nlohmann::json& next_cursor) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return std::move(st).error();
+    }
+    // One-shot: consumed by this call whatever happens.
+    const std::optional<int> fail_after = std::exchange(impl_->fail_after_rows, std::nullopt);
+    const std::string what = "applying a page of " + key.account + "/" + key.stream + " (" +
+                             std::to_string(records.size()) +
+                             (records.size() == 1 ? " record)" : " records)");
+    return impl_->guarded(what, [&]() -> Result<ApplyStats> {
+        PageStatements& st = impl_->page_statements();
+        // IMMEDIATE: take the write lock now, not at the first write, so a concurrent writer
+        // makes us wait (busy_timeout) instead of failing the page half-way with SQLITE_BUSY.
+        SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (auto known = impl_->require_account(key.account); !known.ok()) {
+            return std::move(known).error();
+        }
+        if (auto known = impl_->require_run(run_id); !known.ok()) {
+            return std::move(known).error();
+        }
+        PageWriter writer(st, key, run_id, impl_->now_text(), fail_after);
+        for (const Category& c : records.categories) {
+            writer.write(c);
+        }
+        // Products before stock levels, so that a page carrying both links them at once.
+        for (const Product& p : records.products) {
+            writer.write(p);
+        }
+        for (const StockLevel& l : records.stock_levels) {
+            writer.write(l);
+        }
+        for (const Order& o : records.orders) {
+            writer.write(o);
+        }
+        for (const Image& i : records.images) {
+            writer.write(i);
+        }
+        for (const std::string& id : records.deleted_product_ids) {
+            writer.write_tombstone(id);
+        }
+        // Letters last: a record that both applied and failed in one page stays dead-lettered.
+        for (const DeadLetter& d : records.dead_letters) {
+            writer.write(d);
+        }
+        writer.write_cursor(next_cursor);
+        tx.commit();
+        return writer.stats();
+    });
+}
+
+Status SqliteStore::reset_cursor(const StreamKey& key) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    return impl_->guarded(
+        "resetting the cursor of " + key.account + "/" + key.stream, [&]() -> Status {
+            Statement q(*impl_->db, "DELETE FROM sync_state WHERE account = ?1 AND stream = ?2");
+            q.bind(1, key.account);
+            q.bind(2, key.stream);
+            q.exec();
+            return {};
+        });
+}
+
+// --- runs ---------------------------------------------------------------------------------------
+
+Result<std::int64_t> SqliteStore::begin_run(const StreamKey& key, UtcTime started_at) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded(
+        "recording the start of a run of " + key.account + "/" + key.stream,
+        [&]() -> Result<std::int64_t> {
+            if (auto known = impl_->require_account(key.account); !known.ok()) {
+                return std::move(known).error();
+            }
+            Statement q(*impl_->db,
+                        "INSERT INTO sync_runs (account, stream, started_at) VALUES (?1, ?2, ?3)");
+            q.bind(1, key.account);
+            q.bind(2, key.stream);
+            q.bind(3, format_utc_iso(started_at));
+            q.exec();
+            return static_cast<std::int64_t>(impl_->db->getLastInsertRowid());
+        });
+}
+
+Status SqliteStore::finish_run(std::int64_t run_id, const RunSummary& summary) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    return impl_->guarded("recording the end of run " + std::to_string(run_id), [&]() -> Status {
+        Statement q(*impl_->db,
+                    "UPDATE sync_runs SET finished_at = ?2, pages = ?3, requests = ?4,"
+                    " inserted = ?5, updated = ?6, unchanged = ?7, deleted = ?8,"
+                    " dead_lettered = ?9, error = ?10 WHERE id = ?1");
+        q.bind(1, run_id);
+        // A summary without an end time ends now.
+        const UtcTime finished = summary.finished_at.time_since_epoch().count() != 0
+                                     ? summary.finished_at
+                                     : to_utc_seconds(impl_->clock.now());
+        q.bind(2, format_utc_iso(finished));
+        q.bind(3, summary.pages);
+        q.bind(4, summary.requests);
+        q.bind(5, summary.stats.inserted);
+        q.bind(6, summary.stats.updated);
+        q.bind(7, summary.stats.unchanged);
+        q.bind(8, summary.stats.deleted);
+        q.bind(9, summary.stats.dead_lettered);
+        if (summary.error) {
+            q.bind(10, *summary.error);
+        } else {
+            q.bind(10);
+        }
+        if (q.exec() == 0) {
+            return Error::storage("no run with id " + std::to_string(run_id) + " in database " +
+                                  impl_->path + " (finish_run without begin_run)");
+        }
+        return {};
+    });
+}
+
+// --- status -------------------------------------------------------------------------------------
+
+Result<std::vector<StreamStatus>> SqliteStore::status() {
+    using Out = Result<std::vector<StreamStatus>>;
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("reading the status", [&]() -> Out {
+        SQLite::Database& db = *impl_->db;
+        // One read transaction: every figure comes from the same snapshot.
+        SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+        Statement streams(
+            db,
+            "WITH keys AS (SELECT account, stream FROM sync_state"
+            "              UNION SELECT account, stream FROM sync_runs)"
+            " SELECT k.account, k.stream, a.platform, a.state, a.state_reason, s.cursor,"
+            " s.updated_at,"
+            " (SELECT max(started_at) FROM sync_runs r"
+            "   WHERE r.account = k.account AND r.stream = k.stream),"
+            " (SELECT finished_at FROM sync_runs r WHERE r.account = k.account"
+            "   AND r.stream = k.stream AND r.finished_at IS NOT NULL AND r.error IS NULL"
+            "   ORDER BY r.id DESC LIMIT 1),"
+            " (SELECT count(*) FROM dead_letters d WHERE d.account = k.account"
+            "   AND d.stream = k.stream AND d.resolved_at IS NULL)"
+            " FROM keys k"
+            " LEFT JOIN accounts a ON a.name = k.account"
+            " LEFT JOIN sync_state s ON s.account = k.account AND s.stream = k.stream"
+            " ORDER BY k.account, k.stream");
+        Statement last_error(db,
+                             "SELECT error, finished_at FROM sync_runs WHERE account = ?1"
+                             " AND stream = ?2 AND error IS NOT NULL ORDER BY id DESC LIMIT 1");
+        std::vector<StreamStatus> out;
+        while (streams.executeStep()) {
+            StreamStatus s;
+            s.account = streams.getColumn(0).getString();
+            s.stream = streams.getColumn(1).getString();
+            s.platform = text_column(streams.getColumn(2)).value_or("");
+            s.account_state = text_column(streams.getColumn(3)).value_or("ok");
+            s.account_state_reason = text_column(streams.getColumn(4)).value_or("");
+            if (auto cursor = text_column(streams.getColumn(5))) {
+                s.cursor = nlohmann::json::parse(*cursor, nullptr, /*allow_exceptions=*/false);
+                if (s.cursor.is_discarded()) {
+                    s.cursor = *cursor;  // shown as text; load_cursor reports it
+                }
+            }
+            s.cursor_updated_at = time_column(streams.getColumn(6));
+            s.last_run_started_at = time_column(streams.getColumn(7));
+            s.last_success_at = time_column(streams.getColumn(8));
+            s.dead_letters = streams.getColumn(9).getInt64();
+
+            Use err(last_error);
+            err->bind(1, s.account);
+            err->bind(2, s.stream);
+            if (err->executeStep()) {
+                s.last_error = err->getColumn(0).getString();
+                s.last_error_at = time_column(err->getColumn(1));
+            }
+            if (auto table = stream_tables().find(s.stream); table != stream_tables().end()) {
+                // The table name comes from the fixed map above, never from input.
+                Statement records(db,
+                                  "SELECT count(*) FROM " + table->second + " WHERE account = ?1");
+                records.bind(1, s.account);
+                records.executeStep();
+                s.records = records.getColumn(0).getInt64();
+            }
+            out.push_back(std::move(s));
+        }
+        return out;
+    });
+}
+
+// --- export -------------------------------------------------------------------------------------
+
+const std::vector<std::string>& SqliteStore::exportable_tables() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const auto& [table, order] : export_orders()) {
+            v.push_back(table);
+        }
+        return v;
+    }();
+    return names;
+}
+
+Status SqliteStore::export_table(const std::string& table, std::ostream& out) {
+    const auto& orders = export_orders();
+    const auto found = std::find_if(orders.begin(), orders.end(),
+                                    [&](const auto& entry) { return entry.first == table; });
+    if (found == orders.end()) {
+        std::string list;
+        for (const std::string& name : exportable_tables()) {
+            list += (list.empty() ? "" : ", ") + name;
+        }
+        return Error::config("cannot export table '" + table + "': known tables are " + list);
+    }
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    return impl_->guarded("exporting table " + table, [&]() -> Status {
+        // Both names come from the fixed list above, never from input.
+        Statement q(*impl_->db, "SELECT * FROM " + found->first + " ORDER BY " + found->second);
+        const int columns = q.getColumnCount();
+        std::vector<std::string> names;
+        names.reserve(static_cast<std::size_t>(columns));
+        for (int i = 0; i < columns; ++i) {
+            names.emplace_back(q.getColumnName(i));
+        }
+        while (q.executeStep()) {
+            nlohmann::json row = nlohmann::json::object();
+            for (int i = 0; i < columns; ++i) {
+                row[names[static_cast<std::size_t>(i)]] = column_json(q.getColumn(i));
+            }
+            // Invalid UTF-8 from a platform is replaced rather than failing the whole export.
+            out << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+            if (!out) {
+                return Error::storage("writing the export of table " + table +
+                                      " failed: the output stream refused the data");
+            }
+        }
+        out.flush();
+        return {};
+    });
+}
+
+// --- tests --------------------------------------------------------------------------------------
+
+void SqliteStore::fail_next_apply_after_rows_for_test(int rows) { impl_->fail_after_rows = rows; }
+
+Status SqliteStore::limit_pages_for_test(std::int64_t max_pages) {
+    return impl_->guarded("limiting the page count", [&]() -> Status {
+        impl_->db->exec("PRAGMA max_page_count = " + std::to_string(max_pages));
+        return {};
+    });
+}
+
+}  // namespace csync

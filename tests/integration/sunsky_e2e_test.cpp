@@ -1,0 +1,236 @@
+// Sunsky end to end: the real daemon against the real simulator over loopback.
+#include <signal.h>
+
+#include <cstring>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "csync/domain/decimal.hpp"
+#include "harness.hpp"
+
+namespace csync::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kKey = "it-key";
+constexpr const char* kSecret = "it-secret-value";
+
+std::string config_for(const TempDir& dir, const std::string& url, const std::string& secret,
+                       const std::string& extra_account = "") {
+    return "store: { path: " + (dir / "store.db").string() +
+           " }\n"
+           "log: { level: info, format: text }\n"
+           "http: { listen: \"127.0.0.1:0\" }\n"
+           "accounts:\n"
+           "  - name: sunsky-it\n"
+           "    platform: sunsky\n"
+           "    base_url: " + url + "\n"
+           "    timezone: Asia/Shanghai\n"
+           "    credentials: { key: " + kKey + ", secret: \"" + secret + "\" }\n"
+           "    rate_limit: { per_second: 500, burst: 100 }\n"
+           "    request_timeout: 5s\n" + extra_account +
+           "    streams:\n"
+           "      products: { interval: 1h, page_size: 100 }\n"
+           "      categories: { interval: 6h }\n";
+}
+
+struct Env {
+    TempDir dir;
+    std::unique_ptr<Simulator> sim;
+    fs::path config;
+    fs::path db;
+
+    explicit Env(int products, std::vector<std::string> sim_args = {},
+                 const std::string& secret = kSecret) {
+        std::vector<std::string> args = {"--seed", "7", "--products", std::to_string(products),
+                                         "--key", kKey, "--secret", kSecret, "--rate-limit", "0"};
+        args.insert(args.end(), sim_args.begin(), sim_args.end());
+        sim = std::make_unique<Simulator>(dir, "sunsky", args);
+        config = dir / "config.yaml";
+        db = dir / "store.db";
+        write_file(config, config_for(dir, sim->base_url(), secret));
+    }
+
+    RunResult sync_once(std::vector<std::string> extra = {}) {
+        std::vector<std::string> argv = {syncd_bin(), "sync-once", "-c", config.string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run(argv, 300s);
+    }
+};
+
+// The store equals the simulator's truth: same SKUs, exact prices, stock and titles.
+void expect_store_equals_truth(Env& env) {
+    auto truth = env.sim->truth_records();
+    ASSERT_FALSE(truth.empty());
+    auto rows = query_rows(env.db,
+                           "SELECT external_id, price, stock, title, status FROM products "
+                           "WHERE account='sunsky-it' ORDER BY external_id");
+    std::map<std::string, std::vector<std::string>> stored;
+    for (auto& r : rows) stored[r[0]] = r;
+    ASSERT_EQ(stored.size(), truth.size());
+    int mismatches = 0;
+    for (const auto& rec : truth) {
+        std::string item = rec.at("itemNo").get<std::string>();
+        auto it = stored.find(item);
+        if (it == stored.end()) {
+            ADD_FAILURE() << "missing " << item;
+            if (++mismatches > 5) return;
+            continue;
+        }
+        std::string price = rec.at("price").is_string() ? rec.at("price").get<std::string>()
+                                                         : rec.at("price").dump();
+        auto expected = Decimal::parse(price);
+        ASSERT_TRUE(expected.has_value()) << price;
+        if (it->second[1] != expected->text() ||
+            it->second[2] != std::to_string(rec.at("stock").get<long long>()) ||
+            it->second[3] != rec.at("name").get<std::string>()) {
+            ADD_FAILURE() << item << " differs: stored price=" << it->second[1]
+                          << " stock=" << it->second[2] << " title=" << it->second[3]
+                          << " truth=" << rec.dump();
+            if (++mismatches > 5) return;
+        }
+    }
+}
+
+long long sim_requests(Simulator& sim) {
+    auto s = sim.stats();
+    return s.value("requests", 0LL);
+}
+
+TEST(SunskyEndToEnd, FullSyncEqualsTruthAndCategoriesArrive) {
+    Env env(2500);
+    auto r = env.sync_once();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_store_equals_truth(env);
+    EXPECT_GT(std::stoi(query_one(env.db, "SELECT count(*) FROM categories")), 10);
+    // Every stored time is UTC ISO-8601.
+    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM products WHERE source_modified_at NOT LIKE "
+                                "'____-__-__T__:__:__Z'"),
+              "0");
+    // The cursor keeps the platform's own format for gmtModifiedStart.
+    auto cursor = nlohmann::json::parse(query_one(
+        env.db, "SELECT cursor FROM sync_state WHERE account='sunsky-it' AND stream='products'"));
+    EXPECT_TRUE(cursor.contains("t0")) << cursor.dump();
+    EXPECT_EQ(cursor["t0"].get<std::string>().size(), std::string("10/31/2013 01:23:20").size());
+}
+
+TEST(SunskyEndToEnd, MutateThenSyncPicksUpTheChanges) {
+    Env env(1500);
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    auto changes_before = std::stoll(query_one(env.db, "SELECT count(*) FROM changes"));
+    auto mutated = env.sim->post_json("/__sim/mutate?count=120");
+    ASSERT_EQ(mutated.value("mutated", 0), 120) << mutated.dump();
+    auto r = env.sync_once();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_store_equals_truth(env);
+    auto updates = std::stoll(query_one(
+        env.db, "SELECT count(*) FROM changes WHERE op='update' AND entity='product'"));
+    EXPECT_GE(updates, 100);  // a record mutated twice in one second may count once
+    EXPECT_GT(std::stoll(query_one(env.db, "SELECT count(*) FROM changes")), changes_before);
+}
+
+TEST(SunskyEndToEnd, RestartResumesFromTheStoredWatermarkWithFarFewerRequests) {
+    Env env(3000);
+    auto before = sim_requests(*env.sim);
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    auto full = sim_requests(*env.sim) - before;
+    ASSERT_GE(full, 30);  // 3000 products / 100 per page, plus categories
+
+    env.sim->post_json("/__sim/mutate?count=10");
+    auto mid = sim_requests(*env.sim);
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    auto incremental = sim_requests(*env.sim) - mid;
+    EXPECT_LT(incremental * 5, full) << "full=" << full << " incremental=" << incremental;
+    expect_store_equals_truth(env);
+}
+
+TEST(SunskyEndToEnd, SigtermDuringASyncLeavesAConsistentDatabase) {
+    Env env(4000);
+    // Slow every answer down so that SIGTERM lands mid-sync.
+    env.sim->post_json("/__sim/faults", R"({"delay":1.0,"delay_ms":40})");
+    Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
+    ASSERT_TRUE(eventually(
+        [&] {
+            return fs::exists(env.db) &&
+                   query_one(env.db, "SELECT count(*) FROM sqlite_master WHERE name='products'") == "1" &&
+                   std::stoll(query_one(env.db, "SELECT count(*) FROM products")) >= 300;
+        },
+        60s))
+        << daemon.output();
+    daemon.signal(SIGTERM);
+    auto code = daemon.wait(10s);
+    ASSERT_TRUE(code.has_value()) << "daemon did not exit within 10 s:\n" << daemon.output();
+    EXPECT_EQ(*code, 0) << daemon.output();
+    EXPECT_EQ(query_one(env.db, "PRAGMA integrity_check"), "ok");
+    auto stored = std::stoll(query_one(env.db, "SELECT count(*) FROM products"));
+    EXPECT_LT(stored, 4000) << "the sync finished before SIGTERM; the test proves nothing";
+
+    // Resuming from the committed cursor converges to the truth.
+    env.sim->post_json("/__sim/faults", "{}");
+    auto r = env.sync_once();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_store_equals_truth(env);
+}
+
+TEST(SunskyEndToEnd, WrongSecretParksTheAccountWithAClearStatus) {
+    TempDir dir;
+    Simulator sim(dir, "sunsky", {"--seed", "1", "--products", "50", "--key", kKey, "--secret",
+                                  kSecret});
+    write_file(dir / "config.yaml", config_for(dir, sim.base_url(), "not-the-secret"));
+    auto r = run({syncd_bin(), "sync-once", "-c", (dir / "config.yaml").string()}, 60s);
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    EXPECT_NE(r.output.find("signature"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("not-the-secret"), std::string::npos) << "secret leaked:\n" << r.output;
+    auto status = run({syncd_bin(), "status", "-c", (dir / "config.yaml").string()}, 30s);
+    EXPECT_EQ(status.exit_code, 0);
+    EXPECT_NE(status.output.find("parked"), std::string::npos) << status.output;
+    // Only a handful of calls: an auth error is not retried.
+    EXPECT_LE(sim.stats().value("requests", 0LL), 4);
+}
+
+TEST(SunskyEndToEnd, StatusEndpointServesHealthStatusAndMetrics) {
+    Env env(300);
+    Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
+    int port = 0;
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto out = daemon.output();
+            auto pos = out.find("status endpoint on http://127.0.0.1:");
+            if (pos == std::string::npos) return false;
+            port = std::atoi(out.c_str() + pos + std::strlen("status endpoint on http://127.0.0.1:"));
+            return port > 0;
+        },
+        20s))
+        << daemon.output();
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto s = http_request(port, "GET", "/status");
+            return s.status == 200 && s.body.find("last_success_at\": \"") != std::string::npos;
+        },
+        60s));
+    EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+    EXPECT_EQ(http_request(port, "GET", "/readyz").status, 200);
+    auto metrics = http_request(port, "GET", "/metrics");
+    EXPECT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("csync_records{account=\"sunsky-it\",stream=\"products\"} 300"),
+              std::string::npos)
+        << metrics.body;
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait(10s).value_or(-1), 0);
+}
+
+TEST(SunskyEndToEnd, TwoDaemonsOnOneDatabaseAreRefused) {
+    Env env(200);
+    Process first({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "first.log");
+    ASSERT_TRUE(eventually([&] { return fs::exists(env.db.string() + ".lock"); }, 20s));
+    auto second = run({syncd_bin(), "run", "-c", env.config.string()}, 30s);
+    EXPECT_EQ(second.exit_code, 3) << second.output;
+    EXPECT_NE(second.output.find("another commerce-syncd"), std::string::npos) << second.output;
+    first.signal(SIGTERM);
+    EXPECT_EQ(first.wait(10s).value_or(-1), 0);
+}
+
+}  // namespace
+}  // namespace csync::it

@@ -1,0 +1,532 @@
+// SqliteStore against real files: page atomicity, change detection, the change feed, dead
+// letters, stock links, tombstones, orders, runs, status and export.
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "store/record_hash.hpp"
+#include "store_test_support.hpp"
+
+namespace csync::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SqliteStoreTest : public StoreFixture {};
+
+// --- atomicity ------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, AFailedPageLeavesNeitherRecordsNorCursor) {
+    PageRecords page;
+    for (int i = 0; i < 5; ++i) {
+        page.products.push_back(make_product("P" + std::to_string(i)));
+    }
+    page.dead_letters.push_back(DeadLetter{"itemNo=BAD", "{}", "price is not a decimal"});
+
+    store_->fail_next_apply_after_rows_for_test(3);
+    auto failed = store_->apply_page({"shop", "products"}, 0, page, {{"page", 2}});
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().kind, ErrorKind::storage);
+    EXPECT_NE(failed.error().message.find("applying a page of shop/products"), std::string::npos)
+        << failed.error().message;
+    EXPECT_NE(failed.error().message.find("injected failure after 3 rows"), std::string::npos)
+        << failed.error().message;
+
+    auto db = reader();
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products"), 0);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 0);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM dead_letters"), 0);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sync_state"), 0);
+    auto cursor = store_->load_cursor({"shop", "products"});
+    ASSERT_TRUE(cursor.ok());
+    EXPECT_FALSE(cursor->has_value());
+
+    // The hook is one-shot: the same page now commits whole.
+    const ApplyStats stats = apply(page, {{"page", 2}});
+    EXPECT_EQ(stats.inserted, 5);
+    EXPECT_EQ(stats.dead_lettered, 1);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products"), 5);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM dead_letters"), 1);
+    cursor = store_->load_cursor({"shop", "products"});
+    ASSERT_TRUE(cursor.ok());
+    ASSERT_TRUE(cursor->has_value());
+    EXPECT_EQ(**cursor, (nlohmann::json{{"page", 2}}));
+}
+
+TEST_F(SqliteStoreTest, AFailureAtTheCursorStillRollsBackTheRecords) {
+    PageRecords page;
+    page.products.push_back(make_product("P1"));
+    store_->fail_next_apply_after_rows_for_test(1);  // every record written, then the cursor
+    ASSERT_FALSE(store_->apply_page({"shop", "products"}, 0, page, {{"page", 1}}).ok());
+    EXPECT_EQ(reader().integer("SELECT count(*) FROM products"), 0);
+}
+
+TEST_F(SqliteStoreTest, DiskFullSurfacesSqlitesMessageAndTheStream) {
+    PageRecords small;
+    small.products.push_back(make_product("P0"));
+    apply(small, {{"page", 1}});
+    auto db = reader();
+    const std::int64_t pages = db.integer("PRAGMA page_count");
+    ASSERT_TRUE(store_->limit_pages_for_test(pages + 2).ok());
+
+    PageRecords big;
+    for (int i = 1; i <= 200; ++i) {
+        Product p = make_product("P" + std::to_string(i));
+        p.raw_json = std::string(2000, 'x');
+        big.products.push_back(p);
+    }
+    auto failed = store_->apply_page({"shop", "products"}, 0, big, {{"page", 2}});
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().kind, ErrorKind::storage);
+    EXPECT_NE(failed.error().message.find("database or disk is full"), std::string::npos)
+        << failed.error().message;
+    EXPECT_NE(failed.error().message.find("shop/products"), std::string::npos);
+    EXPECT_NE(failed.error().message.find(path_), std::string::npos);
+
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products"), 1);
+    auto cursor = store_->load_cursor({"shop", "products"});
+    ASSERT_TRUE(cursor.ok() && cursor->has_value());
+    EXPECT_EQ(**cursor, (nlohmann::json{{"page", 1}}));
+}
+
+TEST_F(SqliteStoreTest, AnUnregisteredAccountIsRefusedClearly) {
+    PageRecords page;
+    page.products.push_back(make_product("P1"));
+    auto refused = store_->apply_page({"ghost", "products"}, 0, page, nullptr);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(
+        refused.error().message.find("account 'ghost' is not registered in database " + path_),
+        std::string::npos)
+        << refused.error().message;
+}
+
+// --- change detection and the change feed ---------------------------------------------------
+
+TEST_F(SqliteStoreTest, AnInsertStoresEveryColumnExactly) {
+    PageRecords page;
+    Product p = make_product("A1", "2.6600");
+    p.parent_external_id = "G1";
+    p.barcode = "";  // not sent by the platform
+    page.products.push_back(p);
+    const ApplyStats stats = apply(page, {{"page", 1}}, "products", 0);
+    EXPECT_EQ(stats.inserted, 1);
+
+    auto db = reader();
+    const std::string row = "FROM products WHERE account = 'shop' AND external_id = 'A1'";
+    EXPECT_EQ(db.text("SELECT price " + row), "2.66");
+    EXPECT_EQ(db.text("SELECT typeof(price) " + row), "text");
+    EXPECT_EQ(db.text("SELECT parent_external_id " + row), "G1");
+    EXPECT_EQ(db.text("SELECT barcode " + row), "<null>");
+    EXPECT_EQ(db.text("SELECT sku " + row), "SKU-A1");
+    EXPECT_EQ(db.integer("SELECT stock " + row), 5);
+    EXPECT_EQ(db.text("SELECT status " + row), "active");
+    EXPECT_EQ(db.text("SELECT source_modified_at " + row), "2023-09-23T02:01:02Z");
+    EXPECT_EQ(db.text("SELECT first_seen_at " + row), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at " + row), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT content_hash " + row), store::record_hash(p));
+    EXPECT_EQ(db.text("SELECT raw_json " + row), p.raw_json);
+
+    EXPECT_EQ(db.text("SELECT entity || ' ' || external_id || ' ' || op || ' ' || changed_at "
+                      "FROM changes"),
+              "product A1 insert 2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT run_id FROM changes"), "<null>");
+}
+
+TEST_F(SqliteStoreTest, AnUnchangedRecordOnlyTouchesLastSeenAt) {
+    PageRecords page;
+    page.products.push_back(make_product("A1"));
+    apply(page);
+    auto db = reader();
+    const std::string hash = db.text("SELECT content_hash FROM products");
+
+    clock_.advance(1h);
+    const ApplyStats stats = apply(page, {{"page", 2}});
+    EXPECT_EQ(stats.unchanged, 1);
+    EXPECT_EQ(stats.inserted + stats.updated, 0);
+
+    EXPECT_EQ(db.text("SELECT first_seen_at FROM products"), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T23:13:20Z");
+    EXPECT_EQ(db.text("SELECT content_hash FROM products"), hash);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 1);  // the insert only
+}
+
+TEST_F(SqliteStoreTest, AnUpdateWritesTheNewHashAndAChangeRow) {
+    const StreamKey key{"shop", "products"};
+    auto run = store_->begin_run(key, UtcTime{std::chrono::seconds{1'700'000'000}});
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    PageRecords page;
+    page.products.push_back(make_product("A1", "9.99"));
+    apply(page, {{"page", 1}}, "products", *run);
+    auto db = reader();
+    const std::string old_hash = db.text("SELECT content_hash FROM products");
+
+    clock_.advance(10min);
+    page.products[0] = make_product("A1", "8.50");
+    const ApplyStats stats = apply(page, {{"page", 2}}, "products", *run);
+    EXPECT_EQ(stats.updated, 1);
+
+    EXPECT_EQ(db.text("SELECT price FROM products"), "8.5");
+    EXPECT_NE(db.text("SELECT content_hash FROM products"), old_hash);
+    EXPECT_EQ(db.text("SELECT content_hash FROM products"), store::record_hash(page.products[0]));
+    EXPECT_EQ(db.text("SELECT first_seen_at FROM products"), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T22:23:20Z");
+    EXPECT_EQ(db.text("SELECT group_concat(op, ',') FROM (SELECT op FROM changes ORDER BY id)"),
+              "insert,update");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM changes WHERE run_id = " + std::to_string(*run)), 2);
+}
+
+TEST_F(SqliteStoreTest, CategoriesAndImagesFollowTheSameRules) {
+    PageRecords page;
+    Category c;
+    c.external_id = "C1";
+    c.name = "Phones";
+    c.status = "active";
+    c.raw_json = R"({"id":"C1"})";
+    page.categories.push_back(c);
+    page.images.push_back(Image{"A1", "https://img.example/a1.jpg", 0, std::nullopt});
+    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").inserted, 2);
+    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").unchanged, 2);
+    page.images[0].url = "https://img.example/a1-v2.jpg";
+    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").updated, 1);
+
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT parent_external_id FROM categories"), "<null>");
+    EXPECT_EQ(db.text("SELECT url FROM images WHERE product_external_id = 'A1'"),
+              "https://img.example/a1-v2.jpg");
+    EXPECT_EQ(db.text("SELECT group_concat(entity || ':' || external_id || ':' || op, ',') FROM "
+                      "(SELECT * FROM changes ORDER BY id)"),
+              "category:C1:insert,image:A1:insert,image:A1:update");
+}
+
+// --- tombstones -------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, TombstonesMarkProductsDeletedOnce) {
+    PageRecords page;
+    page.products.push_back(make_product("A1"));
+    apply(page);
+
+    PageRecords tombstones;
+    tombstones.deleted_product_ids = {"A1", "NEVER-SEEN"};
+    EXPECT_EQ(apply(tombstones).deleted, 1);
+    EXPECT_EQ(apply(tombstones).deleted, 0);  // already deleted: no second change row
+
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT status FROM products WHERE external_id = 'A1'"), "deleted");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products"), 1);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM changes WHERE op = 'delete'"), 1);
+
+    // The same record coming back active is an update, not "unchanged".
+    const ApplyStats back = apply(page);
+    EXPECT_EQ(back.updated, 1);
+    EXPECT_EQ(db.text("SELECT status FROM products WHERE external_id = 'A1'"), "active");
+}
+
+// --- dead letters -----------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ADeadLetterSeenAgainCountsAttemptsAndResolvesWhenTheRecordApplies) {
+    PageRecords bad;
+    bad.dead_letters.push_back(
+        DeadLetter{"itemNo=A1", R"({"price":"x"})", "price is not a decimal"});
+    EXPECT_EQ(apply(bad).dead_lettered, 1);
+    clock_.advance(5min);
+    bad.dead_letters[0].error = "price is still not a decimal";
+    apply(bad);
+
+    auto db = reader();
+    EXPECT_EQ(db.integer("SELECT count(*) FROM dead_letters"), 1);
+    EXPECT_EQ(db.integer("SELECT attempts FROM dead_letters"), 2);
+    EXPECT_EQ(db.text("SELECT error FROM dead_letters"), "price is still not a decimal");
+    EXPECT_EQ(db.text("SELECT first_seen_at FROM dead_letters"), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM dead_letters"), "2023-11-14T22:18:20Z");
+    EXPECT_EQ(db.text("SELECT resolved_at FROM dead_letters"), "<null>");
+
+    // Another stream's record with the same id does not resolve it.
+    PageRecords other_stream;
+    Category c;
+    c.external_id = "A1";
+    c.raw_json = "{}";
+    other_stream.categories.push_back(c);
+    apply(other_stream, {{"page", 1}}, "categories");
+    EXPECT_EQ(db.text("SELECT resolved_at FROM dead_letters"), "<null>");
+
+    PageRecords good;
+    good.products.push_back(make_product("A1"));
+    apply(good);
+    EXPECT_EQ(db.text("SELECT resolved_at FROM dead_letters"), "2023-11-14T22:18:20Z");
+
+    // Failing again reopens the same letter.
+    apply(bad);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM dead_letters"), 1);
+    EXPECT_EQ(db.integer("SELECT attempts FROM dead_letters"), 3);
+    EXPECT_EQ(db.text("SELECT resolved_at FROM dead_letters"), "<null>");
+}
+
+TEST_F(SqliteStoreTest, DeadLettersWithoutAKeyAreKeyedByTheirPayload) {
+    PageRecords bad;
+    bad.dead_letters.push_back(DeadLetter{"", R"({"a":1})", "no itemNo"});
+    bad.dead_letters.push_back(DeadLetter{"", R"({"a":2})", "no itemNo"});
+    apply(bad);
+    apply(bad);
+    auto db = reader();
+    EXPECT_EQ(db.integer("SELECT count(*) FROM dead_letters"), 2);
+    EXPECT_EQ(db.integer("SELECT min(attempts) FROM dead_letters"), 2);
+    EXPECT_EQ(db.text("SELECT substr(record_key, 1, 8) FROM dead_letters LIMIT 1"), "payload#");
+}
+
+// --- stock levels -----------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, StockLevelsLinkToTheProductWithTheSameSku) {
+    PageRecords stock;
+    stock.stock_levels.push_back(make_stock("R1", "SKU-A1", "12.5000"));
+    stock.stock_levels.push_back(make_stock("R2", "SKU-UNKNOWN"));
+    EXPECT_EQ(apply(stock, {{"page", 1}}, "stock").inserted, 2);
+
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT quantity FROM stock_levels WHERE external_id = 'R1'"), "12.5");
+    EXPECT_EQ(db.text("SELECT warehouse FROM stock_levels WHERE external_id = 'R1'"), "");
+    EXPECT_EQ(db.text("SELECT product_external_id FROM stock_levels WHERE external_id = 'R1'"),
+              "<null>");
+
+    // The product arrives later: the line follows it.
+    PageRecords products;
+    products.products.push_back(make_product("A1"));
+    apply(products);
+    EXPECT_EQ(db.text("SELECT product_external_id FROM stock_levels WHERE external_id = 'R1'"),
+              "A1");
+    EXPECT_EQ(db.text("SELECT product_external_id FROM stock_levels WHERE external_id = 'R2'"),
+              "<null>");
+
+    // A line arriving after its product links at once, even in another account's absence.
+    PageRecords more;
+    more.stock_levels.push_back(make_stock("R3", "SKU-A1"));
+    apply(more, {{"page", 2}}, "stock");
+    EXPECT_EQ(db.text("SELECT product_external_id FROM stock_levels WHERE external_id = 'R3'"),
+              "A1");
+
+    // The product changes its sku: its old lines are unlinked.
+    Product renamed = make_product("A1");
+    renamed.sku = "SKU-A1-NEW";
+    products.products[0] = renamed;
+    apply(products);
+    EXPECT_EQ(db.text("SELECT product_external_id FROM stock_levels WHERE external_id = 'R1'"),
+              "<null>");
+}
+
+TEST_F(SqliteStoreTest, StockLevelsDoNotLinkAcrossAccounts) {
+    ASSERT_TRUE(store_->register_account("other", "wangdiantong").ok());
+    PageRecords products;
+    products.products.push_back(make_product("A1"));
+    apply(products);
+    PageRecords stock;
+    stock.stock_levels.push_back(make_stock("R1", "SKU-A1"));
+    ASSERT_TRUE(store_->apply_page({"other", "stock"}, 0, stock, {{"page", 1}}).ok());
+    EXPECT_EQ(reader().text("SELECT product_external_id FROM stock_levels"), "<null>");
+}
+
+// --- orders -----------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, OrderLinesAreReplacedWhenTheOrderChanges) {
+    Order o;
+    o.external_id = "O1";
+    o.status = OrderStatus::paid;
+    o.platform_status = "WAIT_SELLER_SEND";
+    o.currency = "USD";
+    o.total_amount = dec("30.00");
+    o.raw_json = R"({"tid":"O1"})";
+    o.lines.push_back(OrderLine{"L1", "SKU-A1", "Widget", dec("2"), dec("10"), dec("20")});
+    o.lines.push_back(OrderLine{"L2", "SKU-B1", "Gadget", dec("1"), dec("10"), dec("10")});
+    PageRecords page;
+    page.orders.push_back(o);
+    EXPECT_EQ(apply(page, {{"page", 1}}, "orders").inserted, 1);
+
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT total_amount FROM orders"), "30");
+    EXPECT_EQ(db.text("SELECT group_concat(line_id, ',') FROM (SELECT line_id FROM order_lines "
+                      "ORDER BY line_number)"),
+              "L1,L2");
+
+    page.orders[0].status = OrderStatus::shipped;
+    page.orders[0].lines.pop_back();
+    EXPECT_EQ(apply(page, {{"page", 1}}, "orders").updated, 1);
+    EXPECT_EQ(db.text("SELECT status FROM orders"), "shipped");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM order_lines"), 1);
+    EXPECT_EQ(db.text("SELECT quantity || ' x ' || unit_price FROM order_lines"), "2 x 10");
+}
+
+// --- cursors, accounts, runs and status ---------------------------------------------------------
+
+TEST_F(SqliteStoreTest, CursorsRoundTripAndReset) {
+    const StreamKey key{"shop", "products"};
+    const nlohmann::json cursor = {{"gmtModifiedStart", "2023-09-23 10:01:02"},
+                                   {"boundary", {"A1", "A2"}}};
+    apply(PageRecords{}, cursor);
+    auto loaded = store_->load_cursor(key);
+    ASSERT_TRUE(loaded.ok() && loaded->has_value());
+    EXPECT_EQ(**loaded, cursor);
+
+    ASSERT_TRUE(store_->reset_cursor(key).ok());
+    loaded = store_->load_cursor(key);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_FALSE(loaded->has_value());
+}
+
+TEST_F(SqliteStoreTest, AccountStateIsValidatedAndStored) {
+    auto bad = store_->set_account_state("shop", "sleeping", "");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().kind, ErrorKind::config);
+    EXPECT_EQ(bad.error().message, "account state 'sleeping' is not one of: ok, parked");
+
+    ASSERT_TRUE(store_->set_account_state("shop", "parked", "signature rejected").ok());
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT state || ': ' || state_reason FROM accounts"),
+              "parked: signature rejected");
+    EXPECT_FALSE(store_->set_account_state("ghost", "ok", "").ok());
+
+    // Registering again keeps created_at and the state, and records a platform change.
+    clock_.advance(1h);
+    ASSERT_TRUE(store_->register_account("shop", "sunsky").ok());
+    ASSERT_TRUE(store_->register_account("shop", "wangdiantong").ok());
+    EXPECT_EQ(db.text("SELECT platform || ' ' || state || ' ' || created_at || ' ' || updated_at "
+                      "FROM accounts"),
+              "wangdiantong parked 2023-11-14T22:13:20Z 2023-11-14T23:13:20Z");
+}
+
+TEST_F(SqliteStoreTest, RunsAreRecordedAndUnknownRunsRefused) {
+    const StreamKey key{"shop", "products"};
+    auto run = store_->begin_run(key, UtcTime{std::chrono::seconds{1'700'000'000}});
+    ASSERT_TRUE(run.ok());
+    RunSummary summary;
+    summary.pages = 3;
+    summary.requests = 4;
+    summary.stats.inserted = 250;
+    summary.stats.unchanged = 50;
+    summary.finished_at = UtcTime{std::chrono::seconds{1'700'000'090}};
+    ASSERT_TRUE(store_->finish_run(*run, summary).ok());
+
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT started_at || ' ' || finished_at || ' ' || pages || ' ' || "
+                      "requests || ' ' || inserted || ' ' || unchanged || ' ' || "
+                      "coalesce(error, '-') FROM sync_runs"),
+              "2023-11-14T22:13:20Z 2023-11-14T22:14:50Z 3 4 250 50 -");
+
+    PageRecords page;
+    page.products.push_back(make_product("A1"));
+    auto orphan = store_->apply_page(key, *run + 100, page, {{"page", 1}});
+    ASSERT_FALSE(orphan.ok());
+    EXPECT_NE(orphan.error().message.find("run " + std::to_string(*run + 100) +
+                                          " does not exist in database " + path_),
+              std::string::npos)
+        << orphan.error().message;
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products"), 0);
+
+    auto unknown = store_->finish_run(*run + 100, summary);
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_NE(unknown.error().message.find("no run with id " + std::to_string(*run + 100)),
+              std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, StatusJoinsCursorsRunsAccountsAndCounts) {
+    ASSERT_TRUE(store_->register_account("wdt", "wangdiantong").ok());
+    const StreamKey products{"shop", "products"};
+
+    auto ok_run = store_->begin_run(products, UtcTime{std::chrono::seconds{1'700'000'000}});
+    ASSERT_TRUE(ok_run.ok());
+    PageRecords page;
+    page.products.push_back(make_product("A1"));
+    page.products.push_back(make_product("A2"));
+    page.dead_letters.push_back(DeadLetter{"itemNo=BAD", "{}", "no price"});
+    apply(page, {{"page", 3}}, "products", *ok_run);
+    RunSummary ok;
+    ok.finished_at = UtcTime{std::chrono::seconds{1'700'000'060}};
+    ASSERT_TRUE(store_->finish_run(*ok_run, ok).ok());
+
+    auto failed_run = store_->begin_run(products, UtcTime{std::chrono::seconds{1'700'000'300}});
+    ASSERT_TRUE(failed_run.ok());
+    RunSummary failed;
+    failed.error = "transient: HTTP 502 from open.sunsky-online.com";
+    failed.finished_at = UtcTime{std::chrono::seconds{1'700'000'330}};
+    ASSERT_TRUE(store_->finish_run(*failed_run, failed).ok());
+
+    // A stream that only ran (never committed a page) is listed too.
+    auto stock_run =
+        store_->begin_run({"wdt", "stock"}, UtcTime{std::chrono::seconds{1'700'000'400}});
+    ASSERT_TRUE(stock_run.ok());
+    ASSERT_TRUE(store_->set_account_state("wdt", "parked", "auth: sign error").ok());
+
+    auto status = store_->status();
+    ASSERT_TRUE(status.ok()) << status.error().message;
+    ASSERT_EQ(status->size(), 2u);
+
+    const StreamStatus& s = (*status)[0];
+    EXPECT_EQ(s.account, "shop");
+    EXPECT_EQ(s.platform, "sunsky");
+    EXPECT_EQ(s.stream, "products");
+    EXPECT_EQ(s.account_state, "ok");
+    EXPECT_EQ(s.cursor, (nlohmann::json{{"page", 3}}));
+    ASSERT_TRUE(s.cursor_updated_at.has_value());
+    EXPECT_EQ(format_utc_iso(*s.cursor_updated_at), "2023-11-14T22:13:20Z");
+    ASSERT_TRUE(s.last_run_started_at.has_value());
+    EXPECT_EQ(format_utc_iso(*s.last_run_started_at), "2023-11-14T22:18:20Z");
+    ASSERT_TRUE(s.last_success_at.has_value());
+    EXPECT_EQ(format_utc_iso(*s.last_success_at), "2023-11-14T22:14:20Z");
+    ASSERT_TRUE(s.last_error.has_value());
+    EXPECT_EQ(*s.last_error, "transient: HTTP 502 from open.sunsky-online.com");
+    ASSERT_TRUE(s.last_error_at.has_value());
+    EXPECT_EQ(format_utc_iso(*s.last_error_at), "2023-11-14T22:18:50Z");
+    EXPECT_EQ(s.records, 2);
+    EXPECT_EQ(s.dead_letters, 1);
+
+    const StreamStatus& w = (*status)[1];
+    EXPECT_EQ(w.account, "wdt");
+    EXPECT_EQ(w.stream, "stock");
+    EXPECT_EQ(w.platform, "wangdiantong");
+    EXPECT_EQ(w.account_state, "parked");
+    EXPECT_EQ(w.account_state_reason, "auth: sign error");
+    EXPECT_TRUE(w.cursor.is_null());
+    EXPECT_FALSE(w.cursor_updated_at.has_value());
+    EXPECT_FALSE(w.last_success_at.has_value());
+    EXPECT_FALSE(w.last_error.has_value());
+    EXPECT_EQ(w.records, 0);
+}
+
+// --- export -------------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ExportWritesOneJsonObjectPerRowInKeyOrder) {
+    PageRecords page;
+    page.products.push_back(make_product("B2", "1.10"));
+    page.products.push_back(make_product("A1", "2.6600"));
+    page.products[1].barcode = "";
+    apply(page);
+
+    std::ostringstream out;
+    ASSERT_TRUE(store_->export_table("products", out).ok());
+    std::istringstream lines(out.str());
+    std::vector<nlohmann::json> rows;
+    for (std::string line; std::getline(lines, line);) {
+        rows.push_back(nlohmann::json::parse(line));
+    }
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0]["external_id"], "A1");
+    EXPECT_EQ(rows[0]["price"], "2.66");  // exact text, never a float
+    EXPECT_EQ(rows[0]["stock"], 5);
+    EXPECT_TRUE(rows[0]["barcode"].is_null());
+    EXPECT_EQ(rows[0]["first_seen_at"], "2023-11-14T22:13:20Z");
+    EXPECT_EQ(rows[1]["external_id"], "B2");
+    EXPECT_EQ(rows[0].size(), 17u);  // every column, named as in the schema
+}
+
+TEST_F(SqliteStoreTest, ExportRefusesUnknownTablesListingTheKnownOnes) {
+    std::ostringstream out;
+    auto refused = store_->export_table("sqlite_master; DROP TABLE products", out);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::config);
+    EXPECT_NE(refused.error().message.find("known tables are accounts, products, categories, "
+                                           "stock_levels, orders, order_lines, images"),
+              std::string::npos)
+        << refused.error().message;
+    EXPECT_TRUE(out.str().empty());
+}
+
+}  // namespace
+}  // namespace csync::testing
