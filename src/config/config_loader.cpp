@@ -177,10 +177,12 @@ class Validator {
     // ---- generic readers ------------------------------------------------------------------
 
     // The entries of a mapping (duplicates and non-scalar keys reported); nullopt if not a map.
+    // `null_at` is where an empty (null) node is reported: yaml-cpp marks it at the next token.
     std::optional<std::vector<Entry>> mapping(const YAML::Node& node, const std::string& path,
-                                              const char* what = "a mapping") {
+                                              const char* what, const YAML::Node& null_at) {
         if (!node.IsMap()) {
-            add(node, path, std::string("expected ") + what + ", got " + describe_type(node));
+            add(node.IsNull() ? null_at : node, path,
+                std::string("expected ") + what + ", got " + describe_type(node));
             return std::nullopt;
         }
         std::vector<Entry> entries;
@@ -201,6 +203,13 @@ class Validator {
         }
         return entries;
     }
+
+    std::optional<std::vector<Entry>> mapping(const Entry& e, const char* what = "a mapping") {
+        return mapping(e.value, e.path, what, e.key_node);
+    }
+
+    // Where a problem with an entry's value is reported (an empty value: at its key).
+    static const YAML::Node& at(const Entry& e) { return e.value.IsNull() ? e.key_node : e.value; }
 
     // Reports keys outside `known`; returns the entries by name.
     std::map<std::string, const Entry*> known_keys(const std::vector<Entry>& entries,
@@ -262,8 +271,7 @@ class Validator {
     // A scalar value, expanded. `what` names the expected form in messages.
     std::optional<std::string> scalar(const Entry& e, const char* what = "a string") {
         if (!e.value.IsScalar()) {
-            add(e.value.Mark().is_null() ? e.key_node : e.value, e.path,
-                std::string("expected ") + what + ", got " + describe_type(e.value));
+            add(at(e), e.path, std::string("expected ") + what + ", got " + describe_type(e.value));
             return std::nullopt;
         }
         return expand(e.value.Scalar(), e.value, e.path);
@@ -380,7 +388,7 @@ class Validator {
             add(root, "", "the configuration is empty (it needs at least store and accounts)");
             return;
         }
-        auto entries = mapping(root, "", "a mapping with store, log, http and accounts");
+        auto entries = mapping(root, "", "a mapping with store, log, http and accounts", root);
         if (!entries) return;
         auto keys = known_keys(*entries, {"store", "log", "http", "accounts"});
         if (auto it = keys.find("store"); it != keys.end())
@@ -395,7 +403,7 @@ class Validator {
     }
 
     void validate_store(const Entry& store, StoreConfig& out) {
-        auto entries = mapping(store.value, store.path);
+        auto entries = mapping(store);
         if (!entries) return;
         auto keys = known_keys(*entries, {"path"});
         if (auto it = keys.find("path"); it != keys.end()) {
@@ -404,7 +412,7 @@ class Validator {
     }
 
     void validate_log(const Entry& log, LogConfig& out) {
-        auto entries = mapping(log.value, log.path);
+        auto entries = mapping(log);
         if (!entries) return;
         auto keys = known_keys(*entries, {"level", "format"});
         if (auto it = keys.find("level"); it != keys.end()) {
@@ -432,7 +440,7 @@ class Validator {
     }
 
     void validate_http(const Entry& http, HttpListenConfig& out) {
-        auto entries = mapping(http.value, http.path);
+        auto entries = mapping(http);
         if (!entries) return;
         auto keys = known_keys(*entries, {"listen"});
         auto it = keys.find("listen");
@@ -486,7 +494,7 @@ class Validator {
 
     void validate_accounts(const Entry& accounts, std::vector<AccountConfig>& out) {
         if (!accounts.value.IsSequence()) {
-            add(accounts.value.Mark().is_null() ? accounts.key_node : accounts.value, accounts.path,
+            add(at(accounts), accounts.path,
                 std::string("expected a list of accounts, got ") + describe_type(accounts.value));
             return;
         }
@@ -499,7 +507,7 @@ class Validator {
             YAML::Node item = accounts.value[i];
             std::string path = accounts.path + "[" + std::to_string(i) + "]";
             AccountConfig account;
-            if (!validate_account(item, path, account)) continue;
+            if (!validate_account(item, path, account, accounts.value)) continue;
             if (!account.name.empty()) {
                 auto [it, inserted] = names.emplace(account.name, i);
                 if (!inserted) {
@@ -526,8 +534,9 @@ class Validator {
     }
 
     // Returns false when the item is not a mapping at all.
-    bool validate_account(const YAML::Node& item, const std::string& path, AccountConfig& out) {
-        auto entries = mapping(item, path, "an account (a mapping)");
+    bool validate_account(const YAML::Node& item, const std::string& path, AccountConfig& out,
+                          const YAML::Node& list) {
+        auto entries = mapping(item, path, "an account (a mapping)", list);
         if (!entries) return false;
 
         // The platform first: it decides which credentials, streams and options exist.
@@ -671,7 +680,7 @@ class Validator {
 
     void validate_credentials(const Entry& creds, const PlatformSpec* spec,
                               std::map<std::string, std::string>& out) {
-        auto entries = mapping(creds.value, creds.path);
+        auto entries = mapping(creds);
         if (!entries || !spec) return;
         std::vector<std::string> allowed = spec->required_credentials;
         allowed.insert(allowed.end(), spec->optional_credentials.begin(),
@@ -732,7 +741,7 @@ class Validator {
     }
 
     void validate_rate_limit(const Entry& rl, RateLimitConfig& out) {
-        auto entries = mapping(rl.value, rl.path);
+        auto entries = mapping(rl);
         if (!entries) return;
         auto keys = known_keys(*entries, {"per_second", "burst"});
         if (auto it = keys.find("per_second"); it != keys.end()) {
@@ -751,7 +760,7 @@ class Validator {
     }
 
     void validate_tls(const Entry& tls, TlsConfig& out) {
-        auto entries = mapping(tls.value, tls.path);
+        auto entries = mapping(tls);
         if (!entries) return;
         auto keys = known_keys(*entries, {"ca_file", "verify"});
         if (auto it = keys.find("ca_file"); it != keys.end()) {
@@ -785,7 +794,7 @@ class Validator {
 
     void validate_streams(const Entry& streams, const PlatformSpec* spec,
                           std::vector<StreamConfig>& out) {
-        auto entries = mapping(streams.value, streams.path, "a mapping of stream names");
+        auto entries = mapping(streams, "a mapping of stream names");
         if (!entries || !spec) return;
         std::vector<std::string> names;
         for (const auto& s : spec->streams) names.push_back(s.name);
@@ -801,7 +810,7 @@ class Validator {
                 out.push_back(std::move(stream));
                 continue;
             }
-            auto fields = mapping(e.value, e.path, "a mapping (or {} for the defaults)");
+            auto fields = mapping(e, "a mapping (or {} for the defaults)");
             if (!fields) continue;
             std::vector<std::string> known = {"interval"};
             const int max_page =
@@ -856,6 +865,10 @@ Result<Config> parse_config(const std::string& yaml_text, const std::string& sou
 }
 
 Result<Config> load_config(const std::string& path, const std::vector<PlatformSpec>& platforms) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return Error::config(path + ": cannot read the configuration file: it is a directory");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         return Error::config(path +

@@ -354,7 +354,7 @@ TEST(ConfigLoader, WrongTypes) {
     EXPECT_EQ(errors("store: { path: { a: b } }\naccounts:\n" + std::string(kSunsky)),
               "c.yaml:1:16: store.path: expected a string, got a mapping");
     EXPECT_EQ(errors("store: { path: }\naccounts:\n" + std::string(kSunsky)),
-              "c.yaml:1:16: store.path: expected a string, got nothing (null)");
+              "c.yaml:1:10: store.path: expected a string, got nothing (null)");
     EXPECT_EQ(errors("accounts: { name: a }\n"),
               "c.yaml:1:11: accounts: expected a list of accounts, got a mapping");
     EXPECT_EQ(errors("accounts:\n  - just-a-name\n"),
@@ -637,6 +637,21 @@ TEST(ConfigLoader, LoadConfigReadsTheFileAndNamesItInMessages) {
     EXPECT_EQ(missing.error().message, (dir.path / "nope.yaml").string() +
                                            ": cannot read the configuration file: No such file or "
                                            "directory");
+}
+
+TEST(ConfigLoader, LoadConfigRefusesADirectory) {
+    TempDir dir;
+    auto r = load_config(dir.path.string(), specs());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message,
+              dir.path.string() + ": cannot read the configuration file: it is a directory");
+}
+
+TEST(ConfigLoader, AnEmptyValueIsReportedAtItsKey) {
+    auto message = errors("accounts:\n" + std::string(kSunsky) + "    base_url:\n");
+    EXPECT_EQ(message, "c.yaml:5:5: accounts[0].base_url: expected a string, got nothing (null)");
+    EXPECT_EQ(errors("accounts:\n  -\n"),
+              "c.yaml:2:3: accounts[0]: expected an account (a mapping), got nothing (null)");
 }
 
 TEST(ConfigLoader, ShippedExampleIsValidAgainstTheseSpecs) {
