@@ -663,5 +663,22 @@ TEST(ConfigLoader, ShippedExampleIsValidAgainstTheseSpecs) {
     EXPECT_EQ(c->accounts.size(), 2u);
 }
 
+TEST(ConfigLoader, DemoConfigurationIsValidAgainstTheseSpecs) {
+    // As scripts/demo and the check-config end-to-end test set them.
+    ::setenv("DEMO_SUNSKY_URL", "http://127.0.0.1:1", 1);
+    ::setenv("DEMO_SUNSKY_SECRET", "s", 1);
+    ::setenv("DEMO_WDT_URL", "http://127.0.0.1:2", 1);
+    ::setenv("DEMO_WDT_APPSECRET", "a:b", 1);
+    auto c = load_config(std::string(CSYNC_SOURCE_DIR) + "/config/demo.yaml", specs());
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->store.path, "data/demo.db");
+    EXPECT_EQ(c->accounts.at(0).base_url, "http://127.0.0.1:1");
+    EXPECT_EQ(c->accounts.at(1).credentials.at("appsecret"), "a:b");
+    for (const char* v :
+         {"DEMO_SUNSKY_URL", "DEMO_SUNSKY_SECRET", "DEMO_WDT_URL", "DEMO_WDT_APPSECRET"}) {
+        ::unsetenv(v);
+    }
+}
+
 }  // namespace
 }  // namespace csync::config
