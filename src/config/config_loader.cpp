@@ -446,6 +446,10 @@ class Validator {
         auto it = keys.find("listen");
         if (it == keys.end()) return;
         const Entry& e = *it->second;
+        if (e.value.IsSequence()) {  // listen: [::1]:9464 is YAML for a list
+            add(e.value, e.path, "got a list: quote an IPv6 address, such as \"[::1]:9464\"");
+            return;
+        }
         auto s = scalar(e);
         if (!s) return;
         if (*s == "off") {

@@ -248,6 +248,9 @@ TEST(ConfigLoader, BadListenAddresses) {
     EXPECT_EQ(errors("http: { listen: \"::1:80\" }\naccounts:\n" + std::string(kSunsky)),
               "c.yaml:1:17: http.listen: invalid listen address '::1:80': an IPv6 address needs "
               "brackets, such as [::1]:9464");
+    EXPECT_EQ(
+        errors("http:\n  listen: [::1]\naccounts:\n" + std::string(kSunsky)),
+        "c.yaml:2:11: http.listen: got a list: quote an IPv6 address, such as \"[::1]:9464\"");
 }
 
 // ---- durations --------------------------------------------------------------------------
