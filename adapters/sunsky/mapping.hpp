@@ -1,0 +1,29 @@
+#pragma once
+// Pure mapping of Sunsky records to the normalized model. A record that cannot be mapped comes
+// back as a DeadLetter (parked by the store), never as an error: one bad row never fails a page.
+
+#include <optional>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "csync/domain/records.hpp"
+#include "csync/domain/time.hpp"
+
+namespace csync::sunsky {
+
+// Sunsky quotes prices in US dollars (shared/platforms/sunsky.md §5.1).
+inline constexpr const char* kCurrency = "USD";
+
+// One product!search.do / product!detail.do row -> one Product (one sellable SKU, itemNo).
+// Status per the seed, appendix B: 0 invalid -> inactive, 1 valid -> active, 2 deleted,
+// 3 out of stock. gmtModified is a naive time in `zone`, stored as UTC.
+std::variant<Product, DeadLetter> map_product(const nlohmann::json& record, const TimeZone& zone);
+
+// One category!getChildren.do row. Status per appendix A: 0 inactive, 1 active, 2 deleted.
+std::variant<Category, DeadLetter> map_category(const nlohmann::json& record, const TimeZone& zone);
+
+// The record's gmtModified as the platform's naive local time (nullopt if absent or malformed).
+std::optional<LocalTime> modified_time(const nlohmann::json& record);
+
+}  // namespace csync::sunsky
