@@ -1,0 +1,433 @@
+#include "sunsky/simulator.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+
+#include "sunsky/protocol.hpp"
+#include "sunsky/signer.hpp"
+
+namespace csync::sunsky {
+namespace {
+
+using nlohmann::json;
+
+// The catalogue starts here (platform local time); records are spread over the following days.
+constexpr std::string_view kCatalogueStart = "03/01/2023 08:00:00";
+
+SimResponse envelope_success(json data) {
+    SimResponse r;
+    r.content_type = "application/json;charset=UTF-8";
+    r.body = json{{"result", "success"}, {"data", std::move(data)}}.dump();
+    return r;
+}
+
+SimResponse envelope_error(std::string_view message) {
+    SimResponse r;
+    r.content_type = "application/json;charset=UTF-8";
+    r.body = json{{"result", "error"}, {"messages", json::array({std::string(message)})}}.dump();
+    return r;
+}
+
+std::optional<std::int64_t> to_int(const std::string& s) {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+// An amount in 1/10000 units as the platform writes it, with `decimals` digits (2..4), trailing
+// zeros kept: 26600 with 4 decimals -> "2.6600".
+std::string money(std::int64_t ten_thousandths, int decimals) {
+    std::int64_t scale = 1;
+    for (int i = decimals; i < 4; ++i) scale *= 10;
+    std::int64_t v = ten_thousandths / scale;
+    std::int64_t unit = 1;
+    for (int i = 0; i < decimals; ++i) unit *= 10;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%lld.%0*lld", static_cast<long long>(v / unit), decimals,
+                  static_cast<long long>(v % unit));
+    return buf;
+}
+
+std::string format_minutes(LocalTime t) { return format_time(t).substr(0, 16); }
+
+const char* const kBrands[] = {"iPartsBuy", "HAWEEL", "PULUZ", "ENKAY", "Xiaomi", "Huawei", ""};
+const char* const kNouns[] = {"Charging Cable", "Phone Case",  "Screen Protector", "LCD Screen",
+                              "Battery",        "Camera Lens", "Power Bank",       "Selfie Stick"};
+const char* const kModels[] = {"iPhone 14", "Galaxy S23", "Mi 13",
+                               "P60 Pro",   "Pixel 7",    "iPad Air"};
+const char* const kColors[] = {"Black", "White", "Blue", "Red"};
+const char* const kPrefixes[] = {"EDA", "IPC", "SPM", "TBD", "MPH"};
+
+}  // namespace
+
+SunskySimulator::SunskySimulator(SimOptions options) : options_(std::move(options)) {
+    auto zone = TimeZone::from_name(options_.timezone);
+    if (!zone.ok()) throw std::invalid_argument(zone.error().message);
+    zone_ = *zone;
+    auto key = options_.credentials.find("key");
+    auto secret = options_.credentials.find("secret");
+    if (key == options_.credentials.end() || key->second.empty() ||
+        secret == options_.credentials.end() || secret->second.empty()) {
+        throw std::invalid_argument("the sunsky simulator needs --key and --secret");
+    }
+    key_ = key->second;
+    secret_ = secret->second;
+    rng_.seed(options_.seed);
+    generate();
+}
+
+LocalTime SunskySimulator::now_local() const {
+    return zone_.to_local(std::chrono::time_point_cast<std::chrono::seconds>(options_.now()));
+}
+
+void SunskySimulator::generate() {
+    const LocalTime start = *parse_time(kCatalogueStart);
+
+    // Category tree: 6 top-level categories, 3 children each, the first child of each with two
+    // grandchildren: 6 + 18 + 12 = 36 categories. Products go to the leaves.
+    const char* const top_names[] = {"Mobile Phone Parts",   "Phone Accessories",
+                                     "Computer & Office",    "Camera & Photo",
+                                     "Consumer Electronics", "Outdoor & Sports"};
+    std::vector<std::int64_t> leaves;
+    std::int64_t next_id = 1000;
+    LocalTime cat_time = start - std::chrono::hours{24 * 30};
+    auto add_category = [&](std::string name, std::int64_t parent, std::string code) {
+        CategoryNode c;
+        c.id = next_id++;
+        c.parent = parent;
+        cat_time += std::chrono::seconds{static_cast<long>(next_random() % 3600)};
+        c.modified = cat_time;
+        // Most valid; a few invalid or deleted, as the platform has them (appendix A).
+        const int status = c.id % 17 == 5 ? 0 : (c.id % 19 == 7 ? 2 : 1);
+        c.record = json{{"id", c.id},
+                        {"code", code},
+                        {"name", name},
+                        {"shortName", name.substr(0, name.find(' '))},
+                        {"hsCode", c.id % 3 == 0 ? "" : "8517709000"},
+                        {"status", status},
+                        {"parentId", parent},
+                        {"gmtCreated", format_minutes(c.modified - std::chrono::hours{24 * 400})},
+                        {"gmtModified", format_time(c.modified)}};
+        categories_.push_back(std::move(c));
+        return categories_.back().id;
+    };
+    for (int t = 0; t < 6; ++t) {
+        char code[8];
+        std::snprintf(code, sizeof code, "%03d", t + 1);
+        const std::int64_t top = add_category(top_names[t], 0, code);
+        for (int k = 0; k < 3; ++k) {
+            char child_code[12];
+            std::snprintf(child_code, sizeof child_code, "%s%03d", code, k + 1);
+            const std::string child_name = std::string(top_names[t]) + " / " + kModels[(t + k) % 6];
+            const std::int64_t child = add_category(child_name, top, child_code);
+            if (k == 0) {
+                for (int g = 0; g < 2; ++g) {
+                    char grand_code[16];
+                    std::snprintf(grand_code, sizeof grand_code, "%s%03d", child_code, g + 1);
+                    leaves.push_back(
+                        add_category(child_name + " / " + kColors[g], child, grand_code));
+                }
+            } else {
+                leaves.push_back(child);
+            }
+        }
+    }
+
+    // Products, in groups of 1..4 variants. Times rise by 0..90 s with many repeats, and one
+    // "bulk import" block of about an eighth of the catalogue shares a single second.
+    const std::size_t n = options_.products;
+    const std::size_t bulk_begin = n * 2 / 5;
+    const std::size_t bulk_end = bulk_begin + std::max<std::size_t>(n / 8, n >= 2 ? 2 : 0);
+    LocalTime t = start;
+    std::size_t group_no = 0;
+    products_.reserve(n);
+    while (products_.size() < n) {
+        const std::size_t variants =
+            std::min<std::size_t>(1 + next_random() % 4, n - products_.size());
+        char group[32];
+        std::snprintf(group, sizeof group, "%s%07zu", kPrefixes[group_no % 5], 4400 + group_no * 7);
+        ++group_no;
+        const std::string brand = kBrands[next_random() % 7];
+        const std::string noun = kNouns[next_random() % 8];
+        const std::string model = kModels[next_random() % 6];
+        const std::int64_t category = leaves[next_random() % leaves.size()];
+        json model_list = json::array();
+        std::vector<std::string> items;
+        for (std::size_t v = 0; v < variants; ++v) {
+            items.push_back(variants == 1 ? std::string(group)
+                                          : std::string(group) + static_cast<char>('A' + v));
+            if (variants > 1)
+                model_list.push_back(json{{"key", items.back()}, {"value", kColors[v]}});
+        }
+        for (std::size_t v = 0; v < variants; ++v) {
+            const std::size_t index = products_.size();
+            if (index >= bulk_begin && index < bulk_end) {
+                if (index == bulk_begin) t += std::chrono::seconds{60};
+            } else {
+                const std::uint64_t r = next_random() % 4;
+                if (r != 0 || index == bulk_end)
+                    t += std::chrono::seconds{1 + static_cast<long>(next_random() % 90)};
+            }
+            Item item;
+            item.id = 2'900'000 + static_cast<std::int64_t>(index) * 13;
+            item.modified = t;
+            const std::int64_t price = 5000 + static_cast<std::int64_t>(next_random() % 2'000'000);
+            const int decimals = 2 + static_cast<int>(next_random() % 3);
+            std::int64_t stock = static_cast<std::int64_t>(next_random() % 500);
+            const std::uint64_t s = next_random() % 100;
+            const int status = s < 85 ? 1 : (s < 90 ? 0 : (s < 94 ? 2 : 3));
+            if (status == 3) stock = 0;
+            const std::string title = (brand.empty() ? "" : brand + " ") + noun + " for " + model +
+                                      (variants > 1 ? std::string(" (") + kColors[v] + ")" : "");
+            char barcode[16];
+            std::snprintf(barcode, sizeof barcode, "692%010llu",
+                          static_cast<unsigned long long>(next_random() % 10'000'000'000ULL));
+            item.record = json{
+                {"id", item.id},
+                {"itemNo", items[v]},
+                {"groupItemNo", group},
+                {"name", title},
+                {"description", "<p>" + title + "</p>"},
+                {"categoryId", category},
+                {"status", status},
+                {"price", money(price, decimals)},
+                {"priceList",
+                 json::array({json{{"key", 1}, {"value", money(price, decimals)}},
+                              json{{"key", 10}, {"value", money(price * 9 / 10, decimals)}}})},
+                {"stock", stock},
+                {"moq", 1},
+                {"warehouse", index % 9 == 0 ? "HK" : "CN"},
+                {"leadTimeLevel", 1 + static_cast<int>(index % 3)},
+                {"gmtModified", format_time(item.modified)},
+                {"gmtListed", format_time(item.modified - std::chrono::hours{24 * 3})},
+                {"unitWeight", money(840 + static_cast<std::int64_t>(index % 50) * 10, 3)},
+                {"packQty", 200},
+                {"packWeight", "17.000"},
+                {"barcode", index % 10 < 7 ? std::string(barcode) : std::string()},
+                {"brandName", brand},
+                {"modelLabel", variants > 1 ? "Color" : ""},
+                {"modelList", model_list},
+                {"oem", false},
+                {"clearance", false},
+                {"containsBattery", noun == "Battery" || noun == "Power Bank"},
+            };
+            by_item_no_[items[v]] = index;
+            index_of_id_[item.id] = index;
+            order_.insert({item.modified, item.id});
+            products_.push_back(std::move(item));
+        }
+    }
+}
+
+void SunskySimulator::set_modified(std::size_t index, LocalTime when) {
+    Item& item = products_[index];
+    order_.erase({item.modified, item.id});
+    item.modified = when;
+    item.record["gmtModified"] = format_time(when);
+    order_.insert({item.modified, item.id});
+}
+
+void SunskySimulator::modify(std::size_t index, LocalTime when) {
+    Item& item = products_[index];
+    json& r = item.record;
+    std::int64_t stock = r["stock"].get<std::int64_t>();
+    stock = (stock + 1 + static_cast<std::int64_t>(next_random() % 50)) % 600;
+    r["stock"] = stock;
+    const std::int64_t price = 5000 + static_cast<std::int64_t>(next_random() % 2'000'000);
+    const std::string text = money(price, 2 + static_cast<int>(next_random() % 3));
+    r["price"] = text;
+    r["priceList"][0]["value"] = text;
+    const std::int64_t status = r["status"].get<std::int64_t>();
+    if (status == 3 && stock > 0) r["status"] = 1;
+    if (status == 1 && stock == 0) r["status"] = 3;
+    set_modified(index, when);
+}
+
+std::size_t SunskySimulator::mutate(std::size_t count) {
+    count = std::min(count, products_.size());
+    const LocalTime now = now_local();
+    std::set<std::size_t> chosen;
+    while (chosen.size() < count) chosen.insert(next_random() % products_.size());
+    for (std::size_t index : chosen) modify(index, now);
+    return count;
+}
+
+bool SunskySimulator::touch(const std::string& item_no) {
+    auto it = by_item_no_.find(item_no);
+    if (it == by_item_no_.end()) return false;
+    modify(it->second, now_local());
+    return true;
+}
+
+void SunskySimulator::set_all_modified(LocalTime t) {
+    for (std::size_t i = 0; i < products_.size(); ++i) set_modified(i, t);
+}
+
+std::string SunskySimulator::item_at(std::size_t position) const {
+    if (position >= order_.size()) return {};
+    auto it = order_.begin();
+    std::advance(it, static_cast<std::ptrdiff_t>(position));
+    return products_[index_of_id_.at(it->second)].record["itemNo"].get<std::string>();
+}
+
+std::string SunskySimulator::truth_ndjson() {
+    std::string out;
+    for (const Item& item : products_) {
+        out += item.record.dump();
+        out += '\n';
+    }
+    return out;
+}
+
+SimResponse SunskySimulator::rate_limit_response() const { return envelope_error(kCallLimitError); }
+
+SimResponse SunskySimulator::control(const SimRequest& request) {
+    if (request.path == "/__sim/sunsky/user-status" && request.method == "POST") {
+        key_active_ = request.query_param("active") != "0";
+        SimResponse r;
+        r.body = json{{"active", key_active_}}.dump();
+        return r;
+    }
+    return SimulatedPlatform::control(request);
+}
+
+SimResponse SunskySimulator::handle(const SimRequest& request) {
+    // Struts reads parameters from the query and the form body alike.
+    Params all = request.query;
+    if (!request.body.empty()) {
+        auto form = parse_form(request.body);
+        all.insert(all.end(), form.begin(), form.end());
+    }
+    std::map<std::string, std::string> params;
+    std::string signature;
+    for (const auto& [k, v] : all) {
+        if (k == "signature") {
+            signature = v;
+        } else {
+            params[k] = v;
+        }
+    }
+    if (params["key"] != key_) return envelope_error(kSignatureError);
+    auto expected = SunskySigner::sign(all, secret_);
+    if (!expected.ok() || *expected != signature) return envelope_error(kSignatureError);
+    if (!key_active_) return envelope_error(kUserStatusError);
+
+    ++api_calls_;
+    if (options_.rate_limit_per_minute > 0) {
+        const auto minute =
+            std::chrono::duration_cast<std::chrono::minutes>(options_.now().time_since_epoch())
+                .count();
+        if (minute != budget_minute_) {
+            budget_minute_ = minute;
+            budget_used_ = 0;
+        }
+        if (++budget_used_ > options_.rate_limit_per_minute) return rate_limit_response();
+    }
+
+    if (request.path == "/openapi/product!search.do") return search(params);
+    if (request.path == "/openapi/product!detail.do") return detail(params);
+    if (request.path == "/openapi/category!getChildren.do") return categories(params);
+    SimResponse r;
+    r.status = 404;
+    r.content_type = "text/html";
+    r.body = "<html><body>404 Not Found</body></html>";
+    return r;
+}
+
+bool SunskySimulator::in_category(std::int64_t category, std::int64_t wanted) const {
+    for (int depth = 0; depth < 8 && category != 0; ++depth) {
+        if (category == wanted) return true;
+        auto it = std::find_if(categories_.begin(), categories_.end(),
+                               [&](const CategoryNode& c) { return c.id == category; });
+        if (it == categories_.end()) return false;
+        category = it->parent;
+    }
+    return false;
+}
+
+SimResponse SunskySimulator::search(const std::map<std::string, std::string>& params) {
+    auto get = [&](const char* name) -> std::string {
+        auto it = params.find(name);
+        return it == params.end() ? std::string() : it->second;
+    };
+    std::int64_t page = 1;
+    std::int64_t page_size = kDefaultPageSize;
+    if (auto p = get("page"); !p.empty()) {
+        auto v = to_int(p);
+        if (!v || *v < 1) return envelope_error("Invalid parameter: page");
+        page = *v;
+    }
+    if (auto p = get("pageSize"); !p.empty()) {
+        auto v = to_int(p);
+        if (!v || *v < 1) return envelope_error("Invalid parameter: pageSize");
+        page_size = std::min<std::int64_t>(*v, kMaxPageSize);
+    }
+    std::optional<LocalTime> since;
+    if (auto p = get("gmtModifiedStart"); !p.empty()) {
+        since = parse_time(p);
+        if (!since) return envelope_error("Invalid parameter: gmtModifiedStart");
+    }
+    std::optional<std::int64_t> category;
+    if (auto p = get("categoryId"); !p.empty()) {
+        category = to_int(p);
+        if (!category) return envelope_error("Invalid parameter: categoryId");
+    }
+    std::optional<std::int64_t> status;
+    if (auto p = get("status"); !p.empty() && p != "-1") {
+        status = to_int(p);
+        if (!status) return envelope_error("Invalid parameter: status");
+    }
+    const std::string brand = get("brandName");
+
+    // Inclusive lower bound, ordered by (gmtModified, id).
+    auto it = since ? order_.lower_bound({*since, std::numeric_limits<std::int64_t>::min()})
+                    : order_.begin();
+    std::int64_t total = 0;
+    const std::int64_t first = (page - 1) * page_size;
+    json rows = json::array();
+    for (; it != order_.end(); ++it) {
+        const Item& item = products_[index_of_id_.at(it->second)];
+        if (category && !in_category(item.record["categoryId"].get<std::int64_t>(), *category)) {
+            continue;
+        }
+        if (status && item.record["status"].get<std::int64_t>() != *status) continue;
+        if (!brand.empty() && item.record["brandName"].get<std::string>() != brand) continue;
+        if (total >= first && total < first + page_size) rows.push_back(item.record);
+        ++total;
+    }
+    const std::int64_t page_count = (total + page_size - 1) / page_size;
+    return envelope_success(json{{"pageCount", page_count}, {"total", total}, {"result", rows}});
+}
+
+SimResponse SunskySimulator::detail(const std::map<std::string, std::string>& params) {
+    auto p = params.find("itemNo");
+    if (p == params.end()) return envelope_error(kNotFoundMessage);
+    auto it = by_item_no_.find(p->second);
+    if (it == by_item_no_.end()) return envelope_error(kNotFoundMessage);
+    return envelope_success(products_[it->second].record);
+}
+
+SimResponse SunskySimulator::categories(const std::map<std::string, std::string>& params) {
+    std::optional<std::int64_t> parent;
+    if (auto it = params.find("parentId"); it != params.end() && !it->second.empty()) {
+        parent = to_int(it->second);
+        if (!parent) return envelope_error("Invalid parameter: parentId");
+    }
+    std::optional<LocalTime> since;
+    if (auto it = params.find("gmtModifiedStart"); it != params.end() && !it->second.empty()) {
+        since = parse_time(it->second);
+        if (!since) return envelope_error("Invalid parameter: gmtModifiedStart");
+    }
+    json rows = json::array();
+    for (const CategoryNode& c : categories_) {
+        if (parent && c.parent != *parent) continue;
+        if (since && c.modified < *since) continue;
+        rows.push_back(c.record);
+    }
+    return envelope_success(std::move(rows));
+}
+
+}  // namespace csync::sunsky
