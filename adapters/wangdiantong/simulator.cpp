@@ -158,6 +158,7 @@ void WangdiantongSimulator::set_waiting(Rec& r, std::int64_t disable_until) {
     if (r.waiting) queue_.erase({r.disable_syn_until, r.rec_id});
     r.waiting = true;
     r.disable_syn_until = disable_until;
+    r.leased_at = -1;
     queue_.insert({disable_until, r.rec_id});
 }
 
@@ -186,6 +187,18 @@ std::vector<std::int64_t> WangdiantongSimulator::rec_ids() const {
     out.reserve(recs_.size());
     for (const Rec& r : recs_) out.push_back(r.rec_id);
     return out;
+}
+
+void WangdiantongSimulator::set_lease_seconds(std::int64_t s) {
+    lease_seconds_ = s;
+    const std::int64_t now = now_wdt();
+    for (Rec& r : recs_) {
+        if (r.waiting && r.leased_at >= 0 && r.disable_syn_until > now) {
+            const std::int64_t listed_at = r.leased_at;
+            set_waiting(r, listed_at + s);
+            r.leased_at = listed_at;
+        }
+    }
 }
 
 void WangdiantongSimulator::set_calc_fail(std::int64_t rec_id, bool on) {
@@ -332,7 +345,9 @@ SimResponse WangdiantongSimulator::wait_list(const json& args) {
     json ids = json::array();
     for (const auto& [until, id] : taken) {
         ids.push_back(id);
-        set_waiting(*find(id), now + lease_seconds_);  // leased until acknowledged or expired
+        Rec& r = *find(id);
+        set_waiting(r, now + lease_seconds_);  // leased until acknowledged or expired
+        r.leased_at = now;
     }
     json data{{"id_list", ids}};
     if (!taken.empty() && !omit_position_) data["position"] = taken.back().first;
@@ -404,6 +419,7 @@ SimResponse WangdiantongSimulator::sync_ack(const json& args, bool success) {
         ++sync_fails_;
         if (r->waiting && (*count == -1 || *count == r->change_count)) {
             set_waiting(*r, now + lease_seconds_);  // retried once the lease runs out
+            r->leased_at = now;
         }
     }
     return answer(json{{"status", 0}});
@@ -441,7 +457,7 @@ SimResponse WangdiantongSimulator::control(const SimRequest& request) {
     if (route == "lease") {
         auto s = parse_int(request.query_param("seconds"));
         if (!s || *s < 0) return bad("seconds must be a non-negative integer");
-        lease_seconds_ = *s;
+        set_lease_seconds(*s);
         return control_json(200, json{{"lease_seconds", lease_seconds_}});
     }
     if (route == "clock") {

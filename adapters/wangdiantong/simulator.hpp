@@ -46,7 +46,8 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     // For in-process tests.
     std::size_t waiting() const;
     std::vector<std::int64_t> rec_ids() const;
-    void set_lease_seconds(std::int64_t s) { lease_seconds_ = s; }
+    // Also re-times the leases running now: each ends `s` seconds after its id was listed.
+    void set_lease_seconds(std::int64_t s);
     void set_clock_offset(std::int64_t s) { clock_offset_ = s; }
     void set_calc_fail(std::int64_t rec_id, bool on);
     void set_batch_enabled(bool on) { batch_enabled_ = on; }
@@ -79,6 +80,7 @@ class WangdiantongSimulator final : public SimulatedPlatform {
         std::string warehouses;
         bool waiting = false;
         std::int64_t disable_syn_until = 0;
+        std::int64_t leased_at = -1;  // 2012-epoch seconds of the listing; -1: not leased
         bool calc_fail = false;
     };
 

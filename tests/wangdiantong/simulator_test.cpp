@@ -147,6 +147,20 @@ TEST(WangdiantongSimulator, ListingLeasesIdsAndPagesByDisableSynUntil) {
     EXPECT_EQ(again["data"]["id_list"].size(), 30u);
 }
 
+TEST(WangdiantongSimulator, ShorteningTheLeaseReTimesTheLeasesRunningNow) {
+    Gateway g;
+    json all = g.call(kWaitList, "[5000,0]");
+    ASSERT_EQ(all["data"]["id_list"].size(), 30u);
+    EXPECT_TRUE(g.call(kWaitList, "[5000,0]")["data"]["id_list"].empty());
+    g.rig.sim->set_lease_seconds(1);
+    EXPECT_TRUE(g.call(kWaitList, "[5000,0]")["data"]["id_list"].empty());  // not yet
+    g.rig.clock.advance(std::chrono::seconds{2});
+    json again = g.call(kWaitList, "[5000,0]", testing::kSimNow + 2);
+    EXPECT_EQ(again["data"]["id_list"].size(), 30u);
+    // The position never passes an id that comes back: re-listed ids sort after it.
+    EXPECT_GE(again["data"]["position"].get<long long>(), all["data"]["position"].get<long long>());
+}
+
 TEST(WangdiantongSimulator, RateLimitAnswersWithThePlatformText) {
     SimOptions o;
     o.products = 5;
