@@ -204,10 +204,19 @@ TEST(SunskyEndToEnd, StatusEndpointServesHealthStatusAndMetrics) {
         },
         20s))
         << daemon.output();
+    // Wait for the products stream's own first success: categories (one request) always
+    // finishes first, so "any stream succeeded" raced the products cycle (several pages).
     ASSERT_TRUE(eventually(
         [&] {
             auto s = http_request(port, "GET", "/status");
-            return s.status == 200 && s.body.find("last_success_at\": \"") != std::string::npos;
+            if (s.status != 200) return false;
+            auto doc = nlohmann::json::parse(s.body, nullptr, /*allow_exceptions=*/false);
+            auto products = doc.is_discarded()
+                                ? nlohmann::json()
+                                : doc.value("/accounts/sunsky-it/streams/products"_json_pointer,
+                                            nlohmann::json());
+            return products.is_object() &&
+                   products.value("last_success_at", nlohmann::json()).is_string();
         },
         60s));
     EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
