@@ -64,6 +64,9 @@ WangdiantongSimulator::WangdiantongSimulator(SimOptions options)
                                  "--appsecret secret:salt)");
     }
     creds_ = std::move(*creds);
+    auto zone = TimeZone::from_name(options_.timezone);
+    if (!zone.ok()) throw std::runtime_error(zone.error().message);
+    zone_ = *zone;
     recs_.reserve(options_.products);
     std::int64_t rec_id = 170000;
     for (std::size_t i = 0; i < options_.products; ++i) {
@@ -98,9 +101,8 @@ std::int64_t WangdiantongSimulator::now_unix() const {
 }
 
 std::string WangdiantongSimulator::local_time_text(std::int64_t wdt_seconds) const {
-    auto zone = TimeZone::from_name(options_.timezone);
     const UtcTime utc{std::chrono::seconds{wdt_seconds + kEpochOffset}};
-    const LocalTime local = zone.ok() ? zone->to_local(utc) : LocalTime{utc.time_since_epoch()};
+    const LocalTime local = zone_->to_local(utc);
     using namespace std::chrono;
     const auto day = floor<days>(local.time_since_epoch());
     const year_month_day ymd{sys_days{day}};

@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "csync/domain/time.hpp"
 #include "csync/sim/simulated_platform.hpp"
 #include "wangdiantong/wire.hpp"
 
@@ -105,6 +106,7 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     bool rate_limited();
 
     SimOptions options_;
+    std::optional<TimeZone> zone_;  // of the platform's naive times (SimOptions.timezone)
     Credentials creds_;
     std::mt19937_64 rng_;
     std::vector<Rec> recs_;
