@@ -6,6 +6,7 @@
 
 #include "csync/domain/decimal.hpp"
 #include "tests_support.hpp"
+#include "wangdiantong/stock_stream.hpp"
 #include "wangdiantong/wire.hpp"
 
 namespace csync::wangdiantong {
@@ -278,6 +279,43 @@ TEST(WangdiantongStockStream, PageSizeIsClampedToTheCountRange) {
     ASSERT_TRUE(page.ok()) << page.error().message;
     EXPECT_EQ(page->records.stock_levels.size(), 10u);
     EXPECT_EQ(rig.http->requests.front().body, "[10,0]");
+}
+
+}  // namespace
+}  // namespace csync::wangdiantong
+
+namespace csync::wangdiantong {
+namespace {
+
+TEST(WangdiantongSpec, DeclaresTheStockStreamItsOptionsAndTheAckOption) {
+    const PlatformSpec& spec = registration().spec();
+    EXPECT_EQ(spec.name, "wangdiantong");
+    EXPECT_EQ(spec.default_timezone, "Asia/Shanghai");
+    EXPECT_EQ(spec.required_credentials, (std::vector<std::string>{"sid", "key", "appsecret"}));
+    const StreamSpec* stock = spec.find_stream("stock");
+    ASSERT_NE(stock, nullptr);
+    EXPECT_EQ(stock->default_page_size, 500);
+    EXPECT_EQ(stock->max_page_size, 5000);
+    ASSERT_EQ(stock->options.size(), 1u);
+    EXPECT_EQ(stock->options[0].name, "calc_batch_size");
+    EXPECT_EQ(stock->options[0].type, OptionType::integer);
+    ASSERT_EQ(spec.account_options.size(), 1u);
+    EXPECT_EQ(spec.account_options[0].name, "ack");
+    EXPECT_EQ(spec.account_options[0].type, OptionType::boolean);
+    EXPECT_EQ(spec.account_options[0].default_value, "true");
+
+    AccountConfig account;
+    StreamConfig stream;
+    auto defaults = stock_stream_options(account, stream);
+    EXPECT_EQ(defaults.count, 500);
+    EXPECT_TRUE(defaults.ack);
+    stream.page_size = 9000;
+    stream.options["calc_batch_size"] = "250";
+    account.options["ack"] = "false";
+    auto set = stock_stream_options(account, stream);
+    EXPECT_EQ(set.count, 5000);
+    EXPECT_EQ(set.calc_batch_size, 250u);
+    EXPECT_FALSE(set.ack);
 }
 
 }  // namespace
