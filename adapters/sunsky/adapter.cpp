@@ -65,19 +65,30 @@ class ProductsStream final : public StreamSync {
         if (!parsed.ok()) co_return std::move(parsed).error();
         ProductsCursor at = *parsed;
         const AdapterDeps& deps = caller_.deps();
-        if (!at.cycle_start) {
-            at.cycle_start = deps.zone.to_local(
+        // The cycle's start is when THIS process began the cycle: a cursor committed by an
+        // earlier process (killed, or a failed cycle) carries an older start, and ending at it
+        // would leave out what changed since. Only ever moving the start later is safe: it
+        // decides when a cycle ends, never what it reads.
+        if (!cycle_start_) {
+            cycle_start_ = deps.zone.to_local(
                 std::chrono::time_point_cast<std::chrono::seconds>(deps.clock.now()));
         }
+        if (!at.cycle_start || *at.cycle_start < *cycle_start_) at.cycle_start = cycle_start_;
         Params params = {{"gmtModifiedStart", format_time(at.t0)},
                          {"page", std::to_string(at.page)},
                          {"pageSize", std::to_string(page_size_)}};
         // Arguments are named before co_await (GCC 12 and temporaries in co_await expressions).
         std::string method = "product!search";
         auto data = co_await caller_.call(std::move(method), std::move(params));
-        if (!data.ok()) co_return std::move(data).error();
+        if (!data.ok()) {
+            cycle_start_.reset();  // a failed cycle's successor starts afresh
+            co_return std::move(data).error();
+        }
         auto search = parse_search_page(*data);
-        if (!search.ok()) co_return std::move(search).error();
+        if (!search.ok()) {
+            cycle_start_.reset();
+            co_return std::move(search).error();
+        }
 
         Page page;
         page.requests = 1;
@@ -98,6 +109,7 @@ class ProductsStream final : public StreamSync {
         WatermarkStep step = next_step(at, seen);
         page.next_cursor = step.next.to_json();
         page.cycle_done = step.cycle_done;
+        if (step.cycle_done) cycle_start_.reset();  // the next call begins the next cycle
         logger_.debug("product!search t0={} page={} {}: {} rows of {} pages", format_time(at.t0),
                       at.page, at.phase == ProductsCursor::Phase::forward ? "forward" : "backward",
                       seen.rows, seen.page_count);
@@ -109,6 +121,7 @@ class ProductsStream final : public StreamSync {
     int page_size_;
     LocalTime initial_t0_;
     log::Logger logger_;
+    std::optional<LocalTime> cycle_start_;  // platform local time; set by a cycle's first call
 };
 
 // category!getChildren.do returns every category changed since gmtModifiedStart in one array

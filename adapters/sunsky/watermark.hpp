@@ -23,7 +23,9 @@
 // 2. No end. "Repeat until no data" never ends while writes continue, because each modified
 //    record reappears at the end with a newer time. Fix: the cursor carries the cycle's start
 //    (platform local time); when T0 advances past it the cycle ends. Every record older than T0
-//    has been read, so the cycle lost nothing, and the next cycle resumes at T0. T0 rises by at
+//    has been read, so the cycle lost nothing, and the next cycle resumes at T0. A process that
+//    resumes a committed mid-cycle cursor moves the start up to its own first call (see
+//    ProductsStream), so `sync-once` always catches up to the moment it started. T0 rises by at
 //    least a second per advance and a block at a time before the cycle start can only grow
 //    during that one second, so the cycle ends even while records keep changing.
 

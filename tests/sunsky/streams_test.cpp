@@ -326,6 +326,28 @@ TEST(SunskyProductsStream, CyclesEndWhileRecordsKeepChangingOnEveryPage) {
     expect_store_equals_truth(rig, store);
 }
 
+TEST(SunskyProductsStream, AResumedCycleCatchesUpToWhenItResumedNotToTheStaleStart) {
+    // A process commits a mid-cycle cursor (with its cycle start) and dies; records change;
+    // a new process resumes from that cursor. Its cycle must include those changes: the stale
+    // start in the cursor must not end the resumed cycle early.
+    Rig rig(600);
+    auto first = rig.stream("products", 50);
+    Store store;
+    auto partial = run_cycle(rig, *first, nullptr, store, 3);
+    ASSERT_FALSE(partial.done);
+    ASSERT_TRUE(partial.cursor.contains("cycle_start"));
+    rig.clock.advance(5s);
+    rig.sim.mutate(30);
+    rig.clock.advance(5s);
+    rig.sim.mutate(200);  // four pages of 50 sharing one newer second
+    rig.clock.advance(5s);
+
+    auto restarted = rig.stream("products", 50);  // a new process: a new stream object
+    auto resumed = run_cycle(rig, *restarted, partial.cursor, store, 200);
+    ASSERT_TRUE(resumed.done);
+    expect_store_equals_truth(rig, store);
+}
+
 TEST(SunskyProductsStream, FetchPageIsRepeatableWithTheSameCursor) {
     Rig rig(400);
     auto stream = rig.stream("products", 100);
