@@ -263,8 +263,8 @@ int cli_main(int argc, char** argv) {
     }
     if (*run || *once) {
         DaemonOptions options;
-        options.once = *once;
-        options.serve_http = *run;
+        options.once = static_cast<bool>(*once);
+        options.serve_http = static_cast<bool>(*run);
         if (!only_account.empty()) {
             if (!config->find_account(only_account)) {
                 std::cerr << "commerce-syncd: no account named '" << only_account << "'\n";
