@@ -135,9 +135,12 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     DbExecutor* db = &s.db;
     gen->scheduler->on_park([store, db](const std::string& account,
                                         const std::string& reason) -> asio::awaitable<void> {
-        auto st = co_await db->run([store, account, reason] {
+        // Named before co_await: GCC 12 frees a string-capturing closure temporary of a
+        // co_await expression twice (see DbExecutor::run).
+        auto park = [store, account, reason] {
             return store->set_account_state(account, "parked", reason);
-        });
+        };
+        auto st = co_await db->run(std::move(park));
         if (!st.ok()) log::root().warn("cannot record the parked state: {}", st.error().describe());
     });
     return gen;
