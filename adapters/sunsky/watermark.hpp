@@ -19,7 +19,9 @@
 //    >= 0, so at some step it is 0 and the record is read. Backwards can duplicate, never skip.
 //    Records modified meanwhile carry a newer gmtModified and are met later in the cycle.
 //    T0 then advances to T of page k (not to anything newer seen in the sweep: records between
-//    that and T were not all read), and the inclusive bound re-reads the records at T.
+//    T and that were not all read), and the inclusive bound re-reads the records at T.
+//    Assumed, as the platform's own loop assumes: a modification stamps the platform's current
+//    time, and that clock does not run backwards.
 // 2. No end. "Repeat until no data" never ends while writes continue, because each modified
 //    record reappears at the end with a newer time. Fix: the cursor carries the cycle's start
 //    (platform local time); when T0 advances past it the cycle ends. Every record older than T0
