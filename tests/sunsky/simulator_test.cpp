@@ -124,10 +124,10 @@ TEST(SunskySimulator, RejectsAWrongSignatureLikeThePlatform) {
                   .body.find("NO_PERMISSION_DUE_TO_SIGNATURE"),
               std::string::npos);
     // A tampered body fails too: the bytes on the wire are what is verified.
-    auto request = build_request("http://sim", "product!search", {{"page", "1"}}, kCreds, "");
-    auto sr = testing::to_sim_request(*request);
-    sr.body.replace(sr.body.find("page=1"), 6, "page=2");
-    EXPECT_NE(sim.handle(sr).body.find("NO_PERMISSION_DUE_TO_SIGNATURE"), std::string::npos);
+    auto request = testing::signed_request("product!search", {{"page", "1"}}, kCreds);
+    request.body.replace(request.body.find("page=1"), 6, "page=2");
+    EXPECT_NE(testing::send(sim, request).body.find("NO_PERMISSION_DUE_TO_SIGNATURE"),
+              std::string::npos);
     EXPECT_EQ(sim.api_calls(), 0);
 }
 
