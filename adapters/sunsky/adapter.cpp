@@ -20,12 +20,15 @@ std::string credential(const AccountConfig& account, const char* name) {
     return it == account.credentials.end() ? std::string() : it->second;
 }
 
-LocalTime modified_since(const StreamConfig& stream) {
+// The stream option `modified_since`: where a first cycle starts. A malformed value fails
+// every fetch with a config error rather than silently syncing from another date.
+Result<LocalTime> modified_since(const StreamConfig& stream) {
     auto it = stream.options.find("modified_since");
-    if (it != stream.options.end()) {
-        if (auto t = parse_time(it->second)) return *t;
-    }
-    return *parse_time(kDefaultModifiedSince);
+    const std::string text =
+        it == stream.options.end() || it->second.empty() ? kDefaultModifiedSince : it->second;
+    if (auto t = parse_time(text)) return *t;
+    return Error::config("stream " + stream.name + ": option modified_since '" + text +
+                         "' is not MM/dd/yyyy HH:mm:ss");
 }
 
 // One signed call: request, transport, envelope. Shared by both streams.
@@ -61,7 +64,8 @@ class ProductsStream final : public StreamSync {
           logger_(log::root().with("account", deps.account.name).with("stream", stream.name)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        auto parsed = ProductsCursor::from_json(cursor, initial_t0_);
+        if (!initial_t0_.ok()) co_return initial_t0_.error();
+        auto parsed = ProductsCursor::from_json(cursor, *initial_t0_);
         if (!parsed.ok()) co_return std::move(parsed).error();
         ProductsCursor at = *parsed;
         const AdapterDeps& deps = caller_.deps();
@@ -119,7 +123,7 @@ class ProductsStream final : public StreamSync {
   private:
     Caller caller_;
     int page_size_;
-    LocalTime initial_t0_;
+    Result<LocalTime> initial_t0_;
     log::Logger logger_;
     std::optional<LocalTime> cycle_start_;  // platform local time; set by a cycle's first call
 };
@@ -133,7 +137,8 @@ class CategoriesStream final : public StreamSync {
         : caller_(deps, std::move(credentials)), initial_t0_(modified_since(stream)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        LocalTime t0 = initial_t0_;
+        if (!initial_t0_.ok()) co_return initial_t0_.error();
+        LocalTime t0 = *initial_t0_;
         if (!cursor.is_null()) {
             auto text = cursor.is_object() && cursor.contains("t0") && cursor["t0"].is_string()
                             ? parse_time(cursor["t0"].get<std::string>())
@@ -168,7 +173,7 @@ class CategoriesStream final : public StreamSync {
 
   private:
     Caller caller_;
-    LocalTime initial_t0_;
+    Result<LocalTime> initial_t0_;
 };
 
 }  // namespace

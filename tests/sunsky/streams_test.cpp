@@ -407,6 +407,29 @@ TEST(SunskyProductsStream, MalformedCursorIsAConfigError) {
     EXPECT_EQ(rig.http.calls(), 0);
 }
 
+TEST(SunskyProductsStream, ModifiedSinceOptionSetsTheFirstT0AndIsValidated) {
+    Rig rig(50);
+    StreamConfig s;
+    s.name = "products";
+    s.options["modified_since"] = "12/31/2099 00:00:00";
+    auto future = rig.adapter->make_stream(s);
+    auto page = rig.fetch(*future, nullptr);
+    ASSERT_TRUE(page.ok());
+    EXPECT_TRUE(page->records.products.empty());
+    EXPECT_TRUE(page->cycle_done);
+    EXPECT_NE(rig.http.requests.back().body.find("gmtModifiedStart=12%2F31%2F2099+00%3A00%3A00"),
+              std::string::npos);
+
+    s.options["modified_since"] = "2099-12-31";
+    auto bad = rig.adapter->make_stream(s);
+    const int calls = rig.http.calls();
+    auto r = rig.fetch(*bad, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::config);
+    EXPECT_NE(r.error().message.find("modified_since"), std::string::npos);
+    EXPECT_EQ(rig.http.calls(), calls);
+}
+
 TEST(SunskyCategoriesStream, FullTreeThenOnlyTheChanged) {
     Rig rig(10);
     auto stream = rig.stream("categories");
