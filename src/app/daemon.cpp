@@ -156,6 +156,10 @@ int run_daemon(Config config, const DaemonOptions& options) {
     SystemClock clock;
     StdRandom random;
     SyncMetrics metrics;
+    // Installed before the store takes its lock: a SIGTERM that arrives during start-up is queued
+    // by the signal_set and handled as a graceful stop, instead of killing the process.
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    if (!options.once) signals.add(SIGHUP);
 
     // The store opens on its own thread, like every later database call.
     auto opened = db.run_blocking([&] {
@@ -237,8 +241,6 @@ int run_daemon(Config config, const DaemonOptions& options) {
         });
     };
 
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    if (!options.once) signals.add(SIGHUP);
     std::function<void()> wait_signal = [&] {
         signals.async_wait([&](boost::system::error_code ec, int sig) {
             if (ec) return;
