@@ -92,7 +92,7 @@ class StockStream final : public StreamSync {
           logger_(std::move(logger)) {}
 
     boost::asio::awaitable<Result<Page>> fetch_page(const json& cursor) override;
-    boost::asio::awaitable<Status> after_commit(const Page& page) override;
+    boost::asio::awaitable<Status> after_commit(Page& page) override;
 
   private:
     struct Calculated {
@@ -290,7 +290,7 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     co_return page;
 }
 
-boost::asio::awaitable<Status> StockStream::after_commit(const Page& page) {
+boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
     if (!options_.ack) co_return Status{};
     const json* acks = member(page.ack, "acks");
     if (!acks || !acks->is_array()) co_return Status{};
@@ -302,6 +302,7 @@ boost::asio::awaitable<Status> StockStream::after_commit(const Page& page) {
         std::string body = a.at("body").get<std::string>();
         auto r = co_await client_->call(std::move(method), std::move(body));
         ++sent;
+        ++page.requests;
         if (r.ok()) continue;
         ++failed;
         if (!first) first = r.error();

@@ -24,7 +24,8 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
 
         const Error& err = page.error();
         if (err.kind == ErrorKind::cancelled && d_.stop.stop_requested()) co_return std::nullopt;
-        d_.metrics.update(key, [&](StreamMetrics& m) { ++m.errors[std::string(to_string(err.kind))]; });
+        d_.metrics.update(key,
+                          [&](StreamMetrics& m) { ++m.errors[std::string(to_string(err.kind))]; });
         auto decision = d_.retry.decide(err, failures, d_.random);
         if (!decision.retry) co_return std::move(page);
 
@@ -33,7 +34,8 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
                        decision.delay.count());
         d_.metrics.update(key, [](StreamMetrics& m) { ++m.retries; });
         ++summary.requests;
-        if (!co_await sleep_until_stopped(d_.clock, decision.delay, d_.stop)) co_return std::nullopt;
+        if (!co_await sleep_until_stopped(d_.clock, decision.delay, d_.stop))
+            co_return std::nullopt;
     }
 }
 
@@ -71,8 +73,10 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
             break;
         }
         if (out.summary.pages >= d_.max_pages_per_cycle) {
-            logger.warn("cycle stopped after {} pages (max_pages_per_cycle); it continues from "
-                        "the committed cursor next time", out.summary.pages);
+            logger.warn(
+                "cycle stopped after {} pages (max_pages_per_cycle); it continues from "
+                "the committed cursor next time",
+                out.summary.pages);
             break;
         }
         auto fetched = co_await fetch_with_retry(cursor, out.summary);
@@ -113,7 +117,12 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
                      page.records.size(), applied->inserted, applied->updated, applied->unchanged,
                      applied->dead_lettered);
 
+        const std::int64_t fetch_requests = page.requests;
         Status acked = co_await d_.sync.after_commit(page);
+        if (const auto ack_requests = page.requests - fetch_requests; ack_requests > 0) {
+            out.summary.requests += ack_requests;
+            d_.metrics.update(key, [&](StreamMetrics& m) { m.requests += ack_requests; });
+        }
         if (!acked.ok()) {
             logger.warn("acknowledgement failed (the platform re-delivers): {}",
                         acked.error().describe());
@@ -127,13 +136,16 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
     }
 
     out.summary.finished_at = now_utc(d_.clock);
-    if (out.error) out.summary.error = out.error->describe();
-    else if (out.stopped) out.summary.error = "stopped before the cycle completed (cursor kept)";
+    if (out.error)
+        out.summary.error = out.error->describe();
+    else if (out.stopped)
+        out.summary.error = "stopped before the cycle completed (cursor kept)";
     auto finish = [&store, rid = *run_id, s = out.summary] { return store.finish_run(rid, s); };
     auto finished = co_await d_.db.run(std::move(finish));
     if (!finished.ok()) logger.warn("cannot record the run end: {}", finished.error().describe());
 
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d_.clock.steady_now() - started);
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(d_.clock.steady_now() - started);
     d_.metrics.update(key, [&](StreamMetrics& m) {
         m.running = false;
         m.cycles += 1;
@@ -151,11 +163,12 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
     if (out.error) {
         logger.error("cycle failed after {} pages: {}", out.summary.pages, out.error->describe());
     } else {
-        logger.info("cycle {} in {} ms: {} pages, {} requests, {} inserted, {} updated, {} "
-                    "unchanged, {} dead-lettered",
-                    out.completed ? "completed" : "interrupted", ms.count(), out.summary.pages,
-                    out.summary.requests, out.summary.stats.inserted, out.summary.stats.updated,
-                    out.summary.stats.unchanged, out.summary.stats.dead_lettered);
+        logger.info(
+            "cycle {} in {} ms: {} pages, {} requests, {} inserted, {} updated, {} "
+            "unchanged, {} dead-lettered",
+            out.completed ? "completed" : "interrupted", ms.count(), out.summary.pages,
+            out.summary.requests, out.summary.stats.inserted, out.summary.stats.updated,
+            out.summary.stats.unchanged, out.summary.stats.dead_lettered);
     }
     co_return out;
 }

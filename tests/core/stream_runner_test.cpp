@@ -56,7 +56,7 @@ json cursor_at(int page) { return json{{"page", page}}; }
 // A FakeClock seen through a probe: `on_sleep` runs when the engine starts a sleep, before the
 // fake time moves.
 class ProbedClock final : public Clock {
-public:
+  public:
     explicit ProbedClock(FakeClock& inner) : inner_(inner) {}
     std::chrono::system_clock::time_point now() const override { return inner_.now(); }
     std::chrono::steady_clock::time_point steady_now() const override {
@@ -68,12 +68,12 @@ public:
     }
     std::function<void(std::chrono::steady_clock::duration)> on_sleep;
 
-private:
+  private:
     FakeClock& inner_;
 };
 
 class StreamRunnerTest : public ::testing::Test {
-protected:
+  protected:
     CycleOutcome run_cycle() {
         StreamRunner runner(StreamRunnerDeps{.key = key,
                                              .sync = stream,
@@ -322,6 +322,22 @@ TEST_F(StreamRunnerTest, AfterCommitRunsOnlyOnceThePageIsCommitted) {
     EXPECT_TRUE(out.completed);
     EXPECT_EQ(stream.after_commit_calls(), 2);
     EXPECT_EQ(stream.committed_cursors(), (std::vector<json>{cursor_at(1), cursor_at(2)}));
+}
+
+TEST_F(StreamRunnerTest, AcknowledgementCallsCountInTheRunAndTheMetrics) {
+    // Wangdiantong acknowledges every id with its own call: a run that leaves them out would
+    // report a fraction of the platform calls it really made.
+    stream.push(ScriptedStream::page(products({"a", "b"}), cursor_at(1), false, /*requests=*/2));
+    stream.push(ScriptedStream::page(products({"c"}), cursor_at(2), true, /*requests=*/1));
+    stream.on_after_commit = [](int, Page& page) { page.requests += page.records.size(); };
+
+    CycleOutcome out = run_cycle();
+
+    ASSERT_TRUE(out.completed);
+    EXPECT_EQ(out.summary.requests, 2 + 2 + 1 + 1);
+    EXPECT_EQ(stream_metrics().requests, 6);
+    ASSERT_EQ(store.runs().size(), 1u);
+    EXPECT_EQ(store.runs().back().summary.requests, 6);
 }
 
 TEST_F(StreamRunnerTest, NoAcknowledgementForAPageThatFailedToApply) {

@@ -83,7 +83,7 @@ public:
         co_return Error::cancelled("ScriptedStream: fetch #" + std::to_string(call) + " cancelled");
     }
 
-    boost::asio::awaitable<Status> after_commit(const Page& page) override {
+    boost::asio::awaitable<Status> after_commit(Page& page) override {
         const int call = ++after_commit_calls_;
         committed_cursors_.push_back(page.next_cursor);
         acks_.push_back(page.ack);
@@ -95,7 +95,7 @@ public:
     // Hooks run synchronously at the start of each call (e.g. to request a stop, or to check
     // what the store holds when the engine acknowledges).
     std::function<void(int call, const nlohmann::json& cursor)> on_fetch;
-    std::function<void(int call, const Page& page)> on_after_commit;
+    std::function<void(int call, Page& page)> on_after_commit;
 
     int fetch_calls() const { return fetch_calls_; }
     int after_commit_calls() const { return after_commit_calls_; }

@@ -53,7 +53,8 @@ TEST(WangdiantongStockStream, FullCycleStoresTheTruthAndAcknowledgesEveryId) {
     ASSERT_TRUE(cycle.cursor.is_object());
     EXPECT_EQ(cycle.cursor.size(), 1u);
     EXPECT_TRUE(cycle.cursor["position"].is_number_integer());
-    EXPECT_EQ(cycle.pages[0].requests, 1 + 3);
+    // One list call, three batch calcs, then one acknowledgement per id (after_commit adds them).
+    EXPECT_EQ(cycle.pages[0].requests, 1 + 3 + 50);
 
     // The next cycle finds nothing and keeps the cursor.
     auto next = rig.run_cycle(*stream, cycle.cursor);

@@ -83,7 +83,7 @@ struct SimRig {
     Result<Page> fetch(StreamSync& s, const nlohmann::json& cursor) {
         return run_coro(io, s.fetch_page(cursor));
     }
-    Status ack(StreamSync& s, const Page& page) { return run_coro(io, s.after_commit(page)); }
+    Status ack(StreamSync& s, Page& page) { return run_coro(io, s.after_commit(page)); }
 
     struct Cycle {
         std::vector<Page> pages;

@@ -43,9 +43,10 @@ public:
     virtual boost::asio::awaitable<Result<Page>> fetch_page(const nlohmann::json& cursor) = 0;
 
     // Called once the page and its cursor are committed (acknowledgements to the platform).
+    // Adds the platform calls it makes to page.requests, so runs and metrics count every call.
     // A failure here is logged and counted; the platform re-delivers what was not acknowledged,
     // and applying it again changes nothing.
-    virtual boost::asio::awaitable<Status> after_commit(const Page& page) {
+    virtual boost::asio::awaitable<Status> after_commit(Page& page) {
         (void)page;
         co_return Status{};
     }
