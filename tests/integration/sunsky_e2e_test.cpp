@@ -230,6 +230,44 @@ TEST(SunskyEndToEnd, StatusEndpointServesHealthStatusAndMetrics) {
     EXPECT_EQ(daemon.wait(10s).value_or(-1), 0);
 }
 
+TEST(SunskyEndToEnd, SighupReloadsAValidConfigAndKeepsTheRunningOneOtherwise) {
+    Env env(200);
+    Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
+    auto products_of = [&](const std::string& account) {
+        if (!fs::exists(env.db)) return 0;
+        return std::stoi(query_one(
+            env.db, "SELECT count(*) FROM products WHERE account='" + account + "'"));
+    };
+    ASSERT_TRUE(eventually([&] { return products_of("sunsky-it") == 200; }, 60s))
+        << daemon.output();
+
+    // An invalid file: the daemon says why and goes on with the configuration it has.
+    write_file(env.config, "accounts: [ { name: Not Valid, platform: nowhere } ]\n");
+    daemon.signal(SIGHUP);
+    ASSERT_TRUE(eventually(
+        [&] { return daemon.output().find("keeping the running one") != std::string::npos; },
+        20s))
+        << daemon.output();
+    EXPECT_NE(daemon.output().find("accounts[0].name"), std::string::npos) << daemon.output();
+    EXPECT_TRUE(daemon.running());
+
+    // A valid file with a second account: reloaded, and the new account syncs.
+    write_file(env.config,
+               config_for(env.dir, env.sim->base_url(), kSecret) +
+                   "  - name: sunsky-second\n"
+                   "    platform: sunsky\n"
+                   "    base_url: " + env.sim->base_url() + "\n"
+                   "    credentials: { key: " + kKey + ", secret: \"" + kSecret + "\" }\n"
+                   "    streams: { products: { interval: 1h } }\n");
+    daemon.signal(SIGHUP);
+    ASSERT_TRUE(eventually([&] { return products_of("sunsky-second") == 200; }, 60s))
+        << daemon.output();
+    EXPECT_NE(daemon.output().find("configuration reloaded"), std::string::npos);
+
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait(10s).value_or(-1), 0) << daemon.output();
+}
+
 TEST(SunskyEndToEnd, TwoDaemonsOnOneDatabaseAreRefused) {
     Env env(200);
     Process first({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "first.log");
