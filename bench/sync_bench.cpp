@@ -43,12 +43,17 @@ int main(int argc, char** argv) {
     std::string db_path = (std::filesystem::temp_directory_path() / "csync-bench.db").string();
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--platform") platform = argv[i + 1];
-        else if (a == "--records") records = std::stoul(argv[i + 1]);
-        else if (a == "--page-size") page_size = std::stoi(argv[i + 1]);
-        else if (a == "--db") db_path = argv[i + 1];
+        if (a == "--platform")
+            platform = argv[i + 1];
+        else if (a == "--records")
+            records = std::stoul(argv[i + 1]);
+        else if (a == "--page-size")
+            page_size = std::stoi(argv[i + 1]);
+        else if (a == "--db")
+            db_path = argv[i + 1];
         else {
-            std::cerr << "usage: sync_bench [--platform P] [--records N] [--page-size P] [--db PATH]\n";
+            std::cerr
+                << "usage: sync_bench [--platform P] [--records N] [--page-size P] [--db PATH]\n";
             return 2;
         }
     }
@@ -100,21 +105,31 @@ int main(int argc, char** argv) {
     csync::StopSignal stop(ioc.get_executor());
     csync::SyncMetrics metrics;
 
-    std::printf("%-14s %-12s %10s %8s %10s %12s %14s\n", "platform", "stream", "records",
-                "pages", "seconds", "records/s", "peak RSS MiB");
+    std::printf("%-14s %-12s %10s %8s %10s %12s %14s\n", "platform", "stream", "records", "pages",
+                "seconds", "records/s", "peak RSS MiB");
     for (const auto& stream_spec : spec.streams) {
         csync::StreamConfig stream;
         stream.name = stream_spec.name;
         stream.interval = stream_spec.default_interval;
-        stream.page_size = stream_spec.default_page_size ? std::min(page_size, stream_spec.max_page_size
-                                                                                   ? stream_spec.max_page_size
-                                                                                   : page_size)
-                                                         : 0;
+        stream.page_size =
+            stream_spec.default_page_size
+                ? std::min(page_size,
+                           stream_spec.max_page_size ? stream_spec.max_page_size : page_size)
+                : 0;
         for (const auto& o : stream_spec.options) stream.options[o.name] = o.default_value;
         auto sync = adapter->make_stream(stream);
-        csync::StreamRunner runner(csync::StreamRunnerDeps{
-            {"bench", stream.name}, *sync, store, db, clock, random, bucket, stop, metrics,
-            csync::RetryPolicy{}, csync::log::root(), 1'000'000});
+        csync::StreamRunner runner(csync::StreamRunnerDeps{{"bench", stream.name},
+                                                           *sync,
+                                                           store,
+                                                           db,
+                                                           clock,
+                                                           random,
+                                                           bucket,
+                                                           stop,
+                                                           metrics,
+                                                           csync::RetryPolicy{},
+                                                           csync::log::root(),
+                                                           1'000'000});
         auto t0 = std::chrono::steady_clock::now();
         auto fut = boost::asio::co_spawn(
             ioc,
@@ -127,12 +142,14 @@ int main(int argc, char** argv) {
         auto outcome = fut.get();
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const auto& s = outcome->summary;
-        long long n = s.stats.inserted + s.stats.updated + s.stats.unchanged + s.stats.dead_lettered;
+        long long n =
+            s.stats.inserted + s.stats.updated + s.stats.unchanged + s.stats.dead_lettered;
         std::printf("%-14s %-12s %10lld %8lld %10.3f %12.0f %14.1f\n", platform.c_str(),
                     stream.name.c_str(), n, static_cast<long long>(s.pages), secs,
                     secs > 0 ? static_cast<double>(n) / secs : 0.0, peak_rss_kib() / 1024.0);
         if (outcome->error) {
-            std::cerr << "stream " << stream.name << " failed: " << outcome->error->describe() << '\n';
+            std::cerr << "stream " << stream.name << " failed: " << outcome->error->describe()
+                      << '\n';
             return 1;
         }
     }

@@ -40,8 +40,8 @@ std::optional<Config> load_or_report(const std::string& path) {
     return std::move(loaded.value());
 }
 
-Result<std::unique_ptr<SqliteStore>> open_store(const Config& config, bool migrate,
-                                                bool read_only, Clock& clock) {
+Result<std::unique_ptr<SqliteStore>> open_store(const Config& config, bool migrate, bool read_only,
+                                                Clock& clock) {
     SqliteStore::OpenOptions o;
     o.daemon_lock = false;
     o.migrate = migrate;
@@ -57,8 +57,8 @@ void print_status_table(const std::vector<StreamStatus>& streams) {
         return;
     }
     std::cout << std::left << std::setw(18) << "ACCOUNT" << std::setw(14) << "PLATFORM"
-              << std::setw(12) << "STREAM" << std::setw(8) << "STATE" << std::setw(9)
-              << "RECORDS" << std::setw(6) << "DEAD" << std::setw(22) << "LAST SUCCESS"
+              << std::setw(12) << "STREAM" << std::setw(8) << "STATE" << std::setw(9) << "RECORDS"
+              << std::setw(6) << "DEAD" << std::setw(22) << "LAST SUCCESS"
               << "CURSOR / LAST ERROR\n";
     for (const auto& s : streams) {
         std::cout << std::left << std::setw(18) << s.account << std::setw(14) << s.platform
@@ -66,9 +66,8 @@ void print_status_table(const std::vector<StreamStatus>& streams) {
                   << s.records << std::setw(6) << s.dead_letters << std::setw(22)
                   << cell(s.last_success_at) << (s.cursor.is_null() ? "-" : s.cursor.dump())
                   << '\n';
-        bool error_is_current =
-            s.last_error && (!s.last_success_at || !s.last_error_at ||
-                             *s.last_error_at >= *s.last_success_at);
+        bool error_is_current = s.last_error && (!s.last_success_at || !s.last_error_at ||
+                                                 *s.last_error_at >= *s.last_success_at);
         if (error_is_current) {
             std::cout << "    last error " << cell(s.last_error_at) << ": " << *s.last_error
                       << '\n';
@@ -190,8 +189,9 @@ int run_api(const Config& config, const ApiArgs& args) {
 }  // namespace
 
 int cli_main(int argc, char** argv) {
-    CLI::App app{"commerce-syncd keeps a local, normalized SQLite copy of a merchant's catalogue, "
-                 "stock and orders from several commerce platforms."};
+    CLI::App app{
+        "commerce-syncd keeps a local, normalized SQLite copy of a merchant's catalogue, "
+        "stock and orders from several commerce platforms."};
     app.require_subcommand(1);
     std::string config_path = default_config_path();
     app.add_option("-c,--config", config_path,
@@ -205,13 +205,15 @@ int cli_main(int argc, char** argv) {
     once->add_option("--account", only_account, "only this account");
     once->add_option("--stream", only_stream, "only this stream");
 
-    auto* status = app.add_subcommand("status", "per account and stream: cursor, last success, "
-                                                "last error, record counts");
+    auto* status = app.add_subcommand("status",
+                                      "per account and stream: cursor, last success, "
+                                      "last error, record counts");
     bool status_json_flag = false;
     status->add_flag("--json", status_json_flag, "print JSON");
 
-    auto* reset = app.add_subcommand("reset-cursor", "forget a stream's cursor: its next cycle "
-                                                     "starts from the beginning");
+    auto* reset = app.add_subcommand("reset-cursor",
+                                     "forget a stream's cursor: its next cycle "
+                                     "starts from the beginning");
     std::string reset_account, reset_stream;
     reset->add_option("ACCOUNT", reset_account)->required();
     reset->add_option("STREAM", reset_stream)->required();

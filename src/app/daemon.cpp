@@ -78,9 +78,12 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
 
     for (const AccountConfig& account : gen->config.accounts) {
         const PlatformRegistration* platform = find_platform(account.platform);
-        if (!platform) return Error::config("account " + account.name + ": unknown platform " + account.platform);
+        if (!platform)
+            return Error::config("account " + account.name + ": unknown platform " +
+                                 account.platform);
         auto zone = TimeZone::from_name(account.timezone);
-        if (!zone.ok()) return Error::config("account " + account.name + ": " + zone.error().message);
+        if (!zone.ok())
+            return Error::config("account " + account.name + ": " + zone.error().message);
 
         auto rt = std::make_unique<AccountRuntime>();
         rt->account = &account;
@@ -88,7 +91,8 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
         http_options.ca_file = account.tls.ca_file;
         http_options.verify_tls = account.tls.verify;
         if (!account.tls.verify) {
-            log::root().with("account", account.name)
+            log::root()
+                .with("account", account.name)
                 .warn("TLS certificate verification is OFF for this account (tls.verify: false)");
         }
         rt->http = std::make_unique<BeastHttpClient>(s.ioc.get_executor(), http_options);
@@ -101,27 +105,25 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
             if (!selected(s.options, account.name, stream.name)) continue;
             StreamSyncPtr sync = rt->adapter->make_stream(stream);
             StreamKey key{account.name, stream.name};
-            StreamRunnerDeps deps{key,
-                                  *sync,
-                                  s.store,
-                                  s.db,
-                                  s.clock,
-                                  s.random,
-                                  *rt->bucket,
-                                  *gen->stop,
-                                  s.metrics,
-                                  RetryPolicy{},
-                                  log::root()
-                                      .with("account", account.name)
-                                      .with("stream", stream.name),
-                                  1'000'000};
+            StreamRunnerDeps deps{
+                key,
+                *sync,
+                s.store,
+                s.db,
+                s.clock,
+                s.random,
+                *rt->bucket,
+                *gen->stop,
+                s.metrics,
+                RetryPolicy{},
+                log::root().with("account", account.name).with("stream", stream.name),
+                1'000'000};
             auto runner = std::make_unique<StreamRunner>(std::move(deps));
             StreamRunner* runner_ptr = runner.get();
             Generation* g = gen.get();
             std::string label = account.name + "/" + stream.name;
             gen->scheduler->add_job(ScheduledJob{
-                key, stream.interval,
-                [runner_ptr, g, label]() -> asio::awaitable<CycleOutcome> {
+                key, stream.interval, [runner_ptr, g, label]() -> asio::awaitable<CycleOutcome> {
                     CycleOutcome outcome = co_await runner_ptr->run_cycle();
                     g->outcomes[label] = outcome;
                     co_return outcome;
@@ -218,8 +220,10 @@ int run_daemon(Config config, const DaemonOptions& options) {
             log::root().error("status endpoint: {}", st.error().message);
             return kExitUsage;
         }
-        log::root().info("status endpoint on http://{}:{}/status (also /healthz, /readyz, "
-                         "/metrics)", config.http.host, status_server->port());
+        log::root().info(
+            "status endpoint on http://{}:{}/status (also /healthz, /readyz, "
+            "/metrics)",
+            config.http.host, status_server->port());
     }
 
     asio::steady_timer force_exit(ioc);
@@ -247,9 +251,10 @@ int run_daemon(Config config, const DaemonOptions& options) {
             if (sig == SIGHUP) {
                 auto reloaded = config::load_config(current->config.source_path, platform_specs());
                 if (!reloaded.ok()) {
-                    log::root().error("SIGHUP: configuration {} is invalid, keeping the running "
-                                      "one:\n{}", current->config.source_path,
-                                      reloaded.error().message);
+                    log::root().error(
+                        "SIGHUP: configuration {} is invalid, keeping the running "
+                        "one:\n{}",
+                        current->config.source_path, reloaded.error().message);
                 } else {
                     log::root().info("SIGHUP: configuration reloaded from {}",
                                      current->config.source_path);
@@ -312,8 +317,10 @@ int run_daemon(Config config, const DaemonOptions& options) {
                         if (outcome.error->kind == ErrorKind::auth) any_auth = true;
                     }
                 }
-                if (any_auth) exit_code = kExitAuth;
-                else if (any_failed) exit_code = kExitSyncFailed;
+                if (any_auth)
+                    exit_code = kExitAuth;
+                else if (any_failed)
+                    exit_code = kExitSyncFailed;
             }
             force_exit.cancel();
             signals.cancel();

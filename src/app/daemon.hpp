@@ -15,8 +15,8 @@ enum ExitCode : int {
     kExitOk = 0,
     kExitSyncFailed = 1,  // one or more streams failed (details in the log and `status`)
     kExitUsage = 2,       // bad command line or configuration
-    kExitStore = 3,       // the database cannot be opened, is locked by another daemon, or is too new
-    kExitAuth = 4,        // sync-once: an account was parked for an authentication failure
+    kExitStore = 3,  // the database cannot be opened, is locked by another daemon, or is too new
+    kExitAuth = 4,   // sync-once: an account was parked for an authentication failure
 };
 
 struct DaemonOptions {

@@ -35,24 +35,29 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
                    {"state_reason", s.account_state_reason},
                    {"streams", nlohmann::json::object()}};
         }
-        nlohmann::json st = {{"cursor", s.cursor},
-                             {"cursor_updated_at", opt_time_json(s.cursor_updated_at)},
-                             {"last_run_started_at", opt_time_json(s.last_run_started_at)},
-                             {"last_success_at", opt_time_json(s.last_success_at)},
-                             {"last_error", s.last_error ? nlohmann::json(*s.last_error)
-                                                         : nlohmann::json(nullptr)},
-                             {"last_error_at", opt_time_json(s.last_error_at)},
-                             {"records", s.records},
-                             {"dead_letters", s.dead_letters}};
+        nlohmann::json st = {
+            {"cursor", s.cursor},
+            {"cursor_updated_at", opt_time_json(s.cursor_updated_at)},
+            {"last_run_started_at", opt_time_json(s.last_run_started_at)},
+            {"last_success_at", opt_time_json(s.last_success_at)},
+            {"last_error", s.last_error ? nlohmann::json(*s.last_error) : nlohmann::json(nullptr)},
+            {"last_error_at", opt_time_json(s.last_error_at)},
+            {"records", s.records},
+            {"dead_letters", s.dead_letters}};
         if (live) {
             auto it = live->find({s.account, s.stream});
             if (it != live->end()) {
                 const StreamMetrics& m = it->second;
-                st["live"] = {{"running", m.running},       {"cycles", m.cycles},
-                              {"cycles_failed", m.cycles_failed}, {"pages", m.pages},
-                              {"requests", m.requests},     {"retries", m.retries},
-                              {"inserted", m.inserted},     {"updated", m.updated},
-                              {"unchanged", m.unchanged},   {"ack_failures", m.ack_failures},
+                st["live"] = {{"running", m.running},
+                              {"cycles", m.cycles},
+                              {"cycles_failed", m.cycles_failed},
+                              {"pages", m.pages},
+                              {"requests", m.requests},
+                              {"retries", m.retries},
+                              {"inserted", m.inserted},
+                              {"updated", m.updated},
+                              {"unchanged", m.unchanged},
+                              {"ack_failures", m.ack_failures},
                               {"last_cycle_ms", m.last_cycle_ms}};
             }
         }
@@ -68,37 +73,51 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
         return "{account=\"" + label_escape(a) + "\",stream=\"" + label_escape(s) + "\"}";
     };
     out << "# HELP csync_records Rows the stream owns in the store.\n# TYPE csync_records gauge\n";
-    for (const auto& s : streams) out << "csync_records" << labels(s.account, s.stream) << ' ' << s.records << '\n';
+    for (const auto& s : streams)
+        out << "csync_records" << labels(s.account, s.stream) << ' ' << s.records << '\n';
     out << "# HELP csync_dead_letters Unresolved dead letters.\n# TYPE csync_dead_letters gauge\n";
-    for (const auto& s : streams) out << "csync_dead_letters" << labels(s.account, s.stream) << ' ' << s.dead_letters << '\n';
+    for (const auto& s : streams)
+        out << "csync_dead_letters" << labels(s.account, s.stream) << ' ' << s.dead_letters << '\n';
     out << "# HELP csync_last_success_timestamp_seconds Last completed cycle (Unix time).\n"
            "# TYPE csync_last_success_timestamp_seconds gauge\n";
     for (const auto& s : streams) {
         auto t = s.last_success_at ? s.last_success_at->time_since_epoch().count() : 0;
-        out << "csync_last_success_timestamp_seconds" << labels(s.account, s.stream) << ' ' << t << '\n';
+        out << "csync_last_success_timestamp_seconds" << labels(s.account, s.stream) << ' ' << t
+            << '\n';
     }
     out << "# HELP csync_account_parked 1 when the account is parked (auth or config error).\n"
            "# TYPE csync_account_parked gauge\n";
     std::map<std::string, bool> parked;
     for (const auto& s : streams) parked[s.account] = s.account_state == "parked";
-    for (const auto& [a, p] : parked) out << "csync_account_parked{account=\"" << label_escape(a) << "\"} " << (p ? 1 : 0) << '\n';
+    for (const auto& [a, p] : parked)
+        out << "csync_account_parked{account=\"" << label_escape(a) << "\"} " << (p ? 1 : 0)
+            << '\n';
 
-    struct Counter { const char* name; const char* help; std::int64_t StreamMetrics::*field; };
+    struct Counter {
+        const char* name;
+        const char* help;
+        std::int64_t StreamMetrics::*field;
+    };
     const Counter counters[] = {
         {"csync_pages_total", "Pages committed.", &StreamMetrics::pages},
         {"csync_requests_total", "Platform requests made.", &StreamMetrics::requests},
         {"csync_records_inserted_total", "Records inserted.", &StreamMetrics::inserted},
         {"csync_records_updated_total", "Records updated.", &StreamMetrics::updated},
-        {"csync_records_unchanged_total", "Records seen again unchanged.", &StreamMetrics::unchanged},
-        {"csync_records_dead_lettered_total", "Records parked as dead letters.", &StreamMetrics::dead_lettered},
+        {"csync_records_unchanged_total", "Records seen again unchanged.",
+         &StreamMetrics::unchanged},
+        {"csync_records_dead_lettered_total", "Records parked as dead letters.",
+         &StreamMetrics::dead_lettered},
         {"csync_retries_total", "Page fetches retried.", &StreamMetrics::retries},
-        {"csync_ack_failures_total", "Acknowledgements the platform did not take.", &StreamMetrics::ack_failures},
+        {"csync_ack_failures_total", "Acknowledgements the platform did not take.",
+         &StreamMetrics::ack_failures},
         {"csync_cycles_total", "Cycles run.", &StreamMetrics::cycles},
-        {"csync_cycles_failed_total", "Cycles that ended with an error.", &StreamMetrics::cycles_failed},
+        {"csync_cycles_failed_total", "Cycles that ended with an error.",
+         &StreamMetrics::cycles_failed},
     };
     for (const auto& c : counters) {
         out << "# HELP " << c.name << ' ' << c.help << "\n# TYPE " << c.name << " counter\n";
-        for (const auto& [k, m] : live) out << c.name << labels(k.first, k.second) << ' ' << m.*c.field << '\n';
+        for (const auto& [k, m] : live)
+            out << c.name << labels(k.first, k.second) << ' ' << m.*c.field << '\n';
     }
     out << "# HELP csync_errors_total Errors by kind.\n# TYPE csync_errors_total counter\n";
     for (const auto& [k, m] : live) {

@@ -21,7 +21,7 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
                          const std::map<SyncMetrics::Key, StreamMetrics>& live);
 
 class StatusEndpoint {
-public:
+  public:
     struct Sources {
         DbExecutor* db;
         Store* store;  // used on the database thread only
@@ -31,7 +31,7 @@ public:
     explicit StatusEndpoint(Sources s) : s_(s) {}
     boost::asio::awaitable<ServerResponse> handle(ServerRequest request);
 
-private:
+  private:
     Sources s_;
 };
 

@@ -15,7 +15,7 @@
 namespace csync {
 
 class DbExecutor {
-public:
+  public:
     DbExecutor() : pool_(1) {}
     ~DbExecutor() { pool_.join(); }
     DbExecutor(const DbExecutor&) = delete;
@@ -50,7 +50,7 @@ public:
 
     void join() { pool_.join(); }
 
-private:
+  private:
     boost::asio::thread_pool pool_;
 };
 

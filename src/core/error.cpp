@@ -4,13 +4,20 @@ namespace csync {
 
 std::string_view to_string(ErrorKind kind) noexcept {
     switch (kind) {
-        case ErrorKind::auth: return "auth";
-        case ErrorKind::rate_limited: return "rate_limited";
-        case ErrorKind::transient: return "transient";
-        case ErrorKind::bad_response: return "bad_response";
-        case ErrorKind::config: return "config";
-        case ErrorKind::storage: return "storage";
-        case ErrorKind::cancelled: return "cancelled";
+        case ErrorKind::auth:
+            return "auth";
+        case ErrorKind::rate_limited:
+            return "rate_limited";
+        case ErrorKind::transient:
+            return "transient";
+        case ErrorKind::bad_response:
+            return "bad_response";
+        case ErrorKind::config:
+            return "config";
+        case ErrorKind::storage:
+            return "storage";
+        case ErrorKind::cancelled:
+            return "cancelled";
     }
     return "unknown";
 }

@@ -36,7 +36,9 @@ int hex_value(char c) {
 
 std::string HttpRequest::header(std::string_view name) const { return find_header(headers, name); }
 std::string HttpResponse::header(std::string_view name) const { return find_header(headers, name); }
-std::string ServerRequest::header(std::string_view name) const { return find_header(headers, name); }
+std::string ServerRequest::header(std::string_view name) const {
+    return find_header(headers, name);
+}
 
 std::string ServerRequest::query_param(std::string_view name) const {
     for (const auto& [k, v] : query) {
@@ -70,8 +72,8 @@ std::string form_decode(std::string_view s) {
         char c = s[i];
         if (c == '+') {
             out += ' ';
-        } else if (c == '%' && i + 2 < s.size() &&
-                   hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        } else if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
             out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             i += 2;
         } else {

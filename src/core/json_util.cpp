@@ -11,7 +11,7 @@ using json = nlohmann::json;
 // SAX handler that builds the DOM like nlohmann's own, except that non-integer numbers become
 // strings holding their literal text: 550.0000 must reach a Decimal as "550.0000", not 550.0.
 class ExactSax {
-public:
+  public:
     explicit ExactSax(json& root) : dom_(root, /*allow_exceptions=*/false) {}
 
     bool null() { return dom_.null(); }
@@ -40,7 +40,7 @@ public:
     std::size_t error_position = 0;
     std::string error_message;
 
-private:
+  private:
     nlohmann::detail::json_sax_dom_parser<json> dom_;
 };
 
@@ -61,20 +61,26 @@ Result<json> parse_json_exact(std::string_view text) {
     if (!ok) {
         std::string snippet(text.substr(0, 120));
         return Error::bad_response("invalid JSON at byte " + std::to_string(sax.error_position) +
-                                   " of " + std::to_string(text.size()) + ": " +
-                                   sax.error_message + " (body starts: " + snippet + ")");
+                                   " of " + std::to_string(text.size()) + ": " + sax.error_message +
+                                   " (body starts: " + snippet + ")");
     }
     return root;
 }
 
 std::optional<std::string> json_scalar_text(const json& v) {
     switch (v.type()) {
-        case json::value_t::string: return v.get<std::string>();
-        case json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
-        case json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
-        case json::value_t::number_float: return v.dump();  // only from a non-exact parse
-        case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-        default: return std::nullopt;
+        case json::value_t::string:
+            return v.get<std::string>();
+        case json::value_t::number_integer:
+            return std::to_string(v.get<std::int64_t>());
+        case json::value_t::number_unsigned:
+            return std::to_string(v.get<std::uint64_t>());
+        case json::value_t::number_float:
+            return v.dump();  // only from a non-exact parse
+        case json::value_t::boolean:
+            return v.get<bool>() ? "true" : "false";
+        default:
+            return std::nullopt;
     }
 }
 

@@ -9,12 +9,17 @@ RetryDecision RetryPolicy::decide(const Error& error, int failures, Random& rand
     int limit = 0;
     switch (error.kind) {
         case ErrorKind::transient:
-        case ErrorKind::rate_limited: limit = options_.max_attempts; break;
-        case ErrorKind::bad_response: limit = options_.max_bad_response_attempts; break;
+        case ErrorKind::rate_limited:
+            limit = options_.max_attempts;
+            break;
+        case ErrorKind::bad_response:
+            limit = options_.max_bad_response_attempts;
+            break;
         case ErrorKind::auth:
         case ErrorKind::config:
         case ErrorKind::storage:
-        case ErrorKind::cancelled: return {};
+        case ErrorKind::cancelled:
+            return {};
     }
     if (failures >= limit) return {};
 

@@ -21,7 +21,7 @@ struct RetryOptions {
 };
 
 class RetryPolicy {
-public:
+  public:
     explicit RetryPolicy(RetryOptions options = {}) : options_(options) {}
 
     // `failures` counts the failed attempts so far, this one included (1 for the first failure).
@@ -32,7 +32,7 @@ public:
 
     const RetryOptions& options() const noexcept { return options_; }
 
-private:
+  private:
     RetryOptions options_;
 };
 

@@ -53,8 +53,8 @@ boost::asio::awaitable<void> Scheduler::job_loop(const ScheduledJob& job, bool o
 boost::asio::awaitable<void> Scheduler::run(bool once) {
     if (jobs_.empty()) co_return;
     auto ex = co_await boost::asio::this_coro::executor;
-    using Op = decltype(boost::asio::co_spawn(ex, job_loop(jobs_.front(), once),
-                                              boost::asio::deferred));
+    using Op =
+        decltype(boost::asio::co_spawn(ex, job_loop(jobs_.front(), once), boost::asio::deferred));
     std::vector<Op> ops;
     ops.reserve(jobs_.size());
     for (const auto& job : jobs_) {

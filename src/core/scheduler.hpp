@@ -27,7 +27,7 @@ struct ScheduledJob {
 };
 
 class Scheduler {
-public:
+  public:
     // Called when an account is parked (auth error) with the human reason.
     using ParkHandler = std::function<boost::asio::awaitable<void>(const std::string& account,
                                                                    const std::string& reason)>;
@@ -46,7 +46,7 @@ public:
     // The delay before the next cycle: interval * uniform(0.9, 1.1).
     std::chrono::steady_clock::duration next_delay(std::chrono::seconds interval);
 
-private:
+  private:
     boost::asio::awaitable<void> job_loop(const ScheduledJob& job, bool once);
 
     Clock& clock_;

@@ -13,14 +13,14 @@
 namespace csync {
 
 class StopSignal {
-public:
+  public:
     explicit StopSignal(boost::asio::any_io_executor ex);
     void request_stop();
     bool stop_requested() const noexcept { return stopped_.load(); }
     // Completes when a stop is requested (at once if it already was).
     boost::asio::awaitable<void> wait();
 
-private:
+  private:
     boost::asio::steady_timer timer_;
     std::atomic<bool> stopped_{false};
 };

@@ -42,11 +42,11 @@ struct StreamRunnerDeps {
 };
 
 class StreamRunner {
-public:
+  public:
     explicit StreamRunner(StreamRunnerDeps deps) : d_(std::move(deps)) {}
     boost::asio::awaitable<CycleOutcome> run_cycle();
 
-private:
+  private:
     // Fetches one page with retries; nullopt when stopped.
     boost::asio::awaitable<std::optional<Result<Page>>> fetch_with_retry(
         const nlohmann::json& cursor, RunSummary& summary);

@@ -31,7 +31,7 @@ struct StreamMetrics {
 };
 
 class SyncMetrics {
-public:
+  public:
     using Key = std::pair<std::string, std::string>;  // account, stream
 
     void update(const Key& key, const std::function<void(StreamMetrics&)>& fn) {
@@ -43,7 +43,7 @@ public:
         return streams_;
     }
 
-private:
+  private:
     mutable std::mutex mu_;
     std::map<Key, StreamMetrics> streams_;
 };

@@ -21,8 +21,6 @@ boost::asio::awaitable<void> SystemClock::sleep_for(std::chrono::steady_clock::d
 
 StdRandom::StdRandom(std::uint64_t seed) : gen_(seed) {}
 
-double StdRandom::uniform01() {
-    return std::uniform_real_distribution<double>(0.0, 1.0)(gen_);
-}
+double StdRandom::uniform01() { return std::uniform_real_distribution<double>(0.0, 1.0)(gen_); }
 
 }  // namespace csync

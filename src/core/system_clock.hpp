@@ -9,18 +9,18 @@ namespace csync {
 
 // The real clock; sleep_for uses an asio steady_timer on the awaiting coroutine's executor.
 class SystemClock final : public Clock {
-public:
+  public:
     std::chrono::system_clock::time_point now() const override;
     std::chrono::steady_clock::time_point steady_now() const override;
     boost::asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) override;
 };
 
 class StdRandom final : public Random {
-public:
+  public:
     explicit StdRandom(std::uint64_t seed = std::random_device{}());
     double uniform01() override;
 
-private:
+  private:
     std::mt19937_64 gen_;
 };
 

@@ -15,7 +15,7 @@
 namespace csync {
 
 class TokenBucket {
-public:
+  public:
     TokenBucket(Clock& clock, RateLimitConfig config);
     // Waits until a token is available, then takes it.
     boost::asio::awaitable<void> acquire();
@@ -24,7 +24,7 @@ public:
     // The wait acquire() would need now (for metrics and tests).
     std::chrono::steady_clock::duration wait_needed() const;
 
-private:
+  private:
     void refill();
 
     Clock& clock_;
@@ -37,13 +37,13 @@ private:
 // Decorates an HttpClient: every request first takes a token from the account's bucket and gets
 // the account's request timeout.
 class RateLimitedHttpClient final : public HttpClient {
-public:
+  public:
     RateLimitedHttpClient(HttpClient& inner, TokenBucket& bucket,
                           std::chrono::milliseconds request_timeout)
         : inner_(inner), bucket_(bucket), timeout_(request_timeout) {}
     boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override;
 
-private:
+  private:
     HttpClient& inner_;
     TokenBucket& bucket_;
     std::chrono::milliseconds timeout_;

@@ -16,7 +16,7 @@ namespace csync {
 
 template <class T>
 boost::asio::awaitable<std::optional<T>> until_stopped(boost::asio::awaitable<T> op,
-                                                        StopSignal& stop) {
+                                                       StopSignal& stop) {
     using namespace boost::asio::experimental::awaitable_operators;
     if (stop.stop_requested()) co_return std::nullopt;
     // Asio needs default-constructible results to race; Result<T> is not, so wrap it.

@@ -28,25 +28,35 @@ std::string redact(std::string_view text);
 
 // A cheap, copyable logger that tags its lines with key=value fields.
 class Logger {
-public:
+  public:
     Logger() = default;
     Logger with(std::string key, std::string value) const;
 
     template <class... A>
-    void trace(spdlog::format_string_t<A...> f, A&&... a) const { emit(spdlog::level::trace, fmt::format(f, std::forward<A>(a)...)); }
+    void trace(spdlog::format_string_t<A...> f, A&&... a) const {
+        emit(spdlog::level::trace, fmt::format(f, std::forward<A>(a)...));
+    }
     template <class... A>
-    void debug(spdlog::format_string_t<A...> f, A&&... a) const { emit(spdlog::level::debug, fmt::format(f, std::forward<A>(a)...)); }
+    void debug(spdlog::format_string_t<A...> f, A&&... a) const {
+        emit(spdlog::level::debug, fmt::format(f, std::forward<A>(a)...));
+    }
     template <class... A>
-    void info(spdlog::format_string_t<A...> f, A&&... a) const { emit(spdlog::level::info, fmt::format(f, std::forward<A>(a)...)); }
+    void info(spdlog::format_string_t<A...> f, A&&... a) const {
+        emit(spdlog::level::info, fmt::format(f, std::forward<A>(a)...));
+    }
     template <class... A>
-    void warn(spdlog::format_string_t<A...> f, A&&... a) const { emit(spdlog::level::warn, fmt::format(f, std::forward<A>(a)...)); }
+    void warn(spdlog::format_string_t<A...> f, A&&... a) const {
+        emit(spdlog::level::warn, fmt::format(f, std::forward<A>(a)...));
+    }
     template <class... A>
-    void error(spdlog::format_string_t<A...> f, A&&... a) const { emit(spdlog::level::err, fmt::format(f, std::forward<A>(a)...)); }
+    void error(spdlog::format_string_t<A...> f, A&&... a) const {
+        emit(spdlog::level::err, fmt::format(f, std::forward<A>(a)...));
+    }
 
     void emit(spdlog::level::level_enum level, std::string message) const;
     const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 

@@ -155,8 +155,8 @@ Error transport_error(const error_code& ec, Step step, const net::Url& url,
     if (step == Step::read && is_http_parse_error(ec)) {
         return Error::bad_response("malformed HTTP response from " + where + ": " + ec.message());
     }
-    return Error::transient(std::string(step_phrase(step)) + " " + where + " failed: " +
-                            ec.message());
+    return Error::transient(std::string(step_phrase(step)) + " " + where +
+                            " failed: " + ec.message());
 }
 
 // One TCP or TLS connection, with the bytes read past the last response.
@@ -267,16 +267,16 @@ struct BeastHttpClient::Impl {
             }
             tls_context.load_verify_file(*options.ca_file, ec);
             if (ec) {
-                tls_setup_error = Error::config("tls.ca_file " + *options.ca_file +
-                                                " holds no usable PEM certificate: " +
-                                                ec.message());
+                tls_setup_error =
+                    Error::config("tls.ca_file " + *options.ca_file +
+                                  " holds no usable PEM certificate: " + ec.message());
             }
         } else {
             tls_context.set_default_verify_paths(ec);
             if (ec) {
-                tls_setup_error = Error::config(
-                    "cannot load the system's trusted certificates: " + ec.message() +
-                    "; set tls.ca_file");
+                tls_setup_error =
+                    Error::config("cannot load the system's trusted certificates: " + ec.message() +
+                                  "; set tls.ca_file");
             }
         }
     }
@@ -352,8 +352,8 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> BeastHttpClient::Impl::conn
     // the resolver (it has no expiry of its own). The shared state outlives a late timer.
     tcp::resolver::results_type endpoints;
     if (auto address = asio::ip::make_address(url.host, ec); !ec) {
-        endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port),
-                                                        url.host, std::to_string(url.port));
+        endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
+                                                        std::to_string(url.port));
     } else {
         struct ResolveState {
             explicit ResolveState(const asio::any_io_executor& ex) : resolver(ex), timer(ex) {}
@@ -441,8 +441,8 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> BeastHttpClient::Impl::conn
                                         asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
         if (!conn->tls_failure.empty()) {
-            co_return Error::config("TLS certificate of " + url.host + " not trusted: " +
-                                    conn->tls_failure +
+            co_return Error::config("TLS certificate of " + url.host +
+                                    " not trusted: " + conn->tls_failure +
                                     "; set tls.ca_file or fix the server certificate");
         }
         co_return transport_error(ec, Step::handshake, url, budget, options.max_response_bytes);
@@ -453,8 +453,7 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> BeastHttpClient::Impl::conn
 template <class Stream>
 asio::awaitable<Exchange> BeastHttpClient::Impl::exchange_on(
     Stream& stream, Connection& conn, const net::Url& url,
-    const http::request<http::string_body>& req, bool head_request,
-    const Deadline& deadline) {
+    const http::request<http::string_body>& req, bool head_request, const Deadline& deadline) {
     Exchange out;
     error_code ec;
     StepBudget budget = step_budget(options.read_timeout, deadline);

@@ -42,7 +42,7 @@ struct HttpClientOptions {
 };
 
 class BeastHttpClient final : public HttpClient {
-public:
+  public:
     BeastHttpClient(boost::asio::any_io_executor executor, HttpClientOptions options);
     ~BeastHttpClient() override;
     BeastHttpClient(const BeastHttpClient&) = delete;
@@ -58,7 +58,7 @@ public:
     // commerce_syncd_user_agent(), for callers that print what the client sends.
     static std::string default_user_agent() { return commerce_syncd_user_agent(); }
 
-private:
+  private:
     struct Impl;
     std::shared_ptr<Impl> impl_;
 };

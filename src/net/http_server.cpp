@@ -201,8 +201,8 @@ asio::awaitable<void> HttpServer::State::serve(Stream& stream, SessionEntry& ent
             co_return;
         }
 
-        const bool keep_alive = client_keeps_alive && !stopping &&
-                                response.fault == TransportFault::none;
+        const bool keep_alive =
+            client_keeps_alive && !stopping && response.fault == TransportFault::none;
         const TransportFault fault = response.fault;
         auto res = to_beast_response(std::move(response), version, keep_alive);
         entry.tcp->expires_after(options.read_timeout);
@@ -212,9 +212,9 @@ asio::awaitable<void> HttpServer::State::serve(Stream& stream, SessionEntry& ent
             co_await http::async_write_header(stream, serializer,
                                               asio::redirect_error(asio::use_awaitable, ec));
             if (!ec) {
-                co_await asio::async_write(
-                    stream, asio::buffer(res.body().data(), res.body().size() / 2),
-                    asio::redirect_error(asio::use_awaitable, ec));
+                co_await asio::async_write(stream,
+                                           asio::buffer(res.body().data(), res.body().size() / 2),
+                                           asio::redirect_error(asio::use_awaitable, ec));
             }
             entry.tcp->close();
             co_return;
@@ -267,7 +267,8 @@ asio::awaitable<void> HttpServer::State::run_session(std::shared_ptr<State> self
 }
 
 HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options, Handler handler)
-    : state_(std::make_shared<State>(std::move(executor), std::move(options), std::move(handler))) {}
+    : state_(std::make_shared<State>(std::move(executor), std::move(options), std::move(handler))) {
+}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -292,13 +293,13 @@ Result<void> HttpServer::start() {
                              ssl::context::no_tlsv1_1);
         context->use_certificate_chain_file(*st.options.tls_cert_file, ec);
         if (ec) {
-            return Error::config("cannot load TLS certificate " + *st.options.tls_cert_file +
-                                 ": " + ec.message());
+            return Error::config("cannot load TLS certificate " + *st.options.tls_cert_file + ": " +
+                                 ec.message());
         }
         context->use_private_key_file(*st.options.tls_key_file, ssl::context::pem, ec);
         if (ec) {
-            return Error::config("cannot load TLS private key " + *st.options.tls_key_file +
-                                 ": " + ec.message());
+            return Error::config("cannot load TLS private key " + *st.options.tls_key_file + ": " +
+                                 ec.message());
         }
         st.tls_context = std::move(context);
     }

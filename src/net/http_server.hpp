@@ -31,7 +31,7 @@ namespace csync {
 
 struct HttpServerOptions {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
+    std::uint16_t port = 0;                        // 0: an ephemeral port, see HttpServer::port()
     std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger requests get 413
     // How long a connection may take to deliver one request (also how long an idle keep-alive
     // connection stays open), and to accept its answer.
@@ -41,7 +41,7 @@ struct HttpServerOptions {
 };
 
 class HttpServer {
-public:
+  public:
     using Handler = std::function<boost::asio::awaitable<ServerResponse>(ServerRequest)>;
 
     HttpServer(boost::asio::any_io_executor executor, HttpServerOptions options, Handler handler);
@@ -61,7 +61,7 @@ public:
     // Connections accepted since start(): lets tests observe keep-alive reuse.
     std::size_t connections_accepted() const;
 
-private:
+  private:
     struct State;
     std::shared_ptr<State> state_;
 };

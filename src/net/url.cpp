@@ -35,9 +35,7 @@ Error bad_url(std::string_view text, std::string_view why) {
 
 }  // namespace
 
-bool Url::host_is_ipv6_literal() const noexcept {
-    return host.find(':') != std::string::npos;
-}
+bool Url::host_is_ipv6_literal() const noexcept { return host.find(':') != std::string::npos; }
 
 std::string Url::authority() const {
     std::string out = host_is_ipv6_literal() ? "[" + host + "]" : host;

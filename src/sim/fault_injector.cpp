@@ -61,8 +61,9 @@ Result<FaultSettings> parse_fault_settings(std::string_view json_text) {
     }
     const json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) {
-        return bad_setting("the body is not valid JSON; send an object such as "
-                           "{\"http_500\":0.1,\"seed\":7}");
+        return bad_setting(
+            "the body is not valid JSON; send an object such as "
+            "{\"http_500\":0.1,\"seed\":7}");
     }
     if (!doc.is_object()) {
         return bad_setting("the body must be a JSON object, got " + std::string(doc.type_name()));
@@ -102,8 +103,7 @@ Result<FaultSettings> parse_fault_settings(std::string_view json_text) {
             }
             settings.seed = value.get<std::uint64_t>();
         } else {
-            return bad_setting("unknown key '" + key + "'; known keys: " +
-                               std::string(kKnownKeys));
+            return bad_setting("unknown key '" + key + "'; known keys: " + std::string(kKnownKeys));
         }
     }
     return settings;

@@ -42,7 +42,7 @@ Result<FaultSettings> parse_fault_settings(std::string_view json_text);
 std::string fault_settings_json(const FaultSettings& settings);
 
 class FaultInjector {
-public:
+  public:
     FaultInjector() { configure(FaultSettings{}); }
     // Replaces the settings and restarts the PRNG from their seed.
     void configure(const FaultSettings& settings);
@@ -52,7 +52,7 @@ public:
     // http_500, reset, truncate, non_json, rate_limit; the first that fires wins.
     FaultDecision next();
 
-private:
+  private:
     double draw();  // uniform in [0, 1)
 
     FaultSettings settings_;

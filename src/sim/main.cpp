@@ -85,8 +85,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> extra_credentials;
     // Generic credential flags, stored under the platform's own credential names.
     const std::vector<std::pair<std::string, std::string>> credential_flags = {
-        {"--key", "key"},     {"--secret", "secret"}, {"--sid", "sid"},
-        {"--appsecret", "appsecret"}, {"--appid", "appid"}, {"--app-secret", "app_secret"},
+        {"--key", "key"},     {"--secret", "secret"},
+        {"--sid", "sid"},     {"--appsecret", "appsecret"},
+        {"--appid", "appid"}, {"--app-secret", "app_secret"},
     };
     std::map<std::string, std::string> flag_values;
 
@@ -94,15 +95,15 @@ int main(int argc, char** argv) {
     app.add_option("--host", host, "address to listen on")->capture_default_str();
     app.add_option("--port", port, "port to listen on; 0 picks a free one")->capture_default_str();
     app.add_option("--seed", seed, "seed of the generated data")->capture_default_str();
-    app.add_option("--products", products, "number of products to generate")
-        ->capture_default_str();
+    app.add_option("--products", products, "number of products to generate")->capture_default_str();
     app.add_option("--rate-limit", rate_limit, "API calls allowed per minute; 0: no limit")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app.add_option("--timezone", time_zone, "the platform's local time zone (IANA name)")
         ->capture_default_str();
     app.add_option("--port-file", port_file, "write the bound port to this file");
-    auto* cert_opt = app.add_option("--tls-cert", tls_cert, "serve HTTPS with this PEM certificate");
+    auto* cert_opt =
+        app.add_option("--tls-cert", tls_cert, "serve HTTPS with this PEM certificate");
     auto* key_opt = app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
     cert_opt->needs(key_opt);
     key_opt->needs(cert_opt);

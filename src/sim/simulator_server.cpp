@@ -30,8 +30,8 @@ ServerResponse json_error(int status, const std::string& message) {
 }
 
 ServerResponse method_not_allowed(const ServerRequest& request, std::string allowed) {
-    ServerResponse r = json_error(405, request.method + " is not allowed on " + request.path +
-                                           "; use " + allowed);
+    ServerResponse r =
+        json_error(405, request.method + " is not allowed on " + request.path + "; use " + allowed);
     r.headers.emplace_back("Allow", std::move(allowed));
     return r;
 }

@@ -25,7 +25,7 @@
 namespace csync::sim {
 
 class SimulatorServer {
-public:
+  public:
     SimulatorServer(boost::asio::any_io_executor executor,
                     std::unique_ptr<SimulatedPlatform> platform, HttpServerOptions options);
     ~SimulatorServer();
@@ -40,7 +40,7 @@ public:
     // fields: the HTTP handler, also callable directly.
     ServerResponse handle(const ServerRequest& request);
 
-private:
+  private:
     struct State;
     static boost::asio::awaitable<ServerResponse> answer(std::shared_ptr<State> state,
                                                          ServerRequest request);

@@ -48,7 +48,7 @@ boost::asio::awaitable<void> yield() {
 }
 
 class SchedulerTest : public ::testing::Test {
-protected:
+  protected:
     // A job whose cycle records itself in `probe`, optionally sleeps `busy` on the fake clock,
     // then returns what `outcome(call)` says (call is 1-based).
     ScheduledJob job(StreamKey key, std::chrono::seconds interval, JobProbe& probe,

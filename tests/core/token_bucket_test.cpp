@@ -95,7 +95,7 @@ TEST(TokenBucket, PauseForDelaysTheNextTokenEvenWithTokensLeft) {
 }
 
 class RecordingHttpClient final : public HttpClient {
-public:
+  public:
     explicit RecordingHttpClient(FakeClock& clock) : clock_(clock) {}
     boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override {
         sent.push_back({clock_.steady_now(), request});
@@ -106,7 +106,7 @@ public:
     }
     std::vector<std::pair<std::chrono::steady_clock::time_point, HttpRequest>> sent;
 
-private:
+  private:
     FakeClock& clock_;
 };
 

@@ -17,9 +17,10 @@
 namespace csync::testing {
 
 class FakeClock final : public Clock {
-public:
+  public:
     explicit FakeClock(std::chrono::system_clock::time_point start =
-                           std::chrono::system_clock::time_point{std::chrono::seconds{1'700'000'000}})
+                           std::chrono::system_clock::time_point{
+                               std::chrono::seconds{1'700'000'000}})
         : system_(start) {}
 
     std::chrono::system_clock::time_point now() const override {
@@ -55,7 +56,7 @@ public:
         return sleeps_;
     }
 
-private:
+  private:
     mutable std::mutex mu_;
     std::chrono::system_clock::time_point system_;
     std::chrono::steady_clock::time_point steady_{};
@@ -64,11 +65,11 @@ private:
 
 // Random that returns a fixed sequence (cycled), for jitter tests.
 class FakeRandom final : public Random {
-public:
+  public:
     explicit FakeRandom(std::vector<double> values = {0.5}) : values_(std::move(values)) {}
     double uniform01() override { return values_[i_++ % values_.size()]; }
 
-private:
+  private:
     std::vector<double> values_;
     std::size_t i_ = 0;
 };

@@ -23,7 +23,7 @@
 namespace csync::testing {
 
 class MemoryStore final : public Store {
-public:
+  public:
     struct Run {
         std::int64_t id = 0;
         StreamKey key;
@@ -282,7 +282,7 @@ public:
         return load_cursor_calls_;
     }
 
-private:
+  private:
     using Key = std::pair<std::string, std::string>;  // (account, external_id) or (account, stream)
 
     template <class T>

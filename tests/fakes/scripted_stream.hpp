@@ -29,7 +29,7 @@
 namespace csync::testing {
 
 class ScriptedStream final : public StreamSync {
-public:
+  public:
     ScriptedStream() = default;
     explicit ScriptedStream(std::vector<Result<Page>> script) {
         for (auto& answer : script) push(std::move(answer));
@@ -106,7 +106,7 @@ public:
     const std::vector<nlohmann::json>& committed_cursors() const { return committed_cursors_; }
     const std::vector<nlohmann::json>& acks() const { return acks_; }
 
-private:
+  private:
     struct Step {
         std::optional<Result<Page>> answer;     // nullopt: throw or block until cancelled
         std::optional<std::string> throw_what;  // set: throw std::runtime_error

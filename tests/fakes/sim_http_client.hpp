@@ -17,7 +17,7 @@
 namespace csync::testing {
 
 class SimHttpClient final : public HttpClient {
-public:
+  public:
     explicit SimHttpClient(SimulatedPlatform& platform) : platform_(platform) {}
 
     boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override {
@@ -29,7 +29,8 @@ public:
         ServerRequest sr;
         sr.method = request.method;
         auto scheme_end = request.url.find("://");
-        auto path_begin = request.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+        auto path_begin =
+            request.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
         sr.target = path_begin == std::string::npos ? "/" : request.url.substr(path_begin);
         auto q = sr.target.find('?');
         sr.path = form_decode(sr.target.substr(0, q));
@@ -53,7 +54,7 @@ public:
     std::function<void(int call, const HttpRequest&)> before_call;
     std::vector<HttpRequest> requests;  // the requests that reached the simulator
 
-private:
+  private:
     SimulatedPlatform& platform_;
     int calls_ = 0;
     std::map<int, Error> failures_;

@@ -15,12 +15,15 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string sunsky_config(const TempDir& dir, const std::string& url) {
-    return "store: { path: " + (dir / "store.db").string() + " }\n"
+    return "store: { path: " + (dir / "store.db").string() +
+           " }\n"
            "http: { listen: \"127.0.0.1:0\" }\n"
            "accounts:\n"
            "  - name: chaos\n"
            "    platform: sunsky\n"
-           "    base_url: " + url + "\n"
+           "    base_url: " +
+           url +
+           "\n"
            "    credentials: { key: k-chaos, secret: s-chaos }\n"
            "    rate_limit: { per_second: 1000, burst: 100 }\n"
            "    request_timeout: 3s\n"
@@ -31,7 +34,7 @@ std::map<std::string, std::string> truth_prices(Simulator& sim) {
     std::map<std::string, std::string> out;
     for (const auto& rec : sim.truth_records()) {
         std::string price = rec.at("price").is_string() ? rec.at("price").get<std::string>()
-                                                         : rec.at("price").dump();
+                                                        : rec.at("price").dump();
         out[rec.at("itemNo").get<std::string>()] = Decimal::parse(price)->text();
     }
     return out;
@@ -45,8 +48,9 @@ std::map<std::string, std::string> stored_prices(const fs::path& db) {
 
 TEST(ChaosEndToEnd, AFaultySimulatorStillConverges) {
     TempDir dir;
-    Simulator sim(dir, "sunsky", {"--seed", "11", "--products", "1500", "--key", "k-chaos",
-                                  "--secret", "s-chaos", "--rate-limit", "0"});
+    Simulator sim(dir, "sunsky",
+                  {"--seed", "11", "--products", "1500", "--key", "k-chaos", "--secret", "s-chaos",
+                   "--rate-limit", "0"});
     // The rate-limit fault answers UP_TO_API_CALL_LIMIT_IN_MINUTE, which asks for a wait until the
     // next minute: keep it rare so the test stays short, the other faults frequent.
     auto set = sim.post_json("/__sim/faults",
@@ -73,8 +77,9 @@ TEST(ChaosEndToEnd, AFaultySimulatorStillConverges) {
 
 TEST(ChaosEndToEnd, KillNineAtRandomMomentsLosesNothing) {
     TempDir dir;
-    Simulator sim(dir, "sunsky", {"--seed", "5", "--products", "2000", "--key", "k-chaos",
-                                  "--secret", "s-chaos", "--rate-limit", "0"});
+    Simulator sim(dir, "sunsky",
+                  {"--seed", "5", "--products", "2000", "--key", "k-chaos", "--secret", "s-chaos",
+                   "--rate-limit", "0"});
     sim.post_json("/__sim/faults", R"({"delay":1.0,"delay_ms":15})");
     write_file(dir / "config.yaml", sunsky_config(dir, sim.base_url()));
     std::mt19937 rng(1234);

@@ -12,7 +12,8 @@ using namespace std::chrono_literals;
 
 std::string vectors_config(const TempDir& dir) {
     // Credentials of the shared signing vectors (sunsky.md S1, wangdiantong.md A).
-    return "store: { path: " + (dir / "store.db").string() + " }\n"
+    return "store: { path: " + (dir / "store.db").string() +
+           " }\n"
            "accounts:\n"
            "  - name: sun\n"
            "    platform: sunsky\n"
@@ -47,11 +48,13 @@ TEST(CliEndToEnd, CheckConfigReportsEveryErrorWithFileLineAndKeyPath) {
 }
 
 TEST(CliEndToEnd, CheckConfigAcceptsTheShippedExamples) {
-    auto demo = run({syncd_bin(), "check-config", "-c", std::string(CSYNC_SOURCE_DIR) + "/config/demo.yaml"},
-                    30s, {{"DEMO_SUNSKY_URL", "http://127.0.0.1:1"},
-                          {"DEMO_SUNSKY_SECRET", "s"},
-                          {"DEMO_WDT_URL", "http://127.0.0.1:2"},
-                          {"DEMO_WDT_APPSECRET", "a:b"}});
+    auto demo = run(
+        {syncd_bin(), "check-config", "-c", std::string(CSYNC_SOURCE_DIR) + "/config/demo.yaml"},
+        30s,
+        {{"DEMO_SUNSKY_URL", "http://127.0.0.1:1"},
+         {"DEMO_SUNSKY_SECRET", "s"},
+         {"DEMO_WDT_URL", "http://127.0.0.1:2"},
+         {"DEMO_WDT_APPSECRET", "a:b"}});
     EXPECT_EQ(demo.exit_code, 0) << demo.output;
 }
 
@@ -66,13 +69,14 @@ TEST(CliEndToEnd, VersionAndUsageErrors) {
 TEST(CliEndToEnd, ApiDryRunPrintsTheExactSignedRequestWithCredentialsMasked) {
     TempDir dir;
     write_file(dir / "c.yaml", vectors_config(dir));
-    auto r = run({syncd_bin(), "api", "-c", (dir / "c.yaml").string(), "sun", "product!search",
-                  "-p", "page=1", "-p", "pageSize=100", "-p", "gmtModifiedStart=10/31/2013 01:23:20",
-                  "--dry-run"},
-                 10s);
+    auto r = run(
+        {syncd_bin(), "api", "-c", (dir / "c.yaml").string(), "sun", "product!search", "-p",
+         "page=1", "-p", "pageSize=100", "-p", "gmtModifiedStart=10/31/2013 01:23:20", "--dry-run"},
+        10s);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("POST http://127.0.0.1:9/openapi/product!search.do HTTP/1.1"),
-              std::string::npos) << r.output;
+              std::string::npos)
+        << r.output;
     EXPECT_NE(r.output.find("signature=855f85e48f92ec30dd2f21f89559072a"), std::string::npos)
         << r.output;
     EXPECT_EQ(r.output.find("test_key"), std::string::npos) << r.output;
@@ -89,7 +93,8 @@ TEST(CliEndToEnd, ApiDryRunPrintsTheExactSignedRequestWithCredentialsMasked) {
                   "1700000000", "--dry-run"},
                  10s);
     ASSERT_EQ(w.exit_code, 0) << w.output;
-    EXPECT_NE(w.output.find("sign=c3476992620d3fb58e1e6c002c17b496"), std::string::npos) << w.output;
+    EXPECT_NE(w.output.find("sign=c3476992620d3fb58e1e6c002c17b496"), std::string::npos)
+        << w.output;
     EXPECT_NE(w.output.find("timestamp=374652800"), std::string::npos) << w.output;
     EXPECT_EQ(w.output.find("testsalt"), std::string::npos) << w.output;
     EXPECT_EQ(w.output.find("testsecret"), std::string::npos) << w.output;
@@ -98,14 +103,18 @@ TEST(CliEndToEnd, ApiDryRunPrintsTheExactSignedRequestWithCredentialsMasked) {
 
 TEST(CliEndToEnd, MigrateStatusExportAndResetCursor) {
     TempDir dir;
-    Simulator sim(dir, "sunsky", {"--seed", "3", "--products", "120", "--key", "k", "--secret", "s",
-                                  "--rate-limit", "0"});
-    write_file(dir / "c.yaml", "store: { path: " + (dir / "store.db").string() + " }\n"
-                               "accounts:\n"
-                               "  - name: sun\n"
-                               "    platform: sunsky\n"
-                               "    base_url: " + sim.base_url() + "\n"
-                               "    credentials: { key: k, secret: s }\n");
+    Simulator sim(
+        dir, "sunsky",
+        {"--seed", "3", "--products", "120", "--key", "k", "--secret", "s", "--rate-limit", "0"});
+    write_file(dir / "c.yaml", "store: { path: " + (dir / "store.db").string() +
+                                   " }\n"
+                                   "accounts:\n"
+                                   "  - name: sun\n"
+                                   "    platform: sunsky\n"
+                                   "    base_url: " +
+                                   sim.base_url() +
+                                   "\n"
+                                   "    credentials: { key: k, secret: s }\n");
     std::string cfg = (dir / "c.yaml").string();
     auto m = run({syncd_bin(), "migrate", "-c", cfg}, 30s);
     EXPECT_EQ(m.exit_code, 0) << m.output;
@@ -127,9 +136,10 @@ TEST(CliEndToEnd, MigrateStatusExportAndResetCursor) {
 
     auto reset = run({syncd_bin(), "reset-cursor", "sun", "products", "-c", cfg}, 30s);
     EXPECT_EQ(reset.exit_code, 0) << reset.output;
-    EXPECT_EQ(query_one(dir / "store.db",
-                        "SELECT count(*) FROM sync_state WHERE account='sun' AND stream='products'"),
-              "0");
+    EXPECT_EQ(
+        query_one(dir / "store.db",
+                  "SELECT count(*) FROM sync_state WHERE account='sun' AND stream='products'"),
+        "0");
     auto unknown = run({syncd_bin(), "reset-cursor", "sun", "nosuch", "-c", cfg}, 30s);
     EXPECT_EQ(unknown.exit_code, 2);
 }

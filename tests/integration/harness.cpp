@@ -132,7 +132,8 @@ PlainResponse http_request(int port, const std::string& method, const std::strin
         ::close(fd);
         return out;
     }
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    std::string req = method + " " + target +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                       "Content-Type: application/json\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\n\r\n" + body;
     ::send(fd, req.data(), req.size(), 0);
@@ -168,10 +169,11 @@ PlainResponse http_request(int port, const std::string& method, const std::strin
     return out;
 }
 
-Simulator::Simulator(const TempDir& dir, const std::string& platform, std::vector<std::string> args) {
+Simulator::Simulator(const TempDir& dir, const std::string& platform,
+                     std::vector<std::string> args) {
     fs::path port_file = dir / (platform + ".port");
-    std::vector<std::string> argv = {sim_bin(), "--platform", platform, "--port", "0",
-                                     "--port-file", port_file.string()};
+    std::vector<std::string> argv = {sim_bin(), "--platform",  platform,          "--port",
+                                     "0",       "--port-file", port_file.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     process_ = std::make_unique<Process>(argv, dir / (platform + "-sim.log"));
     bool up = eventually([&] { return fs::exists(port_file) && fs::file_size(port_file) > 0; },

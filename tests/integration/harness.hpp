@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,19 +23,19 @@ std::string sim_bin();
 
 // A temporary directory removed at the end of the test.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const fs::path& path() const { return path_; }
     fs::path operator/(const std::string& name) const { return path_ / name; }
 
-private:
+  private:
     fs::path path_;
 };
 
 // A child process; killed (SIGKILL) on destruction if still running.
 class Process {
-public:
+  public:
     Process(std::vector<std::string> argv, const fs::path& log_file,
             std::map<std::string, std::string> env = {});
     ~Process();
@@ -49,7 +49,7 @@ public:
     bool running();
     std::string output() const;  // stdout+stderr so far
 
-private:
+  private:
     pid_t pid_ = -1;
     fs::path log_;
     std::optional<int> status_;
@@ -66,7 +66,7 @@ RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout,
 
 // A started simulator.
 class Simulator {
-public:
+  public:
     Simulator(const TempDir& dir, const std::string& platform, std::vector<std::string> args);
     const std::string& base_url() const { return base_url_; }
     int port() const { return port_; }
@@ -78,7 +78,7 @@ public:
     nlohmann::json post_json(const std::string& target, const std::string& body = "");
     void stop();
 
-private:
+  private:
     std::unique_ptr<Process> process_;
     std::string base_url_;
     int port_ = 0;

@@ -26,11 +26,16 @@ std::string config_for(const TempDir& dir, const std::string& url, const std::st
            "accounts:\n"
            "  - name: sunsky-it\n"
            "    platform: sunsky\n"
-           "    base_url: " + url + "\n"
+           "    base_url: " +
+           url +
+           "\n"
            "    timezone: Asia/Shanghai\n"
-           "    credentials: { key: " + kKey + ", secret: \"" + secret + "\" }\n"
+           "    credentials: { key: " +
+           kKey + ", secret: \"" + secret +
+           "\" }\n"
            "    rate_limit: { per_second: 500, burst: 100 }\n"
-           "    request_timeout: 5s\n" + extra_account +
+           "    request_timeout: 5s\n" +
+           extra_account +
            "    streams:\n"
            "      products: { interval: 1h, page_size: 100 }\n"
            "      categories: { interval: 6h }\n";
@@ -44,8 +49,9 @@ struct Env {
 
     explicit Env(int products, std::vector<std::string> sim_args = {},
                  const std::string& secret = kSecret) {
-        std::vector<std::string> args = {"--seed", "7", "--products", std::to_string(products),
-                                         "--key", kKey, "--secret", kSecret, "--rate-limit", "0"};
+        std::vector<std::string> args = {
+            "--seed", "7",        "--products", std::to_string(products), "--key",
+            kKey,     "--secret", kSecret,      "--rate-limit",           "0"};
         args.insert(args.end(), sim_args.begin(), sim_args.end());
         sim = std::make_unique<Simulator>(dir, "sunsky", args);
         config = dir / "config.yaml";
@@ -80,7 +86,7 @@ void expect_store_equals_truth(Env& env) {
             continue;
         }
         std::string price = rec.at("price").is_string() ? rec.at("price").get<std::string>()
-                                                         : rec.at("price").dump();
+                                                        : rec.at("price").dump();
         auto expected = Decimal::parse(price);
         ASSERT_TRUE(expected.has_value()) << price;
         if (it->second[1] != expected->text() ||
@@ -106,8 +112,9 @@ TEST(SunskyEndToEnd, FullSyncEqualsTruthAndCategoriesArrive) {
     expect_store_equals_truth(env);
     EXPECT_GT(std::stoi(query_one(env.db, "SELECT count(*) FROM categories")), 10);
     // Every stored time is UTC ISO-8601.
-    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM products WHERE source_modified_at NOT LIKE "
-                                "'____-__-__T__:__:__Z'"),
+    EXPECT_EQ(query_one(env.db,
+                        "SELECT count(*) FROM products WHERE source_modified_at NOT LIKE "
+                        "'____-__-__T__:__:__Z'"),
               "0");
     // The cursor keeps the platform's own format for gmtModifiedStart.
     auto cursor = nlohmann::json::parse(query_one(
@@ -125,8 +132,8 @@ TEST(SunskyEndToEnd, MutateThenSyncPicksUpTheChanges) {
     auto r = env.sync_once();
     ASSERT_EQ(r.exit_code, 0) << r.output;
     expect_store_equals_truth(env);
-    auto updates = std::stoll(query_one(
-        env.db, "SELECT count(*) FROM changes WHERE op='update' AND entity='product'"));
+    auto updates = std::stoll(
+        query_one(env.db, "SELECT count(*) FROM changes WHERE op='update' AND entity='product'"));
     EXPECT_GE(updates, 100);  // a record mutated twice in one second may count once
     EXPECT_GT(std::stoll(query_one(env.db, "SELECT count(*) FROM changes")), changes_before);
 }
@@ -154,7 +161,8 @@ TEST(SunskyEndToEnd, SigtermDuringASyncLeavesAConsistentDatabase) {
     ASSERT_TRUE(eventually(
         [&] {
             return fs::exists(env.db) &&
-                   query_one(env.db, "SELECT count(*) FROM sqlite_master WHERE name='products'") == "1" &&
+                   query_one(env.db, "SELECT count(*) FROM sqlite_master WHERE name='products'") ==
+                       "1" &&
                    std::stoll(query_one(env.db, "SELECT count(*) FROM products")) >= 300;
         },
         60s))
@@ -176,8 +184,8 @@ TEST(SunskyEndToEnd, SigtermDuringASyncLeavesAConsistentDatabase) {
 
 TEST(SunskyEndToEnd, WrongSecretParksTheAccountWithAClearStatus) {
     TempDir dir;
-    Simulator sim(dir, "sunsky", {"--seed", "1", "--products", "50", "--key", kKey, "--secret",
-                                  kSecret});
+    Simulator sim(dir, "sunsky",
+                  {"--seed", "1", "--products", "50", "--key", kKey, "--secret", kSecret});
     write_file(dir / "config.yaml", config_for(dir, sim.base_url(), "not-the-secret"));
     auto r = run({syncd_bin(), "sync-once", "-c", (dir / "config.yaml").string()}, 60s);
     EXPECT_EQ(r.exit_code, 4) << r.output;
@@ -199,7 +207,8 @@ TEST(SunskyEndToEnd, StatusEndpointServesHealthStatusAndMetrics) {
             auto out = daemon.output();
             auto pos = out.find("status endpoint on http://127.0.0.1:");
             if (pos == std::string::npos) return false;
-            port = std::atoi(out.c_str() + pos + std::strlen("status endpoint on http://127.0.0.1:"));
+            port =
+                std::atoi(out.c_str() + pos + std::strlen("status endpoint on http://127.0.0.1:"));
             return port > 0;
         },
         20s))
@@ -235,8 +244,8 @@ TEST(SunskyEndToEnd, SighupReloadsAValidConfigAndKeepsTheRunningOneOtherwise) {
     Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
     auto products_of = [&](const std::string& account) {
         if (!fs::exists(env.db)) return 0;
-        return std::stoi(query_one(
-            env.db, "SELECT count(*) FROM products WHERE account='" + account + "'"));
+        return std::stoi(
+            query_one(env.db, "SELECT count(*) FROM products WHERE account='" + account + "'"));
     };
     ASSERT_TRUE(eventually([&] { return products_of("sunsky-it") == 200; }, 60s))
         << daemon.output();
@@ -245,20 +254,22 @@ TEST(SunskyEndToEnd, SighupReloadsAValidConfigAndKeepsTheRunningOneOtherwise) {
     write_file(env.config, "accounts: [ { name: Not Valid, platform: nowhere } ]\n");
     daemon.signal(SIGHUP);
     ASSERT_TRUE(eventually(
-        [&] { return daemon.output().find("keeping the running one") != std::string::npos; },
-        20s))
+        [&] { return daemon.output().find("keeping the running one") != std::string::npos; }, 20s))
         << daemon.output();
     EXPECT_NE(daemon.output().find("accounts[0].name"), std::string::npos) << daemon.output();
     EXPECT_TRUE(daemon.running());
 
     // A valid file with a second account: reloaded, and the new account syncs.
-    write_file(env.config,
-               config_for(env.dir, env.sim->base_url(), kSecret) +
-                   "  - name: sunsky-second\n"
-                   "    platform: sunsky\n"
-                   "    base_url: " + env.sim->base_url() + "\n"
-                   "    credentials: { key: " + kKey + ", secret: \"" + kSecret + "\" }\n"
-                   "    streams: { products: { interval: 1h } }\n");
+    write_file(env.config, config_for(env.dir, env.sim->base_url(), kSecret) +
+                               "  - name: sunsky-second\n"
+                               "    platform: sunsky\n"
+                               "    base_url: " +
+                               env.sim->base_url() +
+                               "\n"
+                               "    credentials: { key: " +
+                               kKey + ", secret: \"" + kSecret +
+                               "\" }\n"
+                               "    streams: { products: { interval: 1h } }\n");
     daemon.signal(SIGHUP);
     ASSERT_TRUE(eventually([&] { return products_of("sunsky-second") == 200; }, 60s))
         << daemon.output();

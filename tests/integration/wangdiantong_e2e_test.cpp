@@ -21,9 +21,9 @@ struct WdtEnv {
     fs::path db;
 
     explicit WdtEnv(int recs, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"--seed", "9", "--products", std::to_string(recs),
-                                         "--sid", "it-sid", "--key", "it-key", "--appsecret",
-                                         kAppsecret, "--rate-limit", "0"};
+        std::vector<std::string> args = {
+            "--seed", "9",      "--products",  std::to_string(recs), "--sid",        "it-sid",
+            "--key",  "it-key", "--appsecret", kAppsecret,           "--rate-limit", "0"};
         args.insert(args.end(), extra.begin(), extra.end());
         sim = std::make_unique<Simulator>(dir, "wangdiantong", args);
         db = dir / "store.db";
@@ -32,17 +32,25 @@ struct WdtEnv {
 
     void write_config(bool ack, int page_size = 200) {
         write_file(dir / "config.yaml",
-                   "store: { path: " + db.string() + " }\n"
-                   "accounts:\n"
-                   "  - name: wdt-it\n"
-                   "    platform: wangdiantong\n"
-                   "    base_url: " + sim->base_url() + "\n"
-                   "    credentials: { sid: it-sid, key: it-key, appsecret: \"" + kAppsecret + "\" }\n"
-                   "    rate_limit: { per_second: 1000, burst: 100 }\n"
-                   "    request_timeout: 5s\n"
-                   "    ack: " + (ack ? "true" : "false") + "\n"
-                   "    streams:\n"
-                   "      stock: { page_size: " + std::to_string(page_size) + " }\n");
+                   "store: { path: " + db.string() +
+                       " }\n"
+                       "accounts:\n"
+                       "  - name: wdt-it\n"
+                       "    platform: wangdiantong\n"
+                       "    base_url: " +
+                       sim->base_url() +
+                       "\n"
+                       "    credentials: { sid: it-sid, key: it-key, appsecret: \"" +
+                       kAppsecret +
+                       "\" }\n"
+                       "    rate_limit: { per_second: 1000, burst: 100 }\n"
+                       "    request_timeout: 5s\n"
+                       "    ack: " +
+                       (ack ? "true" : "false") +
+                       "\n"
+                       "    streams:\n"
+                       "      stock: { page_size: " +
+                       std::to_string(page_size) + " }\n");
     }
 
     RunResult sync_once() {
@@ -59,8 +67,9 @@ struct WdtEnv {
             truth[std::to_string(rec.at("rec_id").get<long long>())] = Decimal::parse(text)->text();
         }
         std::map<std::string, std::string> stored;
-        for (auto& r : query_rows(db, "SELECT external_id, quantity FROM stock_levels "
-                                      "WHERE account='wdt-it'")) {
+        for (auto& r : query_rows(db,
+                                  "SELECT external_id, quantity FROM stock_levels "
+                                  "WHERE account='wdt-it'")) {
             stored[r[0]] = r[1];
         }
         EXPECT_EQ(stored.size(), truth.size());
@@ -75,7 +84,8 @@ TEST(WangdiantongEndToEnd, StoredStockEqualsTruthAndEveryWaitingIdIsAcknowledged
     ASSERT_EQ(r.exit_code, 0) << r.output;
     env.expect_stock_equals_truth();
     EXPECT_EQ(env.waiting(), 0);
-    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM changes WHERE entity='stock_level' AND op='insert'"),
+    EXPECT_EQ(query_one(env.db,
+                        "SELECT count(*) FROM changes WHERE entity='stock_level' AND op='insert'"),
               "2000");
 }
 
@@ -108,7 +118,8 @@ TEST(WangdiantongEndToEnd, CrashBetweenCommitAndAckLosesNothingAndDoubleAppliesN
     EXPECT_EQ(env.waiting(), 0);
     env.expect_stock_equals_truth();
     // Applying the re-delivered ids again changed nothing.
-    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM changes WHERE entity='stock_level'"), inserts);
+    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM changes WHERE entity='stock_level'"),
+              inserts);
 }
 
 TEST(WangdiantongEndToEnd, KillNineMidSyncThenResumeConverges) {
@@ -129,14 +140,17 @@ TEST(WangdiantongEndToEnd, KillNineMidSyncThenResumeConverges) {
     for (int pass = 0; pass < 3 && env.waiting() != 0; ++pass) {
         auto r = env.sync_once();
         ASSERT_EQ(r.exit_code, 0) << r.output;
-        std::this_thread::sleep_for(1200ms);  // ids handed out but not acked come back after the lease
+        std::this_thread::sleep_for(
+            1200ms);  // ids handed out but not acked come back after the lease
     }
     EXPECT_EQ(env.waiting(), 0);
     env.expect_stock_equals_truth();
     // Each rec_id was inserted exactly once; later passes found nothing new to apply.
-    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM changes WHERE entity='stock_level' AND op='insert'"),
+    EXPECT_EQ(query_one(env.db,
+                        "SELECT count(*) FROM changes WHERE entity='stock_level' AND op='insert'"),
               "3000");
-    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM changes WHERE entity='stock_level' AND op='update'"),
+    EXPECT_EQ(query_one(env.db,
+                        "SELECT count(*) FROM changes WHERE entity='stock_level' AND op='update'"),
               "0");
 }
 
@@ -155,7 +169,8 @@ TEST(WangdiantongEndToEnd, RateLimitAnswersBackOffAndStopPromptly) {
     env.sim->post_json("/__sim/faults", R"({"rate_limit":1.0})");
     Process p({syncd_bin(), "sync-once", "-c", (env.dir / "config.yaml").string()},
               env.dir / "rl.log");
-    ASSERT_TRUE(eventually([&] { return p.output().find("rate_limited") != std::string::npos; }, 30s))
+    ASSERT_TRUE(
+        eventually([&] { return p.output().find("rate_limited") != std::string::npos; }, 30s))
         << p.output();
     EXPECT_TRUE(p.running()) << "a rate-limit answer must back off, not fail: " << p.output();
     p.signal(SIGTERM);

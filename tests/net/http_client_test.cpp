@@ -76,7 +76,7 @@ asio::awaitable<ServerResponse> test_handler(std::shared_ptr<ServerLog> log, Ser
 }
 
 class HttpClientTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { start_server(HttpServerOptions{}); }
 
     void start_server(HttpServerOptions options) {
@@ -240,8 +240,7 @@ TEST_F(HttpClientTest, RequestTimeoutIsTransientAndNamesTheServer) {
     const auto elapsed = std::chrono::steady_clock::now() - start;
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
-    EXPECT_EQ(r.error().message,
-              "timeout reading response from " + authority() + " after 200ms");
+    EXPECT_EQ(r.error().message, "timeout reading response from " + authority() + " after 200ms");
     EXPECT_LT(elapsed, 2s);
 }
 
@@ -252,8 +251,7 @@ TEST_F(HttpClientTest, ReadTimeoutOptionBoundsTheWait) {
     auto r = get(client, "/slow?ms=3000", "", 60s);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
-    EXPECT_EQ(r.error().message,
-              "timeout reading response from " + authority() + " after 150ms");
+    EXPECT_EQ(r.error().message, "timeout reading response from " + authority() + " after 150ms");
 }
 
 TEST_F(HttpClientTest, ServerResetIsTransient) {
@@ -289,9 +287,8 @@ TEST_F(HttpClientTest, ConnectionRefusedIsTransientAndNamesHostAndPort) {
     auto r = send(client, request);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
-    EXPECT_EQ(r.error().message.rfind("connecting to 127.0.0.1:" + std::to_string(free_port) +
-                                          " failed: ",
-                                      0),
+    EXPECT_EQ(r.error().message.rfind(
+                  "connecting to 127.0.0.1:" + std::to_string(free_port) + " failed: ", 0),
               0u)
         << r.error().message;
 }
@@ -361,9 +358,9 @@ struct FlakyServer {
         std::string buffer;
         for (int served = 0;; ++served) {
             boost::system::error_code ec;
-            const auto n = co_await asio::async_read_until(
-                socket, asio::dynamic_buffer(buffer), "\r\n\r\n",
-                asio::redirect_error(asio::use_awaitable, ec));
+            const auto n =
+                co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), "\r\n\r\n",
+                                                asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
                 co_return;
             }
@@ -388,8 +385,8 @@ struct FlakyServer {
                 co_return;
             }
             ++connections;
-            const int answers = i < answers_per_connection.size() ? answers_per_connection[i]
-                                                                  : 1'000'000;
+            const int answers =
+                i < answers_per_connection.size() ? answers_per_connection[i] : 1'000'000;
             asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), answers),
                            asio::detached);
         }
@@ -429,8 +426,7 @@ TEST(HttpClientRetry, AFreshConnectionThatDiesIsNotRetried) {
     auto r = testing::run(ioc, client.send(request));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
-    EXPECT_NE(r.error().message.find("closed by the peer"), std::string::npos)
-        << r.error().message;
+    EXPECT_NE(r.error().message.find("closed by the peer"), std::string::npos) << r.error().message;
     EXPECT_EQ(server.connections, 1);
 }
 
@@ -470,10 +466,9 @@ TEST(HttpServerFrame, OversizeRequestBodiesGet413) {
     asio::io_context ioc;
     HttpServerOptions options;
     options.max_body_bytes = 100;
-    HttpServer server(ioc.get_executor(), options,
-                      [](ServerRequest) -> asio::awaitable<ServerResponse> {
-                          co_return ServerResponse{};
-                      });
+    HttpServer server(
+        ioc.get_executor(), options,
+        [](ServerRequest) -> asio::awaitable<ServerResponse> { co_return ServerResponse{}; });
     ASSERT_TRUE(server.start().ok());
     BeastHttpClient client(ioc.get_executor(), {});
     HttpRequest request;

@@ -27,8 +27,8 @@ namespace fs = std::filesystem;
 struct TempDir {
     TempDir() {
         std::random_device rd;
-        path = fs::temp_directory_path() / ("csync-tls-" + std::to_string(rd()) + "-" +
-                                            std::to_string(rd()));
+        path = fs::temp_directory_path() /
+               ("csync-tls-" + std::to_string(rd()) + "-" + std::to_string(rd()));
         fs::create_directories(path);
     }
     ~TempDir() {
@@ -64,8 +64,9 @@ CertFiles make_self_signed(const fs::path& dir, const std::string& stem,
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, subject_alt_names},
-                                     std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
+    for (const auto& [nid, value] :
+         {std::pair{NID_subject_alt_name, subject_alt_names},
+          std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
         X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
         if (ext == nullptr) {
             throw std::runtime_error("bad certificate extension " + value);
@@ -89,7 +90,7 @@ CertFiles make_self_signed(const fs::path& dir, const std::string& stem,
 }
 
 class TlsTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         good_ = make_self_signed(dir_.path, "good", "DNS:localhost,IP:127.0.0.1");
         other_ = make_self_signed(dir_.path, "other", "DNS:other.example");
@@ -189,10 +190,9 @@ TEST_F(TlsTest, ServerWithAMissingKeyRefusesToStart) {
     HttpServerOptions options;
     options.tls_cert_file = good_.cert;
     options.tls_key_file = (dir_.path / "nokey.pem").string();
-    HttpServer server(ioc_.get_executor(), options,
-                      [](ServerRequest) -> asio::awaitable<ServerResponse> {
-                          co_return ServerResponse{};
-                      });
+    HttpServer server(
+        ioc_.get_executor(), options,
+        [](ServerRequest) -> asio::awaitable<ServerResponse> { co_return ServerResponse{}; });
     auto r = server.start();
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::config);

@@ -45,16 +45,20 @@ TEST(ParseUrl, RejectsWhatItCannotUseWithAReason) {
         const char* message;
     };
     const Case cases[] = {
-        {"example.com/x", "invalid URL 'example.com/x': expected http://host/... or https://host/..."},
-        {"ftp://h/x?sign=s", "invalid URL 'ftp://h/x': unsupported scheme 'ftp'; use http:// or https://"},
+        {"example.com/x",
+         "invalid URL 'example.com/x': expected http://host/... or https://host/..."},
+        {"ftp://h/x?sign=s",
+         "invalid URL 'ftp://h/x': unsupported scheme 'ftp'; use http:// or https://"},
         {"http:///x", "invalid URL 'http:///x': no host"},
         {"http://h:0/", "invalid URL 'http://h:0/': port '0' is not in 1..65535"},
         {"http://h:99999/", "invalid URL 'http://h:99999/': port '99999' is not in 1..65535"},
         {"http://h:8x/", "invalid URL 'http://h:8x/': port '8x' is not in 1..65535"},
         {"http://h:/", "invalid URL 'http://h:/': empty port"},
         {"http://[::1/", "invalid URL 'http://[::1/': IPv6 address without its closing ']'"},
-        {"http://user:pw@h/", "invalid URL 'http://user:pw@h/': credentials in the URL are not supported"},
-        {"http://h/a b", "invalid URL 'http://h/a b': spaces and control characters must be percent-encoded"},
+        {"http://user:pw@h/",
+         "invalid URL 'http://user:pw@h/': credentials in the URL are not supported"},
+        {"http://h/a b",
+         "invalid URL 'http://h/a b': spaces and control characters must be percent-encoded"},
     };
     for (const auto& c : cases) {
         auto u = parse_url(c.url);

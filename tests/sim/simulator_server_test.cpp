@@ -24,7 +24,7 @@ using nlohmann::json;
 
 // Ten records {id, v}; calls are counted; one platform-specific control route (/__sim/clock).
 class FakePlatform : public SimulatedPlatform {
-public:
+  public:
     FakePlatform() : values_(10, 0) {}
 
     SimResponse handle(const SimRequest& request) override {
@@ -71,12 +71,12 @@ public:
 
     int calls = 0;
 
-private:
+  private:
     std::vector<int> values_;
 };
 
 class SimulatorServerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         auto platform = std::make_unique<FakePlatform>();
         platform_ = platform.get();

@@ -9,7 +9,7 @@
 namespace csync {
 
 class Decimal {
-public:
+  public:
     Decimal() = default;  // "0"
 
     // Accepts [+-]digits[.digits]; trailing fractional zeros are dropped ("2.6600" -> "2.66").
@@ -19,7 +19,7 @@ public:
     const std::string& text() const noexcept { return text_; }
     bool operator==(const Decimal& other) const = default;
 
-private:
+  private:
     explicit Decimal(std::string canonical) : text_(std::move(canonical)) {}
     std::string text_ = "0";
 };

@@ -18,15 +18,15 @@ std::string_view to_string(ProductStatus s) noexcept;
 
 // One row per sellable SKU.
 struct Product {
-    std::string external_id;          // platform's business key of the SKU (Sunsky itemNo)
-    std::string parent_external_id;   // variant group (Sunsky groupItemNo), empty if none
+    std::string external_id;         // platform's business key of the SKU (Sunsky itemNo)
+    std::string parent_external_id;  // variant group (Sunsky groupItemNo), empty if none
     std::string sku;
     std::string barcode;
     std::string title;
     std::string brand;
     std::string category_external_id;
     std::optional<Decimal> price;
-    std::string currency;             // ISO 4217, "USD"
+    std::string currency;  // ISO 4217, "USD"
     std::optional<std::int64_t> stock;
     ProductStatus status = ProductStatus::active;
     std::optional<UtcTime> source_modified_at;
@@ -45,10 +45,10 @@ struct Category {
 
 // A stock figure to publish for one platform SKU (Wangdiantong api_goodsspec rec_id).
 struct StockLevel {
-    std::string external_id;     // the platform's id of the stock line (rec_id)
-    std::string sku;             // merchant code used to link to products.sku (match_code)
-    std::string warehouse;       // empty when the figure is for all warehouses
-    Decimal quantity;            // exact; ERPs send Decimal(19,4)
+    std::string external_id;        // the platform's id of the stock line (rec_id)
+    std::string sku;                // merchant code used to link to products.sku (match_code)
+    std::string warehouse;          // empty when the figure is for all warehouses
+    Decimal quantity;               // exact; ERPs send Decimal(19,4)
     std::int64_t change_count = 0;  // platform's change counter (stock_change_count)
     std::optional<UtcTime> source_modified_at;
     std::string raw_json;

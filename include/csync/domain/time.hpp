@@ -21,7 +21,7 @@ std::optional<UtcTime> parse_utc_iso(std::string_view);  // accepts ...Z and ...
 
 // An account's zone: "Asia/Shanghai", "UTC", "+08:00", "-05:30".
 class TimeZone {
-public:
+  public:
     static Result<TimeZone> from_name(std::string_view name);
     static TimeZone utc();
 
@@ -31,7 +31,7 @@ public:
     LocalTime to_local(UtcTime utc) const;
     const std::string& name() const noexcept { return name_; }
 
-private:
+  private:
     struct Impl;
     std::shared_ptr<const Impl> impl_;
     std::string name_;

@@ -10,7 +10,7 @@
 namespace csync {
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual std::chrono::system_clock::time_point now() const = 0;
     virtual std::chrono::steady_clock::time_point steady_now() const = 0;
@@ -20,7 +20,7 @@ public:
 };
 
 class Random {
-public:
+  public:
     virtual ~Random() = default;
     // Uniform in [0, 1).
     virtual double uniform01() = 0;

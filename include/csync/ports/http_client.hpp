@@ -41,7 +41,7 @@ struct HttpResponse {
 };
 
 class HttpClient {
-public:
+  public:
     virtual ~HttpClient() = default;
     virtual boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) = 0;
 };

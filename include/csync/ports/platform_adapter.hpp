@@ -34,7 +34,7 @@ struct Page {
 };
 
 class StreamSync {
-public:
+  public:
     virtual ~StreamSync() = default;
 
     // Fetches the page after `cursor` (null: the stream's initial position). It must have no
@@ -70,7 +70,7 @@ struct AdapterDeps {
 };
 
 class PlatformAdapter {
-public:
+  public:
     virtual ~PlatformAdapter() = default;
     virtual const PlatformSpec& spec() const = 0;
     // nullptr-free: the stream name was validated against spec() by the config loader.

@@ -64,7 +64,7 @@ struct StreamStatus {
 };
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     // Creates or updates the accounts row (and its platform). Idempotent.

@@ -27,12 +27,13 @@ struct SimOptions {
     std::string timezone = "Asia/Shanghai";
     std::map<std::string, std::string> credentials;  // platform's credential names
     // The simulator's wall clock; tests fix it. Defaults to the system clock.
-    std::function<std::chrono::system_clock::time_point()> now =
-        [] { return std::chrono::system_clock::now(); };
+    std::function<std::chrono::system_clock::time_point()> now = [] {
+        return std::chrono::system_clock::now();
+    };
 };
 
 class SimulatedPlatform {
-public:
+  public:
     virtual ~SimulatedPlatform() = default;
     // A platform API call.
     virtual SimResponse handle(const SimRequest& request) = 0;
