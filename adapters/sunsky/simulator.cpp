@@ -388,14 +388,22 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
     std::int64_t total = 0;
     const std::int64_t first = (page - 1) * page_size;
     json rows = json::array();
+    // Counting the total walks every later record: look a record up only when a filter needs it
+    // or it is on the page, so a large catalogue does not make the simulator the bottleneck.
+    const bool filtered = category || status || !brand.empty();
     for (; it != order_.end(); ++it) {
-        const Item& item = products_[index_of_id_.at(it->second)];
-        if (category && !in_category(item.record["categoryId"].get<std::int64_t>(), *category)) {
-            continue;
+        if (filtered) {
+            const Item& item = products_[index_of_id_.at(it->second)];
+            if (category &&
+                !in_category(item.record["categoryId"].get<std::int64_t>(), *category)) {
+                continue;
+            }
+            if (status && item.record["status"].get<std::int64_t>() != *status) continue;
+            if (!brand.empty() && item.record["brandName"].get<std::string>() != brand) continue;
         }
-        if (status && item.record["status"].get<std::int64_t>() != *status) continue;
-        if (!brand.empty() && item.record["brandName"].get<std::string>() != brand) continue;
-        if (total >= first && total < first + page_size) rows.push_back(item.record);
+        if (total >= first && total < first + page_size) {
+            rows.push_back(products_[index_of_id_.at(it->second)].record);
+        }
         ++total;
     }
     const std::int64_t page_count = (total + page_size - 1) / page_size;
