@@ -279,6 +279,28 @@ TEST(SunskyEndToEnd, SighupReloadsAValidConfigAndKeepsTheRunningOneOtherwise) {
     EXPECT_EQ(daemon.wait(10s).value_or(-1), 0) << daemon.output();
 }
 
+TEST(SunskyEndToEnd, ApiSendsOneSignedCallAndPrintsThePlatformsAnswer) {
+    Env env(50);
+    auto r = run({syncd_bin(), "api", "-c", env.config.string(), "sunsky-it", "product!search",
+                  "-p", "page=1", "-p", "pageSize=5"},
+                 30s);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // The simulator checked the signature and answered with the platform's own envelope.
+    auto body = r.output.substr(r.output.find('{'));
+    auto doc = nlohmann::json::parse(body.substr(0, body.rfind('}') + 1));
+    EXPECT_EQ(doc.value("result", ""), "success") << body;
+    EXPECT_EQ(doc["data"]["result"].size(), 5u) << body;
+    EXPECT_EQ(r.output.find(kSecret), std::string::npos);
+
+    // The platform's refusal is printed as it came, for the integrator to read.
+    write_file(env.config, config_for(env.dir, env.sim->base_url(), "wrong-secret"));
+    auto refused = run({syncd_bin(), "api", "-c", env.config.string(), "sunsky-it",
+                        "product!search", "-p", "page=1"},
+                       30s);
+    EXPECT_NE(refused.output.find("NO_PERMISSION_DUE_TO_SIGNATURE"), std::string::npos)
+        << refused.output;
+}
+
 TEST(SunskyEndToEnd, TwoDaemonsOnOneDatabaseAreRefused) {
     Env env(200);
     Process first({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "first.log");

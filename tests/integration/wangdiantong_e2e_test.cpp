@@ -154,6 +154,21 @@ TEST(WangdiantongEndToEnd, KillNineMidSyncThenResumeConverges) {
               "0");
 }
 
+TEST(WangdiantongEndToEnd, ApiSendsOneSignedCallThatTheGatewayAccepts) {
+    WdtEnv env(30);
+    auto r = run({syncd_bin(), "api", "-c", (env.dir / "config.yaml").string(), "wdt-it",
+                  "sales.StockSync.getSelfWaitSyncIdListOpen", "--body", "[10,0]"},
+                 30s);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto body = r.output.substr(r.output.find('{'));
+    auto doc = nlohmann::json::parse(body.substr(0, body.rfind('}') + 1));
+    EXPECT_EQ(doc.value("status", -1), 0) << body;  // 1 would be 验证失败 (bad sign)
+    EXPECT_EQ(doc["data"]["id_list"].size(), 10u) << body;
+    EXPECT_EQ(r.output.find("it-salt"), std::string::npos) << r.output;
+    // A read-only call: nothing was acknowledged, every id still waits.
+    EXPECT_EQ(env.waiting(), 30);
+}
+
 TEST(WangdiantongEndToEnd, ClockSkewIsReportedWithTheMeasuredOffset) {
     WdtEnv env(50);
     env.sim->post_json("/__sim/clock?offset=-400");
