@@ -14,10 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t unix_now(Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
-}
-
 std::optional<std::int64_t> id_of(const json& v) {
     if (v.is_number_unsigned() || v.is_number_integer()) {
         json holder = json::object();
@@ -421,7 +417,7 @@ std::string ack_info_without_record(std::string_view result) {
 
 boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body) {
     HttpRequest req =
-        build_request(account_.base_url, creds_, method, std::move(body), unix_now(clock_));
+        build_request(account_.base_url, creds_, method, std::move(body), unix_seconds(clock_));
     req.timeout = account_.request_timeout;
     auto resp = co_await http_.send(std::move(req));
     if (!resp.ok()) {
@@ -429,7 +425,7 @@ boost::asio::awaitable<Result<json>> Client::call(std::string method, std::strin
         e.message = scrub("wangdiantong " + method + ": " + e.message);
         co_return e;
     }
-    auto data = read_envelope(*resp, unix_now(clock_));
+    auto data = read_envelope(*resp, unix_seconds(clock_));
     if (!data.ok()) {
         Error e = data.error();
         e.message = scrub("wangdiantong " + method + ": " + e.message);

@@ -154,9 +154,7 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
             m.cycles_failed += 1;
             m.last_error = out.error->describe();
         } else if (out.completed) {
-            m.last_success_unix =
-                std::chrono::duration_cast<std::chrono::seconds>(d_.clock.now().time_since_epoch())
-                    .count();
+            m.last_success_unix = unix_seconds(d_.clock);
             m.last_error.clear();
         }
     });

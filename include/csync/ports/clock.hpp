@@ -19,6 +19,11 @@ class Clock {
     virtual boost::asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) = 0;
 };
 
+// The clock's wall time in whole Unix seconds (platform timestamps, status figures).
+inline std::int64_t unix_seconds(const Clock& clock) {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+}
+
 class Random {
   public:
     virtual ~Random() = default;
