@@ -227,6 +227,12 @@ Result<HttpRequest> SunskyAdapter::build_raw_call(const RawCall& call) const {
     return request;
 }
 
+Status SunskyAdapter::read_raw_response(const HttpResponse& response) const {
+    auto data = parse_envelope(response, deps_.clock.now());
+    if (!data.ok()) return data.error();
+    return {};
+}
+
 std::vector<std::string> SunskyAdapter::secret_values() const {
     std::vector<std::string> out;
     if (!credentials_.secret.empty()) out.push_back(credentials_.secret);

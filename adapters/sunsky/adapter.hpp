@@ -26,6 +26,7 @@ class SunskyAdapter final : public PlatformAdapter {
     // -p NAME=VALUE become form fields; `key` and `signature` are added. Sunsky signs no
     // timestamp, so --at changes nothing; it has no JSON body, so --body is refused.
     Result<HttpRequest> build_raw_call(const RawCall& call) const override;
+    Status read_raw_response(const HttpResponse& response) const override;
     // The secret, and the key: it identifies the merchant's account and travels in every body.
     std::vector<std::string> secret_values() const override;
 

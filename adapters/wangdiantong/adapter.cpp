@@ -79,14 +79,17 @@ class WangdiantongAdapter final : public PlatformAdapter {
             extra[name] = value;
         }
         const std::string body = call.body.value_or("[]");
-        const std::int64_t at = call.at_unix ? *call.at_unix
-                                             : std::chrono::duration_cast<std::chrono::seconds>(
-                                                   deps_.clock.now().time_since_epoch())
-                                                   .count();
+        const std::int64_t at = call.at_unix.value_or(unix_seconds(deps_.clock));
         HttpRequest req =
             build_request(deps_.account.base_url, *creds_, call.method, body, at, extra);
         req.timeout = deps_.account.request_timeout;
         return req;
+    }
+
+    Status read_raw_response(const HttpResponse& response) const override {
+        auto data = read_envelope(response, unix_seconds(deps_.clock));
+        if (!data.ok()) return data.error();
+        return {};
     }
 
     std::vector<std::string> secret_values() const override {

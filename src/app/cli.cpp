@@ -183,7 +183,13 @@ int run_api(const Config& config, const ApiArgs& args) {
     std::cerr << "HTTP " << response->status << '\n';
     std::cout << response->body;
     if (!response->body.empty() && response->body.back() != '\n') std::cout << '\n';
-    return response->status >= 200 && response->status < 300 ? kExitOk : kExitSyncFailed;
+    // The answer is printed as it came; the exit code says what the platform meant by it, so a
+    // script can tell a refusal inside an HTTP 200 from a success.
+    Status verdict = adapter->read_raw_response(*response);
+    if (verdict.ok()) return kExitOk;
+    std::cerr << "commerce-syncd api: the platform answered with an error: "
+              << log::redact(verdict.error().describe()) << '\n';
+    return verdict.error().kind == ErrorKind::auth ? kExitAuth : kExitSyncFailed;
 }
 
 }  // namespace

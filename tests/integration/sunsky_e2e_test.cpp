@@ -299,6 +299,11 @@ TEST(SunskyEndToEnd, ApiSendsOneSignedCallAndPrintsThePlatformsAnswer) {
                        30s);
     EXPECT_NE(refused.output.find("NO_PERMISSION_DUE_TO_SIGNATURE"), std::string::npos)
         << refused.output;
+    // It came inside an HTTP 200; the exit code says what it meant: credentials rejected.
+    EXPECT_EQ(refused.exit_code, 4) << refused.output;
+    EXPECT_NE(refused.output.find("the platform answered with an error: auth"), std::string::npos)
+        << refused.output;
+    EXPECT_EQ(refused.output.find("wrong-secret"), std::string::npos) << refused.output;
 }
 
 TEST(SunskyEndToEnd, TwoDaemonsOnOneDatabaseAreRefused) {

@@ -167,6 +167,33 @@ TEST(WangdiantongEndToEnd, ApiSendsOneSignedCallThatTheGatewayAccepts) {
     EXPECT_EQ(r.output.find("it-salt"), std::string::npos) << r.output;
     // A read-only call: nothing was acknowledged, every id still waits.
     EXPECT_EQ(env.waiting(), 30);
+
+    // Refusals come inside HTTP 200 with a status; the exit code says what they meant.
+    auto malformed = run({syncd_bin(), "api", "-c", (env.dir / "config.yaml").string(), "wdt-it",
+                          "sales.StockSync.getSelfWaitSyncIdListOpen", "--body", "[5,0]"},
+                         30s);
+    EXPECT_EQ(malformed.exit_code, 1) << malformed.output;
+    EXPECT_NE(malformed.output.find("count"), std::string::npos) << malformed.output;
+    EXPECT_NE(malformed.output.find("the platform answered with an error: config"),
+              std::string::npos)
+        << malformed.output;
+
+    write_file(
+        env.dir / "config.yaml",
+        "accounts:\n"
+        "  - name: wdt-it\n"
+        "    platform: wangdiantong\n"
+        "    base_url: " +
+            env.sim->base_url() +
+            "\n"
+            "    credentials: { sid: it-sid, key: it-key, appsecret: \"it-secret:wrong-salt\" }\n");
+    auto rejected = run({syncd_bin(), "api", "-c", (env.dir / "config.yaml").string(), "wdt-it",
+                         "sales.StockSync.getSelfWaitSyncIdListOpen", "--body", "[10,0]"},
+                        30s);
+    EXPECT_EQ(rejected.exit_code, 4) << rejected.output;
+    EXPECT_NE(rejected.output.find("the platform answered with an error: auth"), std::string::npos)
+        << rejected.output;
+    EXPECT_EQ(rejected.output.find("wrong-salt"), std::string::npos) << rejected.output;
 }
 
 TEST(WangdiantongEndToEnd, ClockSkewIsReportedWithTheMeasuredOffset) {

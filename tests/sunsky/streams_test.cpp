@@ -463,10 +463,44 @@ TEST(SunskyCategoriesStream, FullTreeThenOnlyTheChanged) {
     EXPECT_EQ(second->next_cursor["t0"], t0);
 }
 
+TEST(SunskyAdapter, RawResponseIsReadLikeEveryAnswerOfTheStreams) {
+    csync::testing::FakeClock clock;
+    AccountConfig account;
+    account.name = "sun";
+    account.base_url = "http://127.0.0.1:9";
+    account.credentials = {{"key", "test_key"}, {"secret", "test_secret"}};
+    SunskySimulator unused([] {
+        SimOptions o;
+        o.products = 1;
+        o.credentials = {{"key", "k"}, {"secret", "s"}};
+        return o;
+    }());
+    csync::testing::SimHttpClient http(unused);
+    SunskyAdapter adapter(AdapterDeps{account, http, clock, TimeZone::utc()});
+    auto answer = [](int status, std::string body) {
+        HttpResponse r;
+        r.status = status;
+        r.body = std::move(body);
+        return r;
+    };
+
+    EXPECT_TRUE(adapter.read_raw_response(answer(200, R"({"result":"success","data":{}})")).ok());
+    // Refusals come inside an HTTP 200: the envelope decides.
+    auto sig = adapter.read_raw_response(
+        answer(200, R"({"result":"error","messages":["NO_PERMISSION_DUE_TO_SIGNATURE"]})"));
+    ASSERT_FALSE(sig.ok());
+    EXPECT_EQ(sig.error().kind, ErrorKind::auth);
+    auto limit = adapter.read_raw_response(
+        answer(200, R"({"result":"error","messages":["UP_TO_API_CALL_LIMIT_IN_MINUTE"]})"));
+    ASSERT_FALSE(limit.ok());
+    EXPECT_EQ(limit.error().kind, ErrorKind::rate_limited);
+    auto down = adapter.read_raw_response(answer(503, "<html>busy</html>"));
+    ASSERT_FALSE(down.ok());
+    EXPECT_EQ(down.error().kind, ErrorKind::transient);
+}
+
 TEST(SunskyAdapter, RawCallIsTheSignedRequestOfTheSharedVector) {
     csync::testing::FakeClock clock;
-    csync::testing::SimHttpClient* none = nullptr;
-    (void)none;
     AccountConfig account;
     account.name = "sun";
     account.base_url = "http://127.0.0.1:9";

@@ -241,6 +241,27 @@ TEST(WangdiantongRawCall, PagerParamsGoToTheQueryAndOthersAreRefused) {
     EXPECT_EQ(refused.error().kind, ErrorKind::config);
 }
 
+TEST(WangdiantongRawCall, RawResponseIsTypedFromTheEnvelopeStatus) {
+    testing::AdapterRig rig("http://h", "testsecret:testsalt", "sid", "key");
+    auto answer = [](std::string body) {
+        HttpResponse r;
+        r.status = 200;
+        r.body = std::move(body);
+        return r;
+    };
+    EXPECT_TRUE(rig.adapter->read_raw_response(answer(R"({"status":0,"data":{}})")).ok());
+    auto sign = rig.adapter->read_raw_response(answer(R"({"status":1,"message":"验证失败"})"));
+    ASSERT_FALSE(sign.ok());
+    EXPECT_EQ(sign.error().kind, ErrorKind::auth);
+    auto limit = rig.adapter->read_raw_response(
+        answer(R"({"status":100,"message":"超过每分钟最大调用频率限制，请稍后重试"})"));
+    ASSERT_FALSE(limit.ok());
+    EXPECT_EQ(limit.error().kind, ErrorKind::rate_limited);
+    auto garbage = rig.adapter->read_raw_response(answer("<html>"));
+    ASSERT_FALSE(garbage.ok());
+    EXPECT_EQ(garbage.error().kind, ErrorKind::bad_response);
+}
+
 TEST(WangdiantongRawCall, AppsecretWithoutColonIsAConfigError) {
     testing::AdapterRig rig("http://h", "justasecret", "sid", "key");
     RawCall call;

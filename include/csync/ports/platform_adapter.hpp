@@ -77,6 +77,10 @@ class PlatformAdapter {
     virtual StreamSyncPtr make_stream(const StreamConfig& stream) = 0;
     // The exact, signed request a raw call puts on the wire.
     virtual Result<HttpRequest> build_raw_call(const RawCall& call) const = 0;
+    // Reads the platform's answer to a raw call as its streams read every answer: ok, or the
+    // typed error its HTTP status or envelope reports (so `api` can exit non-zero on a refusal
+    // that came inside an HTTP 200).
+    virtual Status read_raw_response(const HttpResponse& response) const = 0;
     // Credential values to mask when a request is printed (keys, secrets, salts, tokens).
     virtual std::vector<std::string> secret_values() const = 0;
 };
