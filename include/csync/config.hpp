@@ -68,6 +68,8 @@ struct HttpListenConfig {
     std::string host = "127.0.0.1";
     std::uint16_t port = 9464;  // 0: pick a free port (tests)
     bool enabled = true;
+
+    bool operator==(const HttpListenConfig&) const = default;
 };
 
 struct Config {

@@ -203,28 +203,52 @@ int run_daemon(Config config, const DaemonOptions& options) {
     bool exit_forced = false;
     std::optional<Config> pending_reload;
 
-    // Status, health and metrics endpoint.
+    // Status, health and metrics endpoint. Rebound by a SIGHUP reload that changes http.listen.
     std::unique_ptr<HttpServer> status_server;
-    if (options.serve_http && config.http.enabled) {
-        StatusEndpoint::Sources sources{&db, store.get(), &metrics, &clock};
-        auto endpoint = std::make_shared<StatusEndpoint>(sources);
+    auto endpoint = std::make_shared<StatusEndpoint>(
+        StatusEndpoint::Sources{&db, store.get(), &metrics, &clock});
+    auto open_status_server = [&](const HttpListenConfig& listen) -> Status {
+        status_server.reset();
+        if (!options.serve_http || !listen.enabled) return Status{};
         HttpServerOptions so;
-        so.host = config.http.host;
-        so.port = config.http.port;
-        status_server = std::make_unique<HttpServer>(
+        so.host = listen.host;
+        so.port = listen.port;
+        auto server = std::make_unique<HttpServer>(
             ioc.get_executor(), so,
             [endpoint](ServerRequest req) -> asio::awaitable<ServerResponse> {
                 co_return co_await endpoint->handle(std::move(req));
             });
-        if (auto st = status_server->start(); !st.ok()) {
-            log::root().error("status endpoint: {}", st.error().message);
-            return kExitUsage;
-        }
+        if (auto st = server->start(); !st.ok()) return st;
+        status_server = std::move(server);
         log::root().info(
             "status endpoint on http://{}:{}/status (also /healthz, /readyz, "
             "/metrics)",
-            config.http.host, status_server->port());
+            listen.host, status_server->port());
+        return Status{};
+    };
+    if (auto st = open_status_server(config.http); !st.ok()) {
+        log::root().error("status endpoint: {}", st.error().message);
+        return kExitUsage;
     }
+    // Applies the parts of a reloaded configuration that live outside a generation.
+    auto apply_daemon_settings = [&](const Config& before, const Config& next) {
+        if (next.store.path != before.store.path) {
+            log::root().warn(
+                "reload: store.path changed to {}; it takes effect at the next restart, the "
+                "daemon keeps writing to {}",
+                next.store.path, before.store.path);
+        }
+        if (next.http == before.http) return;
+        if (auto st = open_status_server(next.http); !st.ok()) {
+            log::root().error("reload: status endpoint: {}; keeping the previous http.listen",
+                              st.error().message);
+            if (auto back = open_status_server(before.http); !back.ok()) {
+                log::root().error("status endpoint: {}", back.error().message);
+            }
+        } else if (!status_server) {
+            log::root().info("reload: status endpoint closed (http.listen: off)");
+        }
+    };
 
     asio::steady_timer force_exit(ioc);
     auto begin_stop = [&](const char* why) {
@@ -294,6 +318,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                 if (pending_reload && !stopping) {
                     Config next = std::move(*pending_reload);
                     pending_reload.reset();
+                    apply_daemon_settings(current->config, next);
                     if (auto st = register_accounts(next); !st.ok()) {
                         log::root().error("reload: {}", st.error().describe());
                     }

@@ -279,6 +279,70 @@ TEST(SunskyEndToEnd, SighupReloadsAValidConfigAndKeepsTheRunningOneOtherwise) {
     EXPECT_EQ(daemon.wait(10s).value_or(-1), 0) << daemon.output();
 }
 
+// The port of the n-th (0-based) "status endpoint on" line of a daemon's log; 0 if not there.
+int status_port(const std::string& log, int n) {
+    const std::string mark = "status endpoint on http://127.0.0.1:";
+    std::size_t pos = 0;
+    for (int i = 0; i <= n; ++i) {
+        pos = log.find(mark, i == 0 ? 0 : pos + 1);
+        if (pos == std::string::npos) return 0;
+    }
+    return std::atoi(log.c_str() + pos + mark.size());
+}
+
+TEST(SunskyEndToEnd, SighupRebindsTheStatusEndpointWhenHttpListenChanges) {
+    Env env(20);
+    const std::string base = config_for(env.dir, env.sim->base_url(), kSecret);
+    auto with_listen = [&](const std::string& listen) {
+        std::string text = base;
+        const std::string from = "http: { listen: \"127.0.0.1:0\" }";
+        text.replace(text.find(from), from.size(), "http: { listen: \"" + listen + "\" }");
+        return text;
+    };
+    Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
+    int first = 0;
+    ASSERT_TRUE(eventually([&] { return (first = status_port(daemon.output(), 0)) > 0; }, 20s))
+        << daemon.output();
+    EXPECT_EQ(http_request(first, "GET", "/healthz").status, 200);
+
+    // An address that is taken (the simulator's): the endpoint stays on the previous setting.
+    write_file(env.config, with_listen("127.0.0.1:" + std::to_string(env.sim->port())));
+    daemon.signal(SIGHUP);
+    int second = 0;
+    ASSERT_TRUE(eventually([&] { return (second = status_port(daemon.output(), 1)) > 0; }, 20s))
+        << daemon.output();
+    EXPECT_NE(daemon.output().find("keeping the previous http.listen"), std::string::npos)
+        << daemon.output();
+    EXPECT_EQ(http_request(second, "GET", "/healthz").status, 200);
+
+    // "off" closes it; a store.path change is reported as needing a restart.
+    std::string off = with_listen("off");
+    const std::string db_line = "store: { path: " + (env.dir / "store.db").string() + " }";
+    off.replace(off.find(db_line), db_line.size(),
+                "store: { path: " + (env.dir / "elsewhere.db").string() + " }");
+    write_file(env.config, off);
+    daemon.signal(SIGHUP);
+    ASSERT_TRUE(eventually(
+        [&] { return daemon.output().find("status endpoint closed") != std::string::npos; }, 20s))
+        << daemon.output();
+    EXPECT_EQ(http_request(second, "GET", "/healthz").status, 0);  // refused
+    EXPECT_NE(daemon.output().find("takes effect at the next restart"), std::string::npos)
+        << daemon.output();
+    EXPECT_FALSE(fs::exists(env.dir / "elsewhere.db"));
+
+    // Back on: a new listener.
+    write_file(env.config, base);
+    daemon.signal(SIGHUP);
+    int third = 0;
+    ASSERT_TRUE(eventually([&] { return (third = status_port(daemon.output(), 2)) > 0; }, 20s))
+        << daemon.output();
+    EXPECT_EQ(http_request(third, "GET", "/healthz").status, 200);
+    EXPECT_TRUE(daemon.running());
+
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait(10s).value_or(-1), 0) << daemon.output();
+}
+
 TEST(SunskyEndToEnd, ApiSendsOneSignedCallAndPrintsThePlatformsAnswer) {
     Env env(50);
     auto r = run({syncd_bin(), "api", "-c", env.config.string(), "sunsky-it", "product!search",
