@@ -78,6 +78,42 @@ void print_status_table(const std::vector<StreamStatus>& streams) {
     }
 }
 
+void print_dead_letters(const std::vector<DeadLetterRow>& rows, bool json_lines) {
+    if (json_lines) {
+        for (const auto& r : rows) {
+            // The payload is shown as the JSON it was when it parses, else as text.
+            auto payload = nlohmann::json::parse(r.payload, nullptr, /*allow_exceptions=*/false);
+            nlohmann::json row = {
+                {"id", r.id},
+                {"account", r.account},
+                {"stream", r.stream},
+                {"record_key", r.record_key},
+                {"error", r.error},
+                {"attempts", r.attempts},
+                {"first_seen_at", r.first_seen_at},
+                {"last_seen_at", r.last_seen_at},
+                {"resolved_at", r.resolved_at ? nlohmann::json(*r.resolved_at) : nullptr},
+                {"payload", payload.is_discarded() ? nlohmann::json(r.payload) : payload}};
+            std::cout << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        }
+        return;
+    }
+    if (rows.empty()) {
+        std::cout << "no dead letters\n";
+        return;
+    }
+    std::cout << std::left << std::setw(8) << "ID" << std::setw(18) << "ACCOUNT" << std::setw(12)
+              << "STREAM" << std::setw(24) << "RECORD" << std::setw(9) << "ATTEMPTS"
+              << std::setw(22) << "LAST SEEN"
+              << "ERROR\n";
+    for (const auto& r : rows) {
+        std::cout << std::left << std::setw(8) << r.id << std::setw(18) << r.account
+                  << std::setw(12) << r.stream << std::setw(24) << r.record_key << std::setw(9)
+                  << r.attempts << std::setw(22) << r.last_seen_at << r.error
+                  << (r.resolved_at ? " (resolved " + *r.resolved_at + ")" : "") << '\n';
+    }
+}
+
 // Replaces every occurrence of each secret (raw and form-encoded) with ***.
 std::string mask(std::string text, const std::vector<std::string>& secrets) {
     for (const auto& secret : secrets) {
@@ -233,6 +269,21 @@ int cli_main(int argc, char** argv) {
         ->required();
     exp->add_option("--format", export_format, "ndjson")->check(CLI::IsMember({"ndjson"}));
 
+    auto* dead = app.add_subcommand("dead-letters",
+                                    "list the records that could not be stored (unresolved "
+                                    "ones unless --all)");
+    DeadLetterFilter dead_filter;
+    std::string dead_account, dead_stream;
+    bool dead_json = false;
+    dead->add_option("--account", dead_account, "only this account");
+    dead->add_option("--stream", dead_stream, "only this stream");
+    dead->add_flag("--all", dead_filter.include_resolved, "include resolved ones");
+    dead->add_flag("--json", dead_json, "print NDJSON, one letter a line, with its payload");
+    auto* dismiss = dead->add_subcommand(
+        "dismiss", "mark dead letters resolved by hand (a record failing again reopens its own)");
+    std::vector<std::int64_t> dismiss_ids;
+    dismiss->add_option("ID", dismiss_ids, "ids from the list")->required();
+
     auto* version = app.add_subcommand("version", "print the version");
 
     auto* api = app.add_subcommand("api", "one raw, signed platform call (for integrators)");
@@ -290,7 +341,7 @@ int cli_main(int argc, char** argv) {
     }
 
     SystemClock clock;
-    bool read_only = *status || *exp;
+    bool read_only = *status || *exp || (*dead && !*dismiss);
     auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
     if (!store.ok()) {
         std::cerr << "commerce-syncd: " << store.error().message << '\n';
@@ -331,6 +382,25 @@ int cli_main(int argc, char** argv) {
         }
         std::cout << "cursor of " << reset_account << '/' << reset_stream
                   << " reset: its next cycle starts from the beginning\n";
+        return kExitOk;
+    }
+    if (*dismiss) {
+        if (auto st = (*store)->dismiss_dead_letters(dismiss_ids); !st.ok()) {
+            std::cerr << "commerce-syncd: " << st.error().message << '\n';
+            return st.error().kind == ErrorKind::config ? kExitUsage : kExitStore;
+        }
+        std::cout << dismiss_ids.size() << " dead letter(s) dismissed\n";
+        return kExitOk;
+    }
+    if (*dead) {
+        if (!dead_account.empty()) dead_filter.account = dead_account;
+        if (!dead_stream.empty()) dead_filter.stream = dead_stream;
+        auto rows = (*store)->dead_letters(dead_filter);
+        if (!rows.ok()) {
+            std::cerr << "commerce-syncd: " << rows.error().message << '\n';
+            return kExitStore;
+        }
+        print_dead_letters(*rows, dead_json);
         return kExitOk;
     }
     if (*exp) {

@@ -1134,6 +1134,68 @@ Result<std::vector<StreamStatus>> SqliteStore::status() {
 
 // --- export -------------------------------------------------------------------------------------
 
+// --- dead letters (CLI) ------------------------------------------------------------------------
+
+Result<std::vector<DeadLetterRow>> SqliteStore::dead_letters(const DeadLetterFilter& filter) {
+    using Out = Result<std::vector<DeadLetterRow>>;
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("reading dead letters", [&]() -> Out {
+        Statement q(*impl_->db,
+                    "SELECT id, account, stream, record_key, payload, error, attempts,"
+                    " first_seen_at, last_seen_at, resolved_at FROM dead_letters"
+                    " WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR stream = ?2)"
+                    " AND (?3 OR resolved_at IS NULL) ORDER BY id");
+        if (filter.account) q.bind(1, *filter.account);
+        if (filter.stream) q.bind(2, *filter.stream);
+        q.bind(3, filter.include_resolved ? 1 : 0);
+        std::vector<DeadLetterRow> out;
+        while (q.executeStep()) {
+            DeadLetterRow r;
+            r.id = q.getColumn(0).getInt64();
+            r.account = q.getColumn(1).getString();
+            r.stream = q.getColumn(2).getString();
+            r.record_key = q.getColumn(3).getString();
+            r.payload = q.getColumn(4).getString();
+            r.error = q.getColumn(5).getString();
+            r.attempts = q.getColumn(6).getInt64();
+            r.first_seen_at = q.getColumn(7).getString();
+            r.last_seen_at = q.getColumn(8).getString();
+            r.resolved_at = text_column(q.getColumn(9));
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+Status SqliteStore::dismiss_dead_letters(const std::vector<std::int64_t>& ids) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    const std::string now = impl_->now_text();
+    return impl_->guarded("dismissing dead letters", [&]() -> Status {
+        SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        Statement q(
+            *impl_->db,
+            "UPDATE dead_letters SET resolved_at = ?2 WHERE id = ?1 AND resolved_at IS NULL");
+        for (const std::int64_t id : ids) {
+            q.bind(1, id);
+            q.bind(2, now);
+            if (q.exec() != 1) {
+                return Error::config("dead letter " + std::to_string(id) +
+                                     " is unknown or already resolved; nothing was dismissed");
+            }
+            q.reset();
+        }
+        tx.commit();
+        return {};
+    });
+}
+
 const std::vector<std::string>& SqliteStore::exportable_tables() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> v;

@@ -22,6 +22,26 @@
 
 namespace csync {
 
+// One row of dead_letters, for `commerce-syncd dead-letters`. Times are UTC ISO-8601 text.
+struct DeadLetterRow {
+    std::int64_t id = 0;
+    std::string account;
+    std::string stream;
+    std::string record_key;
+    std::string payload;
+    std::string error;
+    std::int64_t attempts = 0;
+    std::string first_seen_at;
+    std::string last_seen_at;
+    std::optional<std::string> resolved_at;
+};
+
+struct DeadLetterFilter {
+    std::optional<std::string> account;
+    std::optional<std::string> stream;
+    bool include_resolved = false;
+};
+
 class SqliteStore final : public Store {
   public:
     struct OpenOptions {
@@ -72,6 +92,12 @@ class SqliteStore final : public Store {
     Status export_table(const std::string& table, std::ostream& out);
     // The tables export_table accepts.
     static const std::vector<std::string>& exportable_tables();
+    // Dead letters matching `filter`, oldest first.
+    Result<std::vector<DeadLetterRow>> dead_letters(const DeadLetterFilter& filter);
+    // Marks unresolved dead letters resolved by hand (the operator has dealt with them); the
+    // record failing again reopens its letter. All or nothing: an id that is unknown or already
+    // resolved is an Error::config naming it, and nothing changes.
+    Status dismiss_dead_letters(const std::vector<std::int64_t>& ids);
 
     const std::string& path() const noexcept;
 

@@ -274,6 +274,59 @@ TEST_F(SqliteStoreTest, DeadLettersWithoutAKeyAreKeyedByTheirPayload) {
     EXPECT_EQ(db.text("SELECT substr(record_key, 1, 8) FROM dead_letters LIMIT 1"), "payload#");
 }
 
+TEST_F(SqliteStoreTest, DeadLettersAreListedByFilterAndDismissedAllOrNothing) {
+    PageRecords bad;
+    bad.dead_letters.push_back(
+        DeadLetter{"itemNo=A1", R"({"price":"x"})", "price is not a decimal"});
+    bad.dead_letters.push_back(
+        DeadLetter{"itemNo=A2", R"({"price":"y"})", "price is not a decimal"});
+    apply(bad);
+    PageRecords bad_category;
+    bad_category.dead_letters.push_back(DeadLetter{"id=C1", "{}", "category without name"});
+    apply(bad_category, {{"page", 1}}, "categories");
+
+    auto all = store_->dead_letters({});
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 3u);
+    EXPECT_EQ((*all)[0].record_key, "itemNo=A1");
+    EXPECT_EQ((*all)[0].account, "shop");
+    EXPECT_EQ((*all)[0].stream, "products");
+    EXPECT_EQ((*all)[0].payload, R"({"price":"x"})");
+    EXPECT_EQ((*all)[0].attempts, 1);
+    EXPECT_EQ((*all)[0].last_seen_at, "2023-11-14T22:13:20Z");
+    EXPECT_FALSE((*all)[0].resolved_at.has_value());
+    DeadLetterFilter categories;
+    categories.stream = "categories";
+    EXPECT_EQ(store_->dead_letters(categories)->size(), 1u);
+    DeadLetterFilter other_account;
+    other_account.account = "elsewhere";
+    EXPECT_TRUE(store_->dead_letters(other_account)->empty());
+
+    // An unknown id refuses the whole call: A1 stays unresolved.
+    auto refused = store_->dismiss_dead_letters({(*all)[0].id, 999});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::config);
+    EXPECT_NE(refused.error().message.find("999"), std::string::npos);
+    EXPECT_EQ(store_->dead_letters({})->size(), 3u);
+
+    clock_.advance(1min);
+    ASSERT_TRUE(store_->dismiss_dead_letters({(*all)[0].id, (*all)[2].id}).ok());
+    auto open = store_->dead_letters({});
+    ASSERT_EQ(open->size(), 1u);
+    EXPECT_EQ((*open)[0].record_key, "itemNo=A2");
+    DeadLetterFilter with_resolved;
+    with_resolved.include_resolved = true;
+    auto everything = store_->dead_letters(with_resolved);
+    ASSERT_EQ(everything->size(), 3u);
+    EXPECT_EQ((*everything)[0].resolved_at.value_or(""), "2023-11-14T22:14:20Z");
+    // Already resolved: refused.
+    EXPECT_FALSE(store_->dismiss_dead_letters({(*all)[0].id}).ok());
+
+    // The record failing again reopens its own letter.
+    apply(bad);
+    EXPECT_EQ(store_->dead_letters({})->size(), 2u);
+}
+
 // --- stock levels -----------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, StockLevelsLinkToTheProductWithTheSameSku) {
