@@ -291,6 +291,33 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         r.body = json{{"active", key_active_}}.dump();
         return r;
     }
+    if (request.path == "/__sim/sunsky/corrupt" && request.method == "POST") {
+        std::size_t count = 1;
+        if (const std::string n = request.query_param("count"); !n.empty()) {
+            const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), count);
+            if (ec != std::errc{} || end != n.data() + n.size()) {
+                SimResponse bad;
+                bad.status = 400;
+                bad.body = json{{"error", "count must be a non-negative integer"}}.dump();
+                return bad;
+            }
+        }
+        count = std::min(count, products_.size());
+        std::set<std::size_t> chosen;
+        while (chosen.size() < count) chosen.insert(next_random() % products_.size());
+        json items = json::array();
+        const LocalTime now = now_local();
+        for (std::size_t index : chosen) {
+            json& r = products_[index].record;
+            r["price"] = "n/a";
+            r["priceList"][0]["value"] = "n/a";
+            set_modified(index, now);
+            items.push_back(r["itemNo"]);
+        }
+        SimResponse r;
+        r.body = json{{"corrupted", items}}.dump();
+        return r;
+    }
     return SimulatedPlatform::control(request);
 }
 

@@ -11,6 +11,10 @@
 //
 // Platform-specific control route:
 //   POST /__sim/sunsky/user-status?active=0|1   key disabled -> NO_PERMISSION_DUE_TO_USER_STATUS
+//   POST /__sim/sunsky/corrupt?count=N          N products get an unreadable price ("n/a") and a
+//                                               new gmtModified: records a client must park as
+//                                               dead letters without blocking the stream;
+//                                               answers {"corrupted":[itemNo,...]}
 
 #include <cstdint>
 #include <map>

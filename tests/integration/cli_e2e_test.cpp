@@ -1,6 +1,8 @@
 // The command line as an operator and an integrator use it.
 #include <algorithm>
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
@@ -142,6 +144,66 @@ TEST(CliEndToEnd, MigrateStatusExportAndResetCursor) {
         "0");
     auto unknown = run({syncd_bin(), "reset-cursor", "sun", "nosuch", "-c", cfg}, 30s);
     EXPECT_EQ(unknown.exit_code, 2);
+}
+
+TEST(CliEndToEnd, BadRecordsBecomeDeadLettersThatCanBeListedAndDismissed) {
+    TempDir dir;
+    Simulator sim(
+        dir, "sunsky",
+        {"--seed", "5", "--products", "80", "--key", "k", "--secret", "s", "--rate-limit", "0"});
+    auto corrupted = sim.post_json("/__sim/sunsky/corrupt?count=2")["corrupted"];
+    ASSERT_EQ(corrupted.size(), 2u);
+    write_file(dir / "c.yaml", "store: { path: " + (dir / "store.db").string() +
+                                   " }\n"
+                                   "accounts:\n"
+                                   "  - name: sun\n"
+                                   "    platform: sunsky\n"
+                                   "    base_url: " +
+                                   sim.base_url() +
+                                   "\n"
+                                   "    credentials: { key: k, secret: s }\n");
+    const std::string cfg = (dir / "c.yaml").string();
+
+    // Two unreadable prices do not block the stream: the other 78 products are stored.
+    auto synced = run({syncd_bin(), "sync-once", "-c", cfg}, 60s);
+    ASSERT_EQ(synced.exit_code, 0) << synced.output;
+    EXPECT_EQ(query_one(dir / "store.db", "SELECT count(*) FROM products"), "78");
+
+    auto listed = run({syncd_bin(), "dead-letters", "-c", cfg}, 30s);
+    ASSERT_EQ(listed.exit_code, 0) << listed.output;
+    for (const auto& item : corrupted) {
+        EXPECT_NE(listed.output.find("itemNo=" + item.get<std::string>()), std::string::npos)
+            << listed.output;
+    }
+    EXPECT_NE(listed.output.find("price 'n/a' is not a decimal"), std::string::npos)
+        << listed.output;
+
+    auto as_json =
+        run({syncd_bin(), "dead-letters", "--json", "--stream", "products", "-c", cfg}, 30s);
+    ASSERT_EQ(as_json.exit_code, 0) << as_json.output;
+    std::vector<nlohmann::json> rows;
+    std::istringstream lines(as_json.output);
+    for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0]["payload"]["price"], "n/a");  // the record exactly as received
+    EXPECT_EQ(rows[0]["attempts"], 1);
+    EXPECT_TRUE(rows[0]["resolved_at"].is_null());
+
+    const std::string first = std::to_string(rows[0]["id"].get<long long>());
+    auto dismissed = run({syncd_bin(), "dead-letters", "dismiss", first, "-c", cfg}, 30s);
+    EXPECT_EQ(dismissed.exit_code, 0) << dismissed.output;
+    auto again = run({syncd_bin(), "dead-letters", "dismiss", first, "-c", cfg}, 30s);
+    EXPECT_EQ(again.exit_code, 2) << again.output;
+    EXPECT_NE(again.output.find("already resolved"), std::string::npos) << again.output;
+
+    auto st = run({syncd_bin(), "status", "--json", "-c", cfg}, 30s);
+    ASSERT_EQ(st.exit_code, 0) << st.output;
+    EXPECT_EQ(
+        nlohmann::json::parse(st.output)["accounts"]["sun"]["streams"]["products"]["dead_letters"],
+        1)
+        << st.output;
+    auto everything = run({syncd_bin(), "dead-letters", "--all", "-c", cfg}, 30s);
+    EXPECT_NE(everything.output.find("(resolved "), std::string::npos) << everything.output;
 }
 
 }  // namespace
