@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error_params.hpp"
 #include "core/retry_policy.hpp"
 #include "fakes/fake_clock.hpp"
 
@@ -24,14 +25,10 @@ TEST_P(NeverRetried, OnTheFirstFailure) {
     }
 }
 
-std::string KindName(const ::testing::TestParamInfo<Error>& param_info) {
-    return std::string(to_string(param_info.param.kind));
-}
-
 INSTANTIATE_TEST_SUITE_P(Kinds, NeverRetried,
                          ::testing::Values(Error::auth("bad sign"), Error::config("bad request"),
                                            Error::storage("disk full"), Error::cancelled()),
-                         KindName);
+                         testing::KindName);
 
 TEST(RetryPolicy, TransientRetriesUntilMaxAttempts) {
     RetryPolicy policy;  // max_attempts 6

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/db_executor.hpp"
+#include "core/error_params.hpp"
 #include "core/run_coro.hpp"
 #include "core/stop_signal.hpp"
 #include "core/stream_runner.hpp"
@@ -239,16 +240,12 @@ TEST_P(StreamRunnerFatalError, EndsTheCycleAtOnceAndKeepsTheCursor) {
     EXPECT_FALSE(m.running);
 }
 
-std::string KindName(const ::testing::TestParamInfo<Error>& param_info) {
-    return std::string(to_string(param_info.param.kind));
-}
-
 INSTANTIATE_TEST_SUITE_P(Kinds, StreamRunnerFatalError,
                          ::testing::Values(Error::auth("signature rejected"),
                                            Error::config("malformed request"),
                                            Error::storage("adapter-side storage"),
                                            Error::cancelled("cancelled without a stop")),
-                         KindName);
+                         testing::KindName);
 
 TEST_F(StreamRunnerTest, BadResponseGivesUpAfterThreeAttempts) {
     for (int i = 0; i < 3; ++i) stream.push(Error::bad_response("truncated JSON"));
