@@ -97,8 +97,8 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
         }
         rt->http = std::make_unique<BeastHttpClient>(s.ioc.get_executor(), http_options);
         rt->bucket = std::make_unique<TokenBucket>(s.clock, account.rate_limit);
-        rt->limited = std::make_unique<RateLimitedHttpClient>(*rt->http, *rt->bucket,
-                                                              account.request_timeout);
+        rt->limited = std::make_unique<RateLimitedHttpClient>(
+            *rt->http, *rt->bucket, account.request_timeout, &s.metrics, account.name);
         rt->adapter = platform->make_adapter(AdapterDeps{account, *rt->limited, s.clock, *zone});
 
         for (const StreamConfig& stream : account.streams) {

@@ -67,7 +67,8 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
 }
 
 std::string metrics_text(const std::vector<StreamStatus>& streams,
-                         const std::map<SyncMetrics::Key, StreamMetrics>& live) {
+                         const std::map<SyncMetrics::Key, StreamMetrics>& live,
+                         const std::map<std::string, AccountMetrics>& accounts) {
     std::ostringstream out;
     auto labels = [](const std::string& a, const std::string& s) {
         return "{account=\"" + label_escape(a) + "\",stream=\"" + label_escape(s) + "\"}";
@@ -126,6 +127,34 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
                 << label_escape(k.second) << "\",kind=\"" << kind << "\"} " << n << '\n';
         }
     }
+
+    // Per account: is the configured rate limit (or the platform's pauses) what holds it back,
+    // and how does the platform answer?
+    auto account_label = [](const std::string& a) {
+        return "{account=\"" + label_escape(a) + "\"";
+    };
+    out << "# HELP csync_rate_limit_wait_seconds_total Time requests waited for the account's "
+           "rate limit (its token bucket and the platform's pauses).\n"
+           "# TYPE csync_rate_limit_wait_seconds_total counter\n";
+    for (const auto& [a, m] : accounts) {
+        out << "csync_rate_limit_wait_seconds_total" << account_label(a) << "} "
+            << std::to_string(static_cast<double>(m.rate_limit_wait_us) / 1e6) << '\n';
+    }
+    out << "# HELP csync_http_responses_total Platform answers by HTTP status.\n"
+           "# TYPE csync_http_responses_total counter\n";
+    for (const auto& [a, m] : accounts) {
+        for (const auto& [code, n] : m.responses) {
+            out << "csync_http_responses_total" << account_label(a) << ",code=\"" << code << "\"} "
+                << n << '\n';
+        }
+    }
+    out << "# HELP csync_http_transport_errors_total Requests without a usable answer "
+           "(connect, TLS, timeout, reset).\n"
+           "# TYPE csync_http_transport_errors_total counter\n";
+    for (const auto& [a, m] : accounts) {
+        out << "csync_http_transport_errors_total" << account_label(a) << "} " << m.transport_errors
+            << '\n';
+    }
     return out.str();
 }
 
@@ -166,7 +195,7 @@ boost::asio::awaitable<ServerResponse> StatusEndpoint::handle(ServerRequest requ
     }
     if (request.path == "/metrics") {
         r.content_type = "text/plain; version=0.0.4";
-        r.body = metrics_text(*statuses, live);
+        r.body = metrics_text(*statuses, live, s_.metrics->accounts_snapshot());
         co_return r;
     }
     r.status = 404;

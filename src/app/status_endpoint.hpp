@@ -18,7 +18,8 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
                            const std::map<SyncMetrics::Key, StreamMetrics>* live);
 // Prometheus exposition of the same.
 std::string metrics_text(const std::vector<StreamStatus>& streams,
-                         const std::map<SyncMetrics::Key, StreamMetrics>& live);
+                         const std::map<SyncMetrics::Key, StreamMetrics>& live,
+                         const std::map<std::string, AccountMetrics>& accounts);
 
 class StatusEndpoint {
   public:

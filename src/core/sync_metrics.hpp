@@ -1,5 +1,6 @@
 #pragma once
-// In-memory counters per (account, stream), read by the status and /metrics endpoint.
+// In-memory counters per (account, stream) and per account, read by the status and /metrics
+// endpoint.
 // Thread safe (written by the engine, read by the status server).
 
 #include <cstdint>
@@ -30,6 +31,13 @@ struct StreamMetrics {
     std::string last_error;
 };
 
+// Per account: its HTTP traffic (its streams share one token bucket and one client).
+struct AccountMetrics {
+    std::int64_t rate_limit_wait_us = 0;    // time requests waited for the account's bucket
+    std::map<int, std::int64_t> responses;  // answers by HTTP status
+    std::int64_t transport_errors = 0;      // no usable answer: connect, TLS, timeout, reset…
+};
+
 class SyncMetrics {
   public:
     using Key = std::pair<std::string, std::string>;  // account, stream
@@ -43,9 +51,20 @@ class SyncMetrics {
         return streams_;
     }
 
+    void update_account(const std::string& account,
+                        const std::function<void(AccountMetrics&)>& fn) {
+        std::lock_guard lock(mu_);
+        fn(accounts_[account]);
+    }
+    std::map<std::string, AccountMetrics> accounts_snapshot() const {
+        std::lock_guard lock(mu_);
+        return accounts_;
+    }
+
   private:
     mutable std::mutex mu_;
     std::map<Key, StreamMetrics> streams_;
+    std::map<std::string, AccountMetrics> accounts_;
 };
 
 }  // namespace csync

@@ -28,13 +28,14 @@ std::chrono::steady_clock::duration TokenBucket::wait_needed() const {
     return std::max(pause, refill_wait);
 }
 
-boost::asio::awaitable<void> TokenBucket::acquire() {
+boost::asio::awaitable<std::chrono::steady_clock::duration> TokenBucket::acquire() {
+    const auto start = clock_.steady_now();
     for (;;) {
         auto wait = wait_needed();
         if (wait <= std::chrono::steady_clock::duration::zero()) {
             refill();
             tokens_ -= 1.0;
-            co_return;
+            co_return clock_.steady_now() - start;
         }
         co_await clock_.sleep_for(wait);
     }
@@ -45,9 +46,21 @@ void TokenBucket::pause_for(std::chrono::milliseconds d) {
 }
 
 boost::asio::awaitable<Result<HttpResponse>> RateLimitedHttpClient::send(HttpRequest request) {
-    co_await bucket_.acquire();
+    const auto waited = co_await bucket_.acquire();
     request.timeout = timeout_;
-    co_return co_await inner_.send(std::move(request));
+    Result<HttpResponse> response = co_await inner_.send(std::move(request));
+    if (metrics_) {
+        metrics_->update_account(account_, [&](AccountMetrics& m) {
+            m.rate_limit_wait_us +=
+                std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
+            if (response.ok()) {
+                m.responses[response->status] += 1;
+            } else {
+                m.transport_errors += 1;
+            }
+        });
+    }
+    co_return response;
 }
 
 }  // namespace csync

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "core/sync_metrics.hpp"
 #include "csync/config.hpp"
 #include "csync/ports/clock.hpp"
 #include "csync/ports/http_client.hpp"
@@ -17,8 +19,8 @@ namespace csync {
 class TokenBucket {
   public:
     TokenBucket(Clock& clock, RateLimitConfig config);
-    // Waits until a token is available, then takes it.
-    boost::asio::awaitable<void> acquire();
+    // Waits until a token is available, then takes it. Returns how long it waited.
+    boost::asio::awaitable<std::chrono::steady_clock::duration> acquire();
     // No token is handed out before now + d (the platform asked us to wait).
     void pause_for(std::chrono::milliseconds d);
     // The wait acquire() would need now (for metrics and tests).
@@ -35,18 +37,26 @@ class TokenBucket {
 };
 
 // Decorates an HttpClient: every request first takes a token from the account's bucket and gets
-// the account's request timeout.
+// the account's request timeout. With `metrics`, the account's wait for tokens and its answers
+// (by HTTP status, or no answer) are counted under `account`.
 class RateLimitedHttpClient final : public HttpClient {
   public:
     RateLimitedHttpClient(HttpClient& inner, TokenBucket& bucket,
-                          std::chrono::milliseconds request_timeout)
-        : inner_(inner), bucket_(bucket), timeout_(request_timeout) {}
+                          std::chrono::milliseconds request_timeout, SyncMetrics* metrics = nullptr,
+                          std::string account = {})
+        : inner_(inner),
+          bucket_(bucket),
+          timeout_(request_timeout),
+          metrics_(metrics),
+          account_(std::move(account)) {}
     boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override;
 
   private:
     HttpClient& inner_;
     TokenBucket& bucket_;
     std::chrono::milliseconds timeout_;
+    SyncMetrics* metrics_;
+    std::string account_;
 };
 
 }  // namespace csync

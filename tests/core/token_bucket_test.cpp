@@ -1,6 +1,8 @@
 // The per-account token bucket and the rate-limited HTTP client, on a fake clock.
 
 #include <chrono>
+#include <map>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -99,8 +101,11 @@ class RecordingHttpClient final : public HttpClient {
     explicit RecordingHttpClient(FakeClock& clock) : clock_(clock) {}
     boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override {
         sent.push_back({clock_.steady_now(), request});
+        if (request.url.find("/unreachable") != std::string::npos) {
+            co_return Error::transient("connecting failed: Connection refused");
+        }
         HttpResponse r;
-        r.status = 200;
+        r.status = request.url.find("/busy") != std::string::npos ? 503 : 200;
         r.body = "ok " + request.url;
         co_return r;
     }
@@ -135,6 +140,32 @@ TEST(RateLimitedHttpClient, TakesATokenPerRequestAndSetsTheAccountTimeout) {
     for (const auto& [at, req] : inner.sent) EXPECT_EQ(req.timeout, 1500ms);
     ASSERT_TRUE(responses[2].ok());
     EXPECT_EQ(responses[2]->body, "ok http://127.0.0.1/p2") << "the inner answer is passed on";
+}
+
+TEST(RateLimitedHttpClient, CountsTheAccountsWaitAndAnswersInTheMetrics) {
+    boost::asio::io_context io;
+    FakeClock clock;
+    TokenBucket bucket(clock, RateLimitConfig{.per_second = 2.0, .burst = 1.0});
+    RecordingHttpClient inner(clock);
+    SyncMetrics metrics;
+    RateLimitedHttpClient client(inner, bucket, 1500ms, &metrics, "shop");
+
+    run_coro(io, [&]() -> boost::asio::awaitable<void> {
+        for (const char* path : {"/a", "/b", "/busy", "/unreachable"}) {
+            HttpRequest req;
+            req.url = std::string("http://127.0.0.1") + path;
+            (void)co_await client.send(std::move(req));
+        }
+    }());
+
+    auto accounts = metrics.accounts_snapshot();
+    ASSERT_EQ(accounts.count("shop"), 1u);
+    const AccountMetrics& m = accounts.at("shop");
+    // One token at once, then one every 0.5 s: three waits of 0.5 s.
+    EXPECT_NEAR(static_cast<double>(m.rate_limit_wait_us), 1.5e6, 5.0);
+    EXPECT_EQ(m.responses, (std::map<int, std::int64_t>{{200, 2}, {503, 1}}));
+    EXPECT_EQ(m.transport_errors, 1);
+    EXPECT_TRUE(metrics.snapshot().empty()) << "stream metrics are the stream runner's";
 }
 
 }  // namespace

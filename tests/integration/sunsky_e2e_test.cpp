@@ -235,6 +235,15 @@ TEST(SunskyEndToEnd, StatusEndpointServesHealthStatusAndMetrics) {
     EXPECT_NE(metrics.body.find("csync_records{account=\"sunsky-it\",stream=\"products\"} 300"),
               std::string::npos)
         << metrics.body;
+    EXPECT_NE(metrics.body.find("csync_http_responses_total{account=\"sunsky-it\",code=\"200\"} "),
+              std::string::npos)
+        << metrics.body;
+    EXPECT_NE(metrics.body.find("csync_rate_limit_wait_seconds_total{account=\"sunsky-it\"} "),
+              std::string::npos)
+        << metrics.body;
+    EXPECT_NE(metrics.body.find("csync_http_transport_errors_total{account=\"sunsky-it\"} 0"),
+              std::string::npos)
+        << metrics.body;
     daemon.signal(SIGTERM);
     EXPECT_EQ(daemon.wait(10s).value_or(-1), 0);
 }
