@@ -12,6 +12,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "app/daemon.hpp"
+#include "app/dry_run.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
 #include "core/system_clock.hpp"
@@ -246,6 +247,10 @@ int cli_main(int argc, char** argv) {
     std::string only_account, only_stream;
     once->add_option("--account", only_account, "only this account");
     once->add_option("--stream", only_stream, "only this stream");
+    bool dry_run = false;
+    once->add_flag("--dry-run", dry_run,
+                   "fetch one page of each selected stream and show it; write nothing, "
+                   "acknowledge nothing");
 
     auto* status = app.add_subcommand("status",
                                       "per account and stream: cursor, last success, "
@@ -332,6 +337,7 @@ int cli_main(int argc, char** argv) {
             options.only_account = only_account;
         }
         if (!only_stream.empty()) options.only_stream = only_stream;
+        if (dry_run) return run_dry(*config, options);
         return run_daemon(std::move(*config), options);
     }
     if (*api) {

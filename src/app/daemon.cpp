@@ -64,12 +64,6 @@ struct Shared {
     const DaemonOptions& options;
 };
 
-bool selected(const DaemonOptions& o, const std::string& account, const std::string& stream) {
-    if (o.only_account && *o.only_account != account) return false;
-    if (o.only_stream && *o.only_stream != stream) return false;
-    return true;
-}
-
 Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     auto gen = std::make_unique<Generation>();
     gen->config = std::move(config);
@@ -102,7 +96,7 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
         rt->adapter = platform->make_adapter(AdapterDeps{account, *rt->limited, s.clock, *zone});
 
         for (const StreamConfig& stream : account.streams) {
-            if (!selected(s.options, account.name, stream.name)) continue;
+            if (!s.options.selects(account.name, stream.name)) continue;
             StreamSyncPtr sync = rt->adapter->make_stream(stream);
             StreamKey key{account.name, stream.name};
             StreamRunnerDeps deps{

@@ -24,6 +24,11 @@ struct DaemonOptions {
     std::optional<std::string> only_account;
     std::optional<std::string> only_stream;
     bool serve_http = true;  // the status/metrics endpoint
+
+    bool selects(const std::string& account, const std::string& stream) const {
+        return (!only_account || *only_account == account) &&
+               (!only_stream || *only_stream == stream);
+    }
 };
 
 // Runs the daemon (or one sync pass) and returns the process exit code. Installs SIGINT/SIGTERM

@@ -198,6 +198,22 @@ TEST(SunskyEndToEnd, WrongSecretParksTheAccountWithAClearStatus) {
     EXPECT_LE(sim.stats().value("requests", 0LL), 4);
 }
 
+TEST(SunskyEndToEnd, DryRunWithAWrongSecretSaysSoAndExitsFour) {
+    Env env(30, {}, "wrong-secret");
+    auto r = env.sync_once({"--dry-run"});
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    EXPECT_NE(r.output.find("sunsky-it/products: failed: auth"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("wrong-secret"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(env.db));
+
+    write_file(env.config, config_for(env.dir, env.sim->base_url(), kSecret));
+    auto ok = env.sync_once({"--dry-run", "--stream", "products"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.output;
+    EXPECT_NE(ok.output.find("sunsky-it/products: 30 products"), std::string::npos) << ok.output;
+    EXPECT_EQ(ok.output.find("sunsky-it/categories"), std::string::npos) << ok.output;
+    EXPECT_FALSE(fs::exists(env.db));
+}
+
 TEST(SunskyEndToEnd, StatusEndpointServesHealthStatusAndMetrics) {
     Env env(300);
     Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");

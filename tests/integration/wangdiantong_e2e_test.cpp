@@ -196,6 +196,30 @@ TEST(WangdiantongEndToEnd, ApiSendsOneSignedCallThatTheGatewayAccepts) {
     EXPECT_EQ(rejected.output.find("wrong-salt"), std::string::npos) << rejected.output;
 }
 
+TEST(WangdiantongEndToEnd, DryRunShowsOnePageAndWritesOrAcknowledgesNothing) {
+    WdtEnv env(30);
+    auto r =
+        run({syncd_bin(), "sync-once", "--dry-run", "-c", (env.dir / "config.yaml").string()}, 60s);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("wdt-it/stock: 30 stock levels"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("first stock level: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("nothing was written"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("it-salt"), std::string::npos) << r.output;
+    // No acknowledgement went out, and no database was created.
+    EXPECT_EQ(env.waiting(), 30);
+    EXPECT_FALSE(fs::exists(env.db));
+
+    // After a real sync, a dry run starts from the stored position.
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    const std::string stored =
+        query_one(env.db, "SELECT cursor FROM sync_state WHERE account='wdt-it'");
+    auto again =
+        run({syncd_bin(), "sync-once", "--dry-run", "-c", (env.dir / "config.yaml").string()}, 60s);
+    ASSERT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_NE(again.output.find("from cursor " + stored), std::string::npos) << stored << "\n"
+                                                                             << again.output;
+}
+
 TEST(WangdiantongEndToEnd, ClockSkewIsReportedWithTheMeasuredOffset) {
     WdtEnv env(50);
     env.sim->post_json("/__sim/clock?offset=-400");
