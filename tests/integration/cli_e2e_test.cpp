@@ -27,6 +27,19 @@ std::string vectors_config(const TempDir& dir) {
            "    credentials: { sid: wdtapi3, key: appkey, appsecret: \"testsecret:testsalt\" }\n";
 }
 
+// One Sunsky account "sun" (key k, secret s) against `sim`, storing in dir/store.db.
+std::string sunsky_config(const TempDir& dir, const Simulator& sim) {
+    return "store: { path: " + (dir / "store.db").string() +
+           " }\n"
+           "accounts:\n"
+           "  - name: sun\n"
+           "    platform: sunsky\n"
+           "    base_url: " +
+           sim.base_url() +
+           "\n"
+           "    credentials: { key: k, secret: s }\n";
+}
+
 TEST(CliEndToEnd, CheckConfigReportsEveryErrorWithFileLineAndKeyPath) {
     TempDir dir;
     write_file(dir / "bad.yaml",
@@ -108,15 +121,7 @@ TEST(CliEndToEnd, MigrateStatusExportAndResetCursor) {
     Simulator sim(
         dir, "sunsky",
         {"--seed", "3", "--products", "120", "--key", "k", "--secret", "s", "--rate-limit", "0"});
-    write_file(dir / "c.yaml", "store: { path: " + (dir / "store.db").string() +
-                                   " }\n"
-                                   "accounts:\n"
-                                   "  - name: sun\n"
-                                   "    platform: sunsky\n"
-                                   "    base_url: " +
-                                   sim.base_url() +
-                                   "\n"
-                                   "    credentials: { key: k, secret: s }\n");
+    write_file(dir / "c.yaml", sunsky_config(dir, sim));
     std::string cfg = (dir / "c.yaml").string();
     auto m = run({syncd_bin(), "migrate", "-c", cfg}, 30s);
     EXPECT_EQ(m.exit_code, 0) << m.output;
@@ -153,15 +158,7 @@ TEST(CliEndToEnd, BadRecordsBecomeDeadLettersThatCanBeListedAndDismissed) {
         {"--seed", "5", "--products", "80", "--key", "k", "--secret", "s", "--rate-limit", "0"});
     auto corrupted = sim.post_json("/__sim/sunsky/corrupt?count=2")["corrupted"];
     ASSERT_EQ(corrupted.size(), 2u);
-    write_file(dir / "c.yaml", "store: { path: " + (dir / "store.db").string() +
-                                   " }\n"
-                                   "accounts:\n"
-                                   "  - name: sun\n"
-                                   "    platform: sunsky\n"
-                                   "    base_url: " +
-                                   sim.base_url() +
-                                   "\n"
-                                   "    credentials: { key: k, secret: s }\n");
+    write_file(dir / "c.yaml", sunsky_config(dir, sim));
     const std::string cfg = (dir / "c.yaml").string();
 
     // Two unreadable prices do not block the stream: the other 78 products are stored.

@@ -463,20 +463,30 @@ TEST(SunskyCategoriesStream, FullTreeThenOnlyTheChanged) {
     EXPECT_EQ(second->next_cursor["t0"], t0);
 }
 
-TEST(SunskyAdapter, RawResponseIsReadLikeEveryAnswerOfTheStreams) {
+// An adapter with the shared vector's credentials whose HTTP client is never used: raw calls
+// are built and answers read without a network.
+struct RawCallRig {
     csync::testing::FakeClock clock;
-    AccountConfig account;
-    account.name = "sun";
-    account.base_url = "http://127.0.0.1:9";
-    account.credentials = {{"key", "test_key"}, {"secret", "test_secret"}};
-    SunskySimulator unused([] {
+    AccountConfig account = [] {
+        AccountConfig a;
+        a.name = "sun";
+        a.base_url = "http://127.0.0.1:9";
+        a.credentials = {{"key", "test_key"}, {"secret", "test_secret"}};
+        return a;
+    }();
+    SunskySimulator unused{[] {
         SimOptions o;
         o.products = 1;
         o.credentials = {{"key", "k"}, {"secret", "s"}};
         return o;
-    }());
-    csync::testing::SimHttpClient http(unused);
-    SunskyAdapter adapter(AdapterDeps{account, http, clock, TimeZone::utc()});
+    }()};
+    csync::testing::SimHttpClient http{unused};
+    SunskyAdapter adapter{AdapterDeps{account, http, clock, TimeZone::utc()}};
+};
+
+TEST(SunskyAdapter, RawResponseIsReadLikeEveryAnswerOfTheStreams) {
+    RawCallRig rig;
+    SunskyAdapter& adapter = rig.adapter;
     auto answer = [](int status, std::string body) {
         HttpResponse r;
         r.status = status;
@@ -500,19 +510,8 @@ TEST(SunskyAdapter, RawResponseIsReadLikeEveryAnswerOfTheStreams) {
 }
 
 TEST(SunskyAdapter, RawCallIsTheSignedRequestOfTheSharedVector) {
-    csync::testing::FakeClock clock;
-    AccountConfig account;
-    account.name = "sun";
-    account.base_url = "http://127.0.0.1:9";
-    account.credentials = {{"key", "test_key"}, {"secret", "test_secret"}};
-    SunskySimulator unused([] {
-        SimOptions o;
-        o.products = 1;
-        o.credentials = {{"key", "k"}, {"secret", "s"}};
-        return o;
-    }());
-    csync::testing::SimHttpClient http(unused);
-    SunskyAdapter adapter(AdapterDeps{account, http, clock, TimeZone::utc()});
+    RawCallRig rig;
+    SunskyAdapter& adapter = rig.adapter;
     RawCall call;
     call.method = "product!search";
     call.params = {{"page", "1"}, {"pageSize", "100"}, {"gmtModifiedStart", "10/31/2013 01:23:20"}};
