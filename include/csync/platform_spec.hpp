@@ -10,10 +10,13 @@ namespace csync {
 
 enum class OptionType { boolean, integer, string, duration };
 
+// A platform option, validated by the config loader and handed to the adapter as normalized
+// text: booleans "true"/"false", integers in decimal, durations in whole milliseconds ("300000"
+// for 5m; a configured duration is always longer than zero).
 struct OptionSpec {
     std::string name;
     OptionType type = OptionType::string;
-    std::string default_value;  // as text; empty = no default
+    std::string default_value;  // as text, in the form above; empty = no default
     std::string help;
 };
 

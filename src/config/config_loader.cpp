@@ -373,7 +373,7 @@ class Validator {
             case OptionType::duration: {
                 auto d = duration(e, false);
                 if (!d) return std::nullopt;
-                return *scalar(e);
+                return std::to_string(d->count());  // milliseconds (see OptionSpec)
             }
             case OptionType::string:
                 break;

@@ -150,10 +150,11 @@ TEST(ConfigLoader, FullValidConfiguration) {
     ASSERT_EQ(w.streams.size(), 1u);
     EXPECT_EQ(w.streams[0].interval, 24h);
     EXPECT_EQ(w.streams[0].page_size, 2000);
+    // Options arrive normalized; a duration in milliseconds.
     EXPECT_EQ(w.streams[0].options, (std::map<std::string, std::string>{{"calc_batch_size", "50"},
                                                                         {"fallback", "true"},
                                                                         {"warehouse", "W 1"},
-                                                                        {"pause", "2s"}}));
+                                                                        {"pause", "2000"}}));
 }
 
 TEST(ConfigLoader, DefaultsComeFromTheLoaderAndThePlatformSpec) {
