@@ -1,6 +1,7 @@
 #include "sunsky/adapter.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -29,6 +30,21 @@ Result<LocalTime> modified_since(const StreamConfig& stream) {
     if (auto t = parse_time(text)) return *t;
     return Error::config("stream " + stream.name + ": option modified_since '" + text +
                          "' is not MM/dd/yyyy HH:mm:ss");
+}
+
+// The stream option `lookback` (milliseconds, see OptionSpec): how far before its stored T0 each
+// cycle starts reading. The platform stamps gmtModified when a write begins; a write that becomes
+// visible later than a cycle that already passed its stamp would otherwise be missed for good.
+// Records read again unchanged cost only last_seen_at.
+std::chrono::seconds lookback(const StreamConfig& stream) {
+    auto it = stream.options.find("lookback");
+    if (it == stream.options.end()) return std::chrono::seconds{0};
+    std::int64_t ms = 0;
+    const std::string& s = it->second;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
+    if (ec != std::errc{} || end != s.data() + s.size() || ms < 0) return std::chrono::seconds{0};
+    // Whole seconds, rounded up: the platform's times have no fraction.
+    return std::chrono::seconds{(ms + 999) / 1000};
 }
 
 // One signed call: request, transport, envelope. Shared by both streams.
@@ -61,6 +77,7 @@ class ProductsStream final : public StreamSync {
           page_size_(
               std::clamp(stream.page_size > 0 ? stream.page_size : kMaxPageSize, 1, kMaxPageSize)),
           initial_t0_(modified_since(stream)),
+          lookback_(lookback(stream)),
           logger_(log::root().with("account", deps.account.name).with("stream", stream.name)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
@@ -69,6 +86,11 @@ class ProductsStream final : public StreamSync {
         if (!parsed.ok()) co_return std::move(parsed).error();
         ProductsCursor at = *parsed;
         const AdapterDeps& deps = caller_.deps();
+        // A cycle's first page (a committed cursor without a cycle start) reaches back by the
+        // lookback; within a cycle the cursor is followed exactly.
+        if (!at.cycle_start && at.phase == ProductsCursor::Phase::forward && at.page == 1) {
+            at.t0 -= lookback_;
+        }
         // The cycle's start is when THIS process began the cycle: a cursor committed by an
         // earlier process (killed, or a failed cycle) carries an older start, and ending at it
         // would leave out what changed since. Only ever moving the start later is safe: it
@@ -124,6 +146,7 @@ class ProductsStream final : public StreamSync {
     Caller caller_;
     int page_size_;
     Result<LocalTime> initial_t0_;
+    std::chrono::seconds lookback_;
     log::Logger logger_;
     std::optional<LocalTime> cycle_start_;  // platform local time; set by a cycle's first call
 };
@@ -134,7 +157,9 @@ class ProductsStream final : public StreamSync {
 class CategoriesStream final : public StreamSync {
   public:
     CategoriesStream(const AdapterDeps& deps, Credentials credentials, const StreamConfig& stream)
-        : caller_(deps, std::move(credentials)), initial_t0_(modified_since(stream)) {}
+        : caller_(deps, std::move(credentials)),
+          initial_t0_(modified_since(stream)),
+          lookback_(lookback(stream)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
         if (!initial_t0_.ok()) co_return initial_t0_.error();
@@ -147,7 +172,8 @@ class CategoriesStream final : public StreamSync {
             t0 = *text;
         }
         const AdapterDeps& deps = caller_.deps();
-        Params params{{"gmtModifiedStart", format_time(t0)}};
+        // The query reaches back by the lookback; the cursor never moves back.
+        Params params{{"gmtModifiedStart", format_time(t0 - lookback_)}};
         std::string method = "category!getChildren";
         auto data = co_await caller_.call(std::move(method), std::move(params));
         if (!data.ok()) co_return std::move(data).error();
@@ -174,6 +200,7 @@ class CategoriesStream final : public StreamSync {
   private:
     Caller caller_;
     Result<LocalTime> initial_t0_;
+    std::chrono::seconds lookback_;
 };
 
 }  // namespace
@@ -187,16 +214,20 @@ const PlatformSpec& platform_spec() {
         s.required_credentials = {"key", "secret"};
         const OptionSpec since{"modified_since", OptionType::string, kDefaultModifiedSince,
                                "gmtModifiedStart of the very first cycle (MM/dd/yyyy HH:mm:ss)"};
+        const OptionSpec reach_back{
+            "lookback", OptionType::duration, "",
+            "each cycle starts this long before its stored gmtModified watermark, to pick up "
+            "writes the platform made visible after their timestamp (none by default)"};
         StreamSpec products;
         products.name = kProductsStream;
         products.default_interval = std::chrono::seconds{300};
         products.default_page_size = kMaxPageSize;
         products.max_page_size = kMaxPageSize;
-        products.options = {since};
+        products.options = {since, reach_back};
         StreamSpec categories;
         categories.name = kCategoriesStream;
         categories.default_interval = std::chrono::seconds{6 * 3600};
-        categories.options = {since};
+        categories.options = {since, reach_back};
         s.streams = {products, categories};
         return s;
     }();

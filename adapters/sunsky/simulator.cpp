@@ -16,6 +16,15 @@ using nlohmann::json;
 // The catalogue starts here (platform local time); records are spread over the following days.
 constexpr std::string_view kCatalogueStart = "03/01/2023 08:00:00";
 
+// A control route's count-like parameter: `fallback` when absent, nullopt when not a whole number.
+std::optional<std::size_t> whole_number(const std::string& text, std::size_t fallback) {
+    if (text.empty()) return fallback;
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return n;
+}
+
 SimResponse envelope_success(json data) {
     SimResponse r;
     r.content_type = "application/json;charset=UTF-8";
@@ -291,31 +300,36 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         r.body = json{{"active", key_active_}}.dump();
         return r;
     }
-    if (request.path == "/__sim/sunsky/corrupt" && request.method == "POST") {
-        std::size_t count = 1;
-        if (const std::string n = request.query_param("count"); !n.empty()) {
-            const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), count);
-            if (ec != std::errc{} || end != n.data() + n.size()) {
-                SimResponse bad;
-                bad.status = 400;
-                bad.body = json{{"error", "count must be a non-negative integer"}}.dump();
-                return bad;
-            }
+    const bool corrupt = request.path == "/__sim/sunsky/corrupt";
+    const bool late = request.path == "/__sim/sunsky/late-commit";
+    if ((corrupt || late) && request.method == "POST") {
+        auto count = whole_number(request.query_param("count"), 1);
+        auto seconds = whole_number(request.query_param("seconds"), 0);
+        if (!count || !seconds) {
+            SimResponse bad;
+            bad.status = 400;
+            bad.body = json{{"error", "count and seconds must be non-negative integers"}}.dump();
+            return bad;
         }
-        count = std::min(count, products_.size());
         std::set<std::size_t> chosen;
-        while (chosen.size() < count) chosen.insert(next_random() % products_.size());
-        json items = json::array();
+        while (chosen.size() < std::min(*count, products_.size())) {
+            chosen.insert(next_random() % products_.size());
+        }
         const LocalTime now = now_local();
+        json items = json::array();
         for (std::size_t index : chosen) {
-            json& r = products_[index].record;
-            r["price"] = "n/a";
-            r["priceList"][0]["value"] = "n/a";
-            set_modified(index, now);
-            items.push_back(r["itemNo"]);
+            if (corrupt) {
+                json& r = products_[index].record;
+                r["price"] = "n/a";
+                r["priceList"][0]["value"] = "n/a";
+                set_modified(index, now);
+            } else {
+                modify(index, now - std::chrono::seconds{*seconds});
+            }
+            items.push_back(products_[index].record["itemNo"]);
         }
         SimResponse r;
-        r.body = json{{"corrupted", items}}.dump();
+        r.body = json{{corrupt ? "corrupted" : "late", items}}.dump();
         return r;
     }
     return SimulatedPlatform::control(request);

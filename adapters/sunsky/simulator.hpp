@@ -15,6 +15,10 @@
 //                                               new gmtModified: records a client must park as
 //                                               dead letters without blocking the stream;
 //                                               answers {"corrupted":[itemNo,...]}
+//   POST /__sim/sunsky/late-commit?count=N&seconds=S
+//                                               N products change now but carry a gmtModified S
+//                                               seconds old, as a write that became visible after
+//                                               its timestamp; answers {"late":[itemNo,...]}
 
 #include <cstdint>
 #include <map>

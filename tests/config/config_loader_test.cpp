@@ -22,8 +22,10 @@ std::vector<PlatformSpec> specs() {
     sunsky.default_base_url = "https://open.sunsky-online.com";
     sunsky.default_timezone = "Asia/Shanghai";
     sunsky.required_credentials = {"key", "secret"};
-    sunsky.streams = {StreamSpec{"products", 300s, 100, 1000, {}},
-                      StreamSpec{"categories", 6h, 0, 0, {}}};
+    sunsky.streams = {
+        StreamSpec{
+            "products", 300s, 100, 1000, {OptionSpec{"lookback", OptionType::duration, "", ""}}},
+        StreamSpec{"categories", 6h, 0, 0, {}}};
 
     PlatformSpec wdt;
     wdt.name = "wangdiantong";
@@ -340,7 +342,7 @@ TEST(ConfigLoader, UnknownKeysAnywhere) {
     EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) +
                      "    streams: { products: { page_sise: 5 } }\n"),
               "c.yaml:5:28: accounts[0].streams.products.page_sise: unknown key (expected one of: "
-              "interval, page_size)");
+              "interval, page_size, lookback)");
     // A platform's own account options are keys of that platform only.
     EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) + "    ack: true\n"),
               "c.yaml:5:5: accounts[0].ack: unknown key (expected one of: name, platform, "

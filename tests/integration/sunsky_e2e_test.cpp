@@ -138,6 +138,41 @@ TEST(SunskyEndToEnd, MutateThenSyncPicksUpTheChanges) {
     EXPECT_GT(std::stoll(query_one(env.db, "SELECT count(*) FROM changes")), changes_before);
 }
 
+TEST(SunskyEndToEnd, LookbackPicksUpWritesTheWatermarkHadAlreadyPassed) {
+    Env env(200);
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    env.sim->post_json("/__sim/mutate?count=1");  // moves the watermark up to now
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+
+    // Writes stamped a minute ago become visible only now.
+    auto late = env.sim->post_json("/__sim/sunsky/late-commit?count=3&seconds=60")["late"];
+    ASSERT_EQ(late.size(), 3u);
+    auto stored_stock = [&](const std::string& item) {
+        return query_one(env.db, "SELECT stock FROM products WHERE external_id='" + item + "'");
+    };
+    std::map<std::string, std::string> truth_stock;
+    for (const auto& rec : env.sim->truth_records()) {
+        truth_stock[rec.at("itemNo").get<std::string>()] =
+            std::to_string(rec.at("stock").get<long long>());
+    }
+
+    // Without a lookback they are behind the watermark: missed.
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    for (const auto& item : late) {
+        EXPECT_NE(stored_stock(item.get<std::string>()), truth_stock[item.get<std::string>()]);
+    }
+
+    // With one longer than the delay, the next cycle reads them.
+    std::string config = config_for(env.dir, env.sim->base_url(), kSecret);
+    const std::string from = "products: { interval: 1h, page_size: 100 }";
+    config.replace(config.find(from), from.size(),
+                   "products: { interval: 1h, page_size: 100, lookback: 5m }");
+    write_file(env.config, config);
+    auto r = env.sync_once();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_store_equals_truth(env);
+}
+
 TEST(SunskyEndToEnd, RestartResumesFromTheStoredWatermarkWithFarFewerRequests) {
     Env env(3000);
     auto before = sim_requests(*env.sim);

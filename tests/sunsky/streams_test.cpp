@@ -53,11 +53,22 @@ struct Rig {
         return o;
     }
 
-    StreamSyncPtr stream(const char* name, int page_size = 0) {
+    StreamSyncPtr stream(const char* name, int page_size = 0,
+                         std::map<std::string, std::string> options = {}) {
         StreamConfig s;
         s.name = name;
         s.page_size = page_size;
+        s.options = std::move(options);
         return adapter->make_stream(s);
+    }
+
+    // A simulator control call (POST /__sim/...), answered as JSON.
+    json control(const std::string& path, std::vector<std::pair<std::string, std::string>> query) {
+        SimRequest r;
+        r.method = "POST";
+        r.path = path;
+        r.query = std::move(query);
+        return json::parse(sim.control(r).body);
     }
 
     Result<Page> fetch(StreamSync& s, const json& cursor) {
@@ -135,6 +146,44 @@ void expect_store_equals_truth(Rig& rig, const Store& store) {
             if (++mismatches > 5) return;
         }
     }
+}
+
+// A write the platform makes visible after its gmtModified (stamped when the write began) lies
+// behind a watermark that already passed it. Without a lookback it is missed for good; with a
+// lookback longer than the delay the next cycle reads it. The stored watermark never goes back.
+TEST(SunskyProductsStream, LookbackPicksUpWritesVisibleAfterTheWatermarkPassedThem) {
+    Rig rig(60);
+    auto plain = rig.stream("products", 20);
+    auto reaching = rig.stream("products", 20, {{"lookback", "120000"}});  // 2m, normalized
+    Store store;
+    Cycle first = run_cycle(rig, *plain, nullptr, store, 50);
+    ASSERT_TRUE(first.done);
+
+    // A fresh change moves the watermark up to "now".
+    rig.clock.advance(30s);
+    rig.sim.mutate(1);
+    Cycle second = run_cycle(rig, *plain, first.cursor, store, 50);
+    ASSERT_TRUE(second.done);
+    const std::string watermark = second.cursor["t0"];
+
+    // Then a write stamped 60 s ago becomes visible.
+    rig.clock.advance(5s);
+    auto late = rig.control("/__sim/sunsky/late-commit", {{"count", "1"}, {"seconds", "60"}});
+    ASSERT_EQ(late["late"].size(), 1u) << late.dump();
+    const std::string item = late["late"][0];
+
+    Store without = store;
+    Cycle missed = run_cycle(rig, *plain, second.cursor, without, 50);
+    ASSERT_TRUE(missed.done);
+    EXPECT_EQ(missed.seen.count(item), 0u) << "the plain watermark cannot see it";
+    EXPECT_NE(without[item], rig.truth()[item]);
+
+    Cycle caught = run_cycle(rig, *reaching, second.cursor, store, 50);
+    ASSERT_TRUE(caught.done);
+    EXPECT_EQ(caught.seen.count(item), 1u);
+    expect_store_equals_truth(rig, store);
+    EXPECT_GE(*parse_time(caught.cursor["t0"].get<std::string>()), *parse_time(watermark))
+        << caught.cursor.dump();
 }
 
 // The platform's documented loop as written (shared/platforms/sunsky.md §6), for contrast.
