@@ -336,7 +336,20 @@ int cli_main(int argc, char** argv) {
             }
             options.only_account = only_account;
         }
-        if (!only_stream.empty()) options.only_stream = only_stream;
+        if (!only_stream.empty()) {
+            options.only_stream = only_stream;
+            // A mistyped stream name would otherwise select nothing and "succeed".
+            bool any = false;
+            for (const auto& a : config->accounts) {
+                for (const auto& st : a.streams) any = any || options.selects(a.name, st.name);
+            }
+            if (!any) {
+                std::cerr << "commerce-syncd: no stream named '" << only_stream << "'"
+                          << (only_account.empty() ? "" : " for account '" + only_account + "'")
+                          << " in " << config_path << '\n';
+                return kExitUsage;
+            }
+        }
         if (dry_run) return run_dry(*config, options);
         return run_daemon(std::move(*config), options);
     }

@@ -79,6 +79,22 @@ TEST(CliEndToEnd, VersionAndUsageErrors) {
     EXPECT_NE(v.output.find("commerce-syncd "), std::string::npos);
     auto bad = run({syncd_bin(), "frobnicate"}, 10s);
     EXPECT_EQ(bad.exit_code, 2) << bad.output;
+
+    // A stream or account that the configuration does not have selects nothing: refused.
+    TempDir dir;
+    write_file(dir / "c.yaml", vectors_config(dir));
+    const std::string cfg = (dir / "c.yaml").string();
+    for (const auto& selection :
+         std::vector<std::vector<std::string>>{{"--stream", "product"},
+                                               {"--account", "wdt", "--stream", "categories"},
+                                               {"--account", "nosuch"},
+                                               {"--dry-run", "--stream", "stocks"}}) {
+        std::vector<std::string> argv = {syncd_bin(), "sync-once", "-c", cfg};
+        argv.insert(argv.end(), selection.begin(), selection.end());
+        auto r = run(argv, 10s);
+        EXPECT_EQ(r.exit_code, 2) << selection.back() << ": " << r.output;
+        EXPECT_NE(r.output.find("no "), std::string::npos) << r.output;
+    }
 }
 
 TEST(CliEndToEnd, ApiDryRunPrintsTheExactSignedRequestWithCredentialsMasked) {
