@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "app/account_client.hpp"
 #include "app/daemon.hpp"
 #include "app/dry_run.hpp"
 #include "app/status_endpoint.hpp"
@@ -166,12 +167,6 @@ int run_api(const Config& config, const ApiArgs& args) {
                   << config.source_path << '\n';
         return kExitUsage;
     }
-    const PlatformRegistration* platform = find_platform(account->platform);
-    auto zone = TimeZone::from_name(account->timezone);
-    if (!platform || !zone.ok()) {
-        std::cerr << "commerce-syncd api: account " << account->name << " is misconfigured\n";
-        return kExitUsage;
-    }
     RawCall call;
     call.method = args.method;
     call.body = args.body;
@@ -187,18 +182,18 @@ int run_api(const Config& config, const ApiArgs& args) {
 
     boost::asio::io_context ioc(1);
     SystemClock clock;
-    HttpClientOptions http_options;
-    http_options.ca_file = account->tls.ca_file;
-    http_options.verify_tls = account->tls.verify;
-    BeastHttpClient http(ioc.get_executor(), http_options);
-    PlatformAdapterPtr adapter = platform->make_adapter(AdapterDeps{*account, http, clock, *zone});
+    auto client = make_account_client(ioc.get_executor(), clock, *account);
+    if (!client.ok()) {
+        std::cerr << "commerce-syncd api: " << client.error().message << '\n';
+        return kExitUsage;
+    }
+    const PlatformAdapter* adapter = client->adapter.get();
 
     auto request = adapter->build_raw_call(call);
     if (!request.ok()) {
         std::cerr << "commerce-syncd api: " << request.error().message << '\n';
         return kExitUsage;
     }
-    request->timeout = account->request_timeout;
     if (args.dry_run) {
         std::string text = wire_text(*request);
         std::cout << (args.show_secrets ? text : mask(text, adapter->secret_values()));
@@ -208,7 +203,7 @@ int run_api(const Config& config, const ApiArgs& args) {
     auto fut = boost::asio::co_spawn(
         ioc,
         [&]() -> boost::asio::awaitable<std::optional<Result<HttpResponse>>> {
-            co_return std::optional<Result<HttpResponse>>(co_await http.send(*request));
+            co_return std::optional<Result<HttpResponse>>(co_await client->limited->send(*request));
         },
         boost::asio::use_future);
     ioc.run();

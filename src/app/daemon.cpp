@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "app/account_client.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
 #include "core/db_executor.hpp"
@@ -37,10 +38,7 @@ namespace asio = boost::asio;
 // Everything an account needs at run time; built from one configuration.
 struct AccountRuntime {
     const AccountConfig* account = nullptr;
-    std::unique_ptr<BeastHttpClient> http;
-    std::unique_ptr<TokenBucket> bucket;
-    std::unique_ptr<RateLimitedHttpClient> limited;
-    PlatformAdapterPtr adapter;
+    AccountClient client;
     std::vector<StreamSyncPtr> syncs;
     std::vector<std::unique_ptr<StreamRunner>> runners;
 };
@@ -71,33 +69,15 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     gen->scheduler = std::make_unique<Scheduler>(s.clock, s.random, *gen->stop, log::root());
 
     for (const AccountConfig& account : gen->config.accounts) {
-        const PlatformRegistration* platform = find_platform(account.platform);
-        if (!platform)
-            return Error::config("account " + account.name + ": unknown platform " +
-                                 account.platform);
-        auto zone = TimeZone::from_name(account.timezone);
-        if (!zone.ok())
-            return Error::config("account " + account.name + ": " + zone.error().message);
-
+        auto client = make_account_client(s.ioc.get_executor(), s.clock, account, &s.metrics);
+        if (!client.ok()) return std::move(client).error();
         auto rt = std::make_unique<AccountRuntime>();
         rt->account = &account;
-        HttpClientOptions http_options;
-        http_options.ca_file = account.tls.ca_file;
-        http_options.verify_tls = account.tls.verify;
-        if (!account.tls.verify) {
-            log::root()
-                .with("account", account.name)
-                .warn("TLS certificate verification is OFF for this account (tls.verify: false)");
-        }
-        rt->http = std::make_unique<BeastHttpClient>(s.ioc.get_executor(), http_options);
-        rt->bucket = std::make_unique<TokenBucket>(s.clock, account.rate_limit);
-        rt->limited = std::make_unique<RateLimitedHttpClient>(
-            *rt->http, *rt->bucket, account.request_timeout, &s.metrics, account.name);
-        rt->adapter = platform->make_adapter(AdapterDeps{account, *rt->limited, s.clock, *zone});
+        rt->client = std::move(client.value());
 
         for (const StreamConfig& stream : account.streams) {
             if (!s.options.selects(account.name, stream.name)) continue;
-            StreamSyncPtr sync = rt->adapter->make_stream(stream);
+            StreamSyncPtr sync = rt->client.adapter->make_stream(stream);
             StreamKey key{account.name, stream.name};
             StreamRunnerDeps deps{
                 key,
@@ -106,7 +86,7 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
                 s.db,
                 s.clock,
                 s.random,
-                *rt->bucket,
+                *rt->client.bucket,
                 *gen->stop,
                 s.metrics,
                 RetryPolicy{},

@@ -12,11 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "app/account_client.hpp"
 #include "core/system_clock.hpp"
-#include "core/token_bucket.hpp"
 #include "log/log.hpp"
-#include "net/beast_http_client.hpp"
-#include "registry.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace csync::app {
@@ -126,12 +124,6 @@ int run_dry(const Config& config, const DaemonOptions& options) {
     store.reset();
 
     asio::io_context ioc(1);
-    struct AccountClient {
-        std::unique_ptr<BeastHttpClient> http;
-        std::unique_ptr<TokenBucket> bucket;
-        std::unique_ptr<RateLimitedHttpClient> limited;
-        PlatformAdapterPtr adapter;
-    };
     std::map<std::string, AccountClient> clients;
     bool any_failed = false, any_auth = false;
 
@@ -141,26 +133,17 @@ int run_dry(const Config& config, const DaemonOptions& options) {
             for (const Probe& probe : probes) {
                 const AccountConfig& account = *probe.account;
                 const std::string label = account.name + '/' + probe.stream->name;
-                AccountClient& client = clients[account.name];
-                if (!client.adapter) {
-                    const PlatformRegistration* platform = find_platform(account.platform);
-                    auto zone = TimeZone::from_name(account.timezone);
-                    if (!platform || !zone.ok()) {  // the loader validated both
-                        std::cout << label << ": misconfigured account\n";
+                auto found = clients.find(account.name);
+                if (found == clients.end()) {
+                    auto made = make_account_client(ioc.get_executor(), clock, account);
+                    if (!made.ok()) {
+                        std::cout << label << ": " << made.error().message << '\n';
                         any_failed = true;
                         continue;
                     }
-                    HttpClientOptions http_options;
-                    http_options.ca_file = account.tls.ca_file;
-                    http_options.verify_tls = account.tls.verify;
-                    client.http =
-                        std::make_unique<BeastHttpClient>(ioc.get_executor(), http_options);
-                    client.bucket = std::make_unique<TokenBucket>(clock, account.rate_limit);
-                    client.limited = std::make_unique<RateLimitedHttpClient>(
-                        *client.http, *client.bucket, account.request_timeout);
-                    client.adapter =
-                        platform->make_adapter(AdapterDeps{account, *client.limited, clock, *zone});
+                    found = clients.emplace(account.name, std::move(made.value())).first;
                 }
+                AccountClient& client = found->second;
                 StreamSyncPtr sync = client.adapter->make_stream(*probe.stream);
                 Result<Page> page = co_await sync->fetch_page(probe.cursor);
                 if (!page.ok()) {
