@@ -1,7 +1,6 @@
 #include "sunsky/adapter.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -37,14 +36,9 @@ Result<LocalTime> modified_since(const StreamConfig& stream) {
 // visible later than a cycle that already passed its stamp would otherwise be missed for good.
 // Records read again unchanged cost only last_seen_at.
 std::chrono::seconds lookback(const StreamConfig& stream) {
-    auto it = stream.options.find("lookback");
-    if (it == stream.options.end()) return std::chrono::seconds{0};
-    std::int64_t ms = 0;
-    const std::string& s = it->second;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
-    if (ec != std::errc{} || end != s.data() + s.size() || ms < 0) return std::chrono::seconds{0};
     // Whole seconds, rounded up: the platform's times have no fraction.
-    return std::chrono::seconds{(ms + 999) / 1000};
+    const auto ms = stream.duration_option("lookback").value_or(std::chrono::milliseconds{0});
+    return std::chrono::ceil<std::chrono::seconds>(std::max(ms, std::chrono::milliseconds{0}));
 }
 
 // One signed call: request, transport, envelope. Shared by both streams.

@@ -452,13 +452,8 @@ StockStreamOptions stock_stream_options(const AccountConfig& account, const Stre
     StockStreamOptions o;
     o.count = stream.page_size > 0 ? stream.page_size : 500;
     o.count = std::clamp(o.count, kMinCount, kMaxCount);
-    if (auto it = stream.options.find("calc_batch_size"); it != stream.options.end()) {
-        std::int64_t n = 0;
-        const std::string& s = it->second;
-        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (ec == std::errc{} && ptr == s.data() + s.size() && n > 0) {
-            o.calc_batch_size = static_cast<std::size_t>(std::min<std::int64_t>(n, kMaxCount));
-        }
+    if (auto n = stream.integer_option("calc_batch_size"); n && *n > 0) {
+        o.calc_batch_size = static_cast<std::size_t>(std::min<std::int64_t>(*n, kMaxCount));
     }
     const std::string ack = account.option("ack", "true");
     o.ack = !(ack == "false" || ack == "0" || ack == "no" || ack == "off");

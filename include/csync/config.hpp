@@ -2,6 +2,7 @@
 // The validated configuration. Produced by the YAML loader (src/config), which reports every
 // problem at once with file:line:col and the key path; nothing here is unvalidated input.
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -25,8 +26,26 @@ struct StreamConfig {
     std::string name;
     std::chrono::seconds interval{300};
     int page_size = 0;  // 0: the platform's default
-    // Platform-specific stream options (declared in the platform's StreamSpec), as scalar text.
+    // Platform-specific stream options (declared in the platform's StreamSpec), as the loader's
+    // normalized text (see OptionSpec).
     std::map<std::string, std::string> options;
+
+    // A declared integer option; nullopt when absent (or not an integer).
+    std::optional<std::int64_t> integer_option(const std::string& key) const {
+        auto it = options.find(key);
+        if (it == options.end()) return std::nullopt;
+        std::int64_t v = 0;
+        const std::string& s = it->second;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+        return v;
+    }
+    // A declared duration option (normalized to milliseconds); nullopt when absent.
+    std::optional<std::chrono::milliseconds> duration_option(const std::string& key) const {
+        auto ms = integer_option(key);
+        if (!ms) return std::nullopt;
+        return std::chrono::milliseconds{*ms};
+    }
 };
 
 struct AccountConfig {
