@@ -16,15 +16,6 @@ using nlohmann::json;
 // The catalogue starts here (platform local time); records are spread over the following days.
 constexpr std::string_view kCatalogueStart = "03/01/2023 08:00:00";
 
-// A control route's count-like parameter: `fallback` when absent, nullopt when not a whole number.
-std::optional<std::size_t> whole_number(const std::string& text, std::size_t fallback) {
-    if (text.empty()) return fallback;
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return n;
-}
-
 SimResponse envelope_success(json data) {
     SimResponse r;
     r.content_type = "application/json;charset=UTF-8";
@@ -303,8 +294,8 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
     const bool corrupt = request.path == "/__sim/sunsky/corrupt";
     const bool late = request.path == "/__sim/sunsky/late-commit";
     if ((corrupt || late) && request.method == "POST") {
-        auto count = whole_number(request.query_param("count"), 1);
-        auto seconds = whole_number(request.query_param("seconds"), 0);
+        auto count = count_param(request, "count", 1);
+        auto seconds = count_param(request, "seconds", 0);
         if (!count || !seconds) {
             SimResponse bad;
             bad.status = 400;

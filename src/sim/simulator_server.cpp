@@ -1,6 +1,5 @@
 #include "sim/simulator_server.hpp"
 
-#include <charconv>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -79,14 +78,12 @@ ServerResponse SimulatorServer::State::control(const ServerRequest& request) {
         if (request.method != "POST") {
             return method_not_allowed(request, "POST");
         }
-        std::size_t count = 1;
-        if (const std::string text = request.query_param("count"); !text.empty()) {
-            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
-            if (ec != std::errc{} || end != text.data() + text.size()) {
-                return json_error(400, "count must be a non-negative integer, got '" + text + "'");
-            }
+        auto count = count_param(request, "count", 1);
+        if (!count) {
+            return json_error(400, "count must be a non-negative integer, got '" +
+                                       request.query_param("count") + "'");
         }
-        return json_response(200, json{{"mutated", platform->mutate(count)}});
+        return json_response(200, json{{"mutated", platform->mutate(*count)}});
     }
     if (route == "faults") {
         if (request.method == "POST") {

@@ -4,10 +4,12 @@
 // routes (/__sim/truth, /__sim/mutate, /__sim/faults) are shared (src/sim).
 // Thread safety: the frame serialises all calls on one thread.
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +21,18 @@ namespace csync {
 
 using SimRequest = ServerRequest;
 using SimResponse = ServerResponse;
+
+// A control route's whole-number query parameter (?count=N): `fallback` when absent, nullopt when
+// it is not a non-negative whole number (the route answers 400).
+inline std::optional<std::size_t> count_param(const SimRequest& request, std::string_view name,
+                                              std::size_t fallback) {
+    const std::string text = request.query_param(name);
+    if (text.empty()) return fallback;
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return n;
+}
 
 struct SimOptions {
     std::uint64_t seed = 1;
