@@ -73,6 +73,9 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
     auto labels = [](const std::string& a, const std::string& s) {
         return "{account=\"" + label_escape(a) + "\",stream=\"" + label_escape(s) + "\"}";
     };
+    auto account_label = [](const std::string& a, const std::string& extra = "") {
+        return "{account=\"" + label_escape(a) + "\"" + extra + "}";
+    };
     out << "# HELP csync_records Rows the stream owns in the store.\n# TYPE csync_records gauge\n";
     for (const auto& s : streams)
         out << "csync_records" << labels(s.account, s.stream) << ' ' << s.records << '\n';
@@ -91,8 +94,7 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
     std::map<std::string, bool> parked;
     for (const auto& s : streams) parked[s.account] = s.account_state == "parked";
     for (const auto& [a, p] : parked)
-        out << "csync_account_parked{account=\"" << label_escape(a) << "\"} " << (p ? 1 : 0)
-            << '\n';
+        out << "csync_account_parked" << account_label(a) << ' ' << (p ? 1 : 0) << '\n';
 
     struct Counter {
         const char* name;
@@ -130,29 +132,26 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
 
     // Per account: is the configured rate limit (or the platform's pauses) what holds it back,
     // and how does the platform answer?
-    auto account_label = [](const std::string& a) {
-        return "{account=\"" + label_escape(a) + "\"";
-    };
     out << "# HELP csync_rate_limit_wait_seconds_total Time requests waited for the account's "
            "rate limit (its token bucket and the platform's pauses).\n"
            "# TYPE csync_rate_limit_wait_seconds_total counter\n";
     for (const auto& [a, m] : accounts) {
-        out << "csync_rate_limit_wait_seconds_total" << account_label(a) << "} "
+        out << "csync_rate_limit_wait_seconds_total" << account_label(a) << ' '
             << std::to_string(static_cast<double>(m.rate_limit_wait_us) / 1e6) << '\n';
     }
     out << "# HELP csync_http_responses_total Platform answers by HTTP status.\n"
            "# TYPE csync_http_responses_total counter\n";
     for (const auto& [a, m] : accounts) {
         for (const auto& [code, n] : m.responses) {
-            out << "csync_http_responses_total" << account_label(a) << ",code=\"" << code << "\"} "
-                << n << '\n';
+            out << "csync_http_responses_total"
+                << account_label(a, ",code=\"" + std::to_string(code) + "\"") << ' ' << n << '\n';
         }
     }
     out << "# HELP csync_http_transport_errors_total Requests without a usable answer "
            "(connect, TLS, timeout, reset).\n"
            "# TYPE csync_http_transport_errors_total counter\n";
     for (const auto& [a, m] : accounts) {
-        out << "csync_http_transport_errors_total" << account_label(a) << "} " << m.transport_errors
+        out << "csync_http_transport_errors_total" << account_label(a) << ' ' << m.transport_errors
             << '\n';
     }
     return out.str();

@@ -1132,8 +1132,6 @@ Result<std::vector<StreamStatus>> SqliteStore::status() {
     });
 }
 
-// --- export -------------------------------------------------------------------------------------
-
 // --- dead letters (CLI) ------------------------------------------------------------------------
 
 Result<std::vector<DeadLetterRow>> SqliteStore::dead_letters(const DeadLetterFilter& filter) {
@@ -1195,6 +1193,8 @@ Status SqliteStore::dismiss_dead_letters(const std::vector<std::int64_t>& ids) {
         return {};
     });
 }
+
+// --- export -------------------------------------------------------------------------------------
 
 const std::vector<std::string>& SqliteStore::exportable_tables() {
     static const std::vector<std::string> names = [] {
