@@ -12,9 +12,10 @@
 namespace csync {
 
 enum class ErrorKind {
-    auth,          // wrong key/secret/signature, account disabled: park the account, never retry
-    rate_limited,  // the platform said "slow down": retry after its hint or a backoff
-    transient,     // network, timeout, 5xx, platform database error: retry with backoff
+    auth,           // wrong key/secret/signature, account disabled: park the account, never retry
+    token_expired,  // an access token expired or was revoked: refresh it once, re-sign, retry once
+    rate_limited,   // the platform said "slow down": retry after its hint or a backoff
+    transient,      // network, timeout, 5xx, platform database error: retry with backoff
     bad_response,  // garbage, truncated or unexpected payload: retry a few times, then fail the run
     config,        // bad configuration or a request the platform rejects as malformed: no retry
     storage,       // the local database failed (disk full, I/O): stop the stream, keep the cursor
@@ -30,6 +31,9 @@ struct Error {
     std::optional<std::chrono::milliseconds> retry_after;
 
     static Error auth(std::string m) { return {ErrorKind::auth, std::move(m), {}}; }
+    static Error token_expired(std::string m) {
+        return {ErrorKind::token_expired, std::move(m), {}};
+    }
     static Error rate_limited(std::string m, std::optional<std::chrono::milliseconds> after = {}) {
         return {ErrorKind::rate_limited, std::move(m), after};
     }

@@ -6,6 +6,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
     switch (kind) {
         case ErrorKind::auth:
             return "auth";
+        case ErrorKind::token_expired:
+            return "token_expired";
         case ErrorKind::rate_limited:
             return "rate_limited";
         case ErrorKind::transient:

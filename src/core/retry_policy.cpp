@@ -16,6 +16,7 @@ RetryDecision RetryPolicy::decide(const Error& error, int failures, Random& rand
             limit = options_.max_bad_response_attempts;
             break;
         case ErrorKind::auth:
+        case ErrorKind::token_expired:  // refreshed where the token lives, never by backoff
         case ErrorKind::config:
         case ErrorKind::storage:
         case ErrorKind::cancelled:
