@@ -82,7 +82,9 @@ class ProductsStream final : public StreamSync {
         const AdapterDeps& deps = caller_.deps();
         // A cycle's first page (a committed cursor without a cycle start) reaches back by the
         // lookback; within a cycle the cursor is followed exactly.
-        if (!at.cycle_start && at.phase == ProductsCursor::Phase::forward && at.page == 1) {
+        if (!at.cycle_start && at.phase == ProductsCursor::Phase::forward && at.page == 1 &&
+            lookback_.count() > 0) {
+            at.floor_t0 = at.t0;
             at.t0 -= lookback_;
         }
         // The cycle's start is when THIS process began the cycle: a cursor committed by an

@@ -52,6 +52,7 @@ json ProductsCursor::to_json() const {
               {"phase", phase == Phase::forward ? "forward" : "backward"}};
     if (next_t0) j["next_t0"] = format_time(*next_t0);
     if (cycle_start) j["cycle_start"] = format_time(*cycle_start);
+    if (floor_t0) j["floor_t0"] = format_time(*floor_t0);
     return j;
 }
 
@@ -90,10 +91,17 @@ Result<ProductsCursor> ProductsCursor::from_json(const json& j, LocalTime initia
         if (!t.ok()) return std::move(t).error();
         c.cycle_start = *t;
     }
+    if (j.contains("floor_t0")) {
+        auto t = time_field(j, "floor_t0");
+        if (!t.ok()) return std::move(t).error();
+        c.floor_t0 = *t;
+    }
     return c;
 }
 
-WatermarkStep next_step(const ProductsCursor& at, const PageSeen& seen) {
+namespace {
+
+WatermarkStep unbounded_step(const ProductsCursor& at, const PageSeen& seen) {
     if (at.phase == ProductsCursor::Phase::backward) {
         if (at.page > 1) return sweep_back(at, at.next_t0);
         // The sweep is complete: the block at T0 has been read in full.
@@ -122,6 +130,21 @@ WatermarkStep next_step(const ProductsCursor& at, const PageSeen& seen) {
     // every record from T0 on has been read.
     if (at.page >= seen.page_count) return done_at(t);
     return advance_to(at, t);
+}
+
+}  // namespace
+
+WatermarkStep next_step(const ProductsCursor& at, const PageSeen& seen) {
+    WatermarkStep s = unbounded_step(at, seen);
+    if (!s.cycle_done) {
+        s.next.floor_t0 = at.floor_t0;
+    } else {
+        // A cycle that reached back by the lookback and found nothing newer ends where the
+        // stored watermark was, never below it.
+        if (at.floor_t0 && s.next.t0 < *at.floor_t0) s.next.t0 = *at.floor_t0;
+        s.next.floor_t0.reset();
+    }
+    return s;
 }
 
 }  // namespace csync::sunsky

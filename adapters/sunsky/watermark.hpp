@@ -50,9 +50,13 @@ struct ProductsCursor {
     Phase phase = Phase::forward;
     std::optional<LocalTime> next_t0;      // backward sweep: the T0 to move to afterwards
     std::optional<LocalTime> cycle_start;  // set on the first page of a cycle
+    // The stored watermark a cycle reached back from (lookback): the cycle never ends below it,
+    // so the stored T0 never moves back however often an empty cycle repeats.
+    std::optional<LocalTime> floor_t0;
 
     // {"t0":"MM/dd/yyyy HH:mm:ss","page":N,"phase":"forward"|"backward"
-    //  [,"next_t0":"MM/dd/yyyy HH:mm:ss"][,"cycle_start":"MM/dd/yyyy HH:mm:ss"]}
+    //  [,"next_t0":"MM/dd/yyyy HH:mm:ss"][,"cycle_start":"MM/dd/yyyy HH:mm:ss"]
+    //  [,"floor_t0":"MM/dd/yyyy HH:mm:ss"]}
     nlohmann::json to_json() const;
     // null -> the initial cursor at `initial_t0`. A malformed cursor is a config error (fix it
     // with `commerce-syncd reset-cursor`).

@@ -186,6 +186,25 @@ TEST(SunskyProductsStream, LookbackPicksUpWritesVisibleAfterTheWatermarkPassedTh
         << caught.cursor.dump();
 }
 
+// An account without products: every cycle reaches back by the lookback and finds nothing. The
+// stored watermark stays where it was instead of sliding back one lookback per cycle.
+TEST(SunskyProductsStream, LookbackNeverMovesTheStoredWatermarkBack) {
+    Rig rig(0);
+    auto stream = rig.stream("products", 20,
+                             {{"lookback", "120000"}, {"modified_since", "01/01/2024 00:00:00"}});
+    Store store;
+    json cursor;
+    for (int cycle = 0; cycle < 4; ++cycle) {
+        Cycle c = run_cycle(rig, *stream, cursor, store, 10);
+        ASSERT_TRUE(c.done);
+        EXPECT_EQ(c.cursor["t0"], "01/01/2024 00:00:00") << "cycle " << cycle << ": " << c.cursor;
+        EXPECT_FALSE(c.cursor.contains("floor_t0")) << c.cursor;
+        cursor = c.cursor;
+        rig.clock.advance(60s);
+    }
+    EXPECT_TRUE(store.empty());
+}
+
 // The platform's documented loop as written (shared/platforms/sunsky.md §6), for contrast.
 struct NaiveRun {
     std::set<std::string> seen;
