@@ -24,11 +24,17 @@ class ExactSax {
     }
     bool string(json::string_t& v) { return dom_.string(v); }
     bool binary(json::binary_t& v) { return dom_.binary(v); }
-    bool start_object(std::size_t n) { return dom_.start_object(n); }
+    bool start_object(std::size_t n) { return enter() && dom_.start_object(n); }
     bool key(json::string_t& k) { return dom_.key(k); }
-    bool end_object() { return dom_.end_object(); }
-    bool start_array(std::size_t n) { return dom_.start_array(n); }
-    bool end_array() { return dom_.end_array(); }
+    bool end_object() {
+        --depth_;
+        return dom_.end_object();
+    }
+    bool start_array(std::size_t n) { return enter() && dom_.start_array(n); }
+    bool end_array() {
+        --depth_;
+        return dom_.end_array();
+    }
     bool parse_error(std::size_t position, const std::string& last_token,
                      const nlohmann::detail::exception& ex) {
         error_position = position;
@@ -39,8 +45,18 @@ class ExactSax {
 
     std::size_t error_position = 0;
     std::string error_message;
+    bool too_deep = false;
 
   private:
+    // Copying, comparing and printing a json value recurse once per level: a document nested
+    // deeper than any platform's answer is refused here, before anything walks it.
+    bool enter() {
+        if (++depth_ <= kMaxJsonDepth) return true;
+        too_deep = true;
+        return false;
+    }
+
+    std::size_t depth_ = 0;
     nlohmann::detail::json_sax_dom_parser<json> dom_;
 };
 
@@ -58,6 +74,10 @@ Result<json> parse_json_exact(std::string_view text) {
     ExactSax sax(root);
     bool ok = json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json,
                               /*strict=*/true);
+    if (sax.too_deep) {
+        return Error::bad_response("JSON nesting deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels (" + std::to_string(text.size()) + " bytes)");
+    }
     if (!ok) {
         std::string snippet(text.substr(0, 120));
         return Error::bad_response("invalid JSON at byte " + std::to_string(sax.error_position) +

@@ -16,7 +16,10 @@ namespace csync {
 
 // Parses JSON text. Every non-integer number is kept as a JSON *string* holding its literal text
 // ("550.0000" stays "550.0000"), so money and quantities are never rounded through a double.
-// Integers that fit int64/uint64 stay numbers. Errors are bad_response with the offset.
+// Integers that fit int64/uint64 stay numbers. Errors are bad_response with the offset; so is a
+// document nested deeper than kMaxJsonDepth arrays/objects (everything that later walks a value,
+// copies, compares, dump(), recurses per level).
+inline constexpr std::size_t kMaxJsonDepth = 512;
 Result<nlohmann::json> parse_json_exact(std::string_view text);
 
 // Text of a scalar: strings as is, integers and literals as written, booleans "true"/"false",

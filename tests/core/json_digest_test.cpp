@@ -195,3 +195,29 @@ TEST(ContentHash, SixteenLowercaseHexCharsStableAcrossCalls) {
 
 }  // namespace
 }  // namespace csync
+
+namespace csync {
+namespace {
+
+std::string nested_arrays(std::size_t depth) {
+    return std::string(depth, '[') + std::string(depth, ']');
+}
+
+// Everything that walks a json value recurses per level: the parser is where depth is bounded.
+TEST(ParseJsonExact, RefusesNestingDeeperThanTheBoundAsABadResponse) {
+    EXPECT_TRUE(parse_json_exact(nested_arrays(kMaxJsonDepth)).ok());
+    auto deep = parse_json_exact("{\"data\":" + nested_arrays(200'000) + "}");
+    ASSERT_FALSE(deep.ok());
+    EXPECT_EQ(deep.error().kind, ErrorKind::bad_response);
+    EXPECT_NE(deep.error().message.find("nesting deeper than 512"), std::string::npos)
+        << deep.error().message;
+    std::string objects;
+    for (int i = 0; i < 600; ++i) objects += "{\"a\":";
+    objects += "1" + std::string(600, '}');
+    auto deep_objects = parse_json_exact(objects);
+    ASSERT_FALSE(deep_objects.ok());
+    EXPECT_EQ(deep_objects.error().kind, ErrorKind::bad_response);
+}
+
+}  // namespace
+}  // namespace csync

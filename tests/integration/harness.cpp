@@ -192,6 +192,73 @@ void Simulator::stop() {
     }
 }
 
+CannedServer::CannedServer(std::string body) : body_(std::move(body)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (listen_fd_ < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = 0;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 16) != 0) {
+        throw std::runtime_error("bind/listen failed");
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+}
+
+CannedServer::~CannedServer() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    if (thread_.joinable()) thread_.join();
+}
+
+void CannedServer::serve() {
+    while (!stopping_) {
+        int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) return;
+        timeval tv{5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        // Read the head, then as much body as Content-Length announces.
+        std::string req;
+        char buf[16384];
+        std::size_t want = std::string::npos;
+        while (want == std::string::npos || req.size() < want) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            req.append(buf, static_cast<std::size_t>(n));
+            auto head_end = req.find("\r\n\r\n");
+            if (want == std::string::npos && head_end != std::string::npos) {
+                std::size_t length = 0;
+                auto cl = req.find("Content-Length: ");
+                if (cl != std::string::npos && cl < head_end) {
+                    length = std::stoul(req.substr(cl + 16));
+                }
+                want = head_end + 4 + length;
+            }
+        }
+        ++requests_;
+        std::string body = body_;
+        if (auto at = body.find("%REQUEST%"); at != std::string::npos) {
+            const std::string quoted =
+                nlohmann::json(req).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            body.replace(at, 9, quoted.substr(1, quoted.size() - 2));
+        }
+        std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        std::size_t sent = 0;
+        while (sent < resp.size()) {
+            ssize_t n = ::send(fd, resp.data() + sent, resp.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            sent += static_cast<std::size_t>(n);
+        }
+        ::close(fd);
+    }
+}
+
 std::string Simulator::truth() { return http_request(port_, "GET", "/__sim/truth").body; }
 
 std::vector<nlohmann::json> Simulator::truth_records() {

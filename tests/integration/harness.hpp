@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -92,6 +94,29 @@ struct PlainResponse {
 };
 PlainResponse http_request(int port, const std::string& method, const std::string& target,
                            const std::string& body = "");
+
+// A stand-in for a platform (or whoever sits on the path to it) that answers every request with
+// HTTP 200 and the same body, whatever was asked: for hostile or careless answers. "%REQUEST%"
+// in the body becomes the request line, headers and body received (JSON-string escaped), as a
+// careless gateway repeating its input in an error message would.
+class CannedServer {
+  public:
+    explicit CannedServer(std::string body);
+    ~CannedServer();
+    CannedServer(const CannedServer&) = delete;
+    CannedServer& operator=(const CannedServer&) = delete;
+    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int requests() const { return requests_.load(); }
+
+  private:
+    void serve();
+    std::string body_;
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::atomic<int> requests_{0};
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
 
 // Reads a single-value SQL query from the database (read-only).
 std::string query_one(const fs::path& db, const std::string& sql);
