@@ -1,6 +1,6 @@
 // The signer against the shared test vectors (shared/platforms/sunsky.md §9), byte for byte:
 // the string to hash, the signature and the PHP sample's form body. The vectors are read from
-// the shared notes themselves, so the test follows the document; the count is pinned too.
+// tests/vectors/sunsky.md, a verbatim copy of the notes' table; the count is pinned too.
 #include <fstream>
 #include <sstream>
 
@@ -45,7 +45,7 @@ std::vector<std::string> cells(const std::string& line) {
 // Reads the two vector tables of §9: "| S0 | endpoint | `k` / `s` | params | names | `hash` |
 // `sig` |" and "| S0 | `body` |".
 std::vector<Vector> load_vectors() {
-    std::ifstream in(std::string(CSYNC_SHARED_DIR) + "/platforms/sunsky.md");
+    std::ifstream in(std::string(CSYNC_SOURCE_DIR) + "/tests/vectors/sunsky.md");
     std::vector<Vector> out;
     std::string line;
     while (std::getline(in, line)) {
@@ -78,7 +78,7 @@ std::vector<Vector> load_vectors() {
 
 TEST(SunskySigner, SharedVectorsReproduceByteForByte) {
     auto vectors = load_vectors();
-    ASSERT_EQ(vectors.size(), 4u) << "expected S0..S3 in " << CSYNC_SHARED_DIR;
+    ASSERT_EQ(vectors.size(), 4u) << "expected S0..S3 in tests/vectors/sunsky.md";
     for (const auto& v : vectors) {
         SCOPED_TRACE(v.id);
         Params all = v.params;

@@ -1,6 +1,6 @@
 // The signer against the shared test vectors (shared/platforms/wangdiantong.md section 4), byte
 // for byte: the plaintext that is md5'd, the sign, and the request URL. The vectors are read from
-// the shared notes themselves, so the test follows the document; the count is pinned too.
+// tests/vectors/wangdiantong.md, a verbatim copy of the notes' section; the count is pinned too.
 #include <cctype>
 #include <fstream>
 #include <map>
@@ -40,8 +40,8 @@ std::vector<std::string> backticked(const std::string& text) {
 }
 
 std::map<std::string, Vector> read_vectors() {
-    std::ifstream in(std::string(CSYNC_SHARED_DIR) + "/platforms/wangdiantong.md");
-    EXPECT_TRUE(in) << "cannot read the shared notes";
+    std::ifstream in(std::string(CSYNC_SOURCE_DIR) + "/tests/vectors/wangdiantong.md");
+    EXPECT_TRUE(in) << "cannot read tests/vectors/wangdiantong.md";
     std::map<std::string, Vector> out;
     std::string line;
     std::string last_method;
