@@ -64,6 +64,9 @@ WangdiantongSimulator::WangdiantongSimulator(SimOptions options)
                                  "--appsecret secret:salt)");
     }
     creds_ = std::move(*creds);
+    for (const auto& [name, value] : options_.readings) {
+        if (auto bad = apply_reading(name, value)) throw std::runtime_error(*bad);
+    }
     auto zone = TimeZone::from_name(options_.timezone);
     if (!zone.ok()) throw std::runtime_error(zone.error().message);
     zone_ = *zone;
@@ -339,7 +342,10 @@ SimResponse WangdiantongSimulator::wait_list(const json& args) {
     if (*count < 10 || *count > 5000) return status(1, "参数错误: count 取值范围 10-5000");
     const std::int64_t now = now_wdt();
     std::vector<std::pair<std::int64_t, std::int64_t>> taken;
-    for (auto it = queue_.lower_bound({*position, std::numeric_limits<std::int64_t>::min()});
+    auto first = exclusive_position_
+                     ? queue_.upper_bound({*position, std::numeric_limits<std::int64_t>::max()})
+                     : queue_.lower_bound({*position, std::numeric_limits<std::int64_t>::min()});
+    for (auto it = first;
          it != queue_.end() && it->first <= now && static_cast<std::int64_t>(taken.size()) < *count;
          ++it) {
         taken.push_back(*it);
@@ -347,6 +353,7 @@ SimResponse WangdiantongSimulator::wait_list(const json& args) {
     json ids = json::array();
     for (const auto& [until, id] : taken) {
         ids.push_back(id);
+        if (!lease_reading_) continue;  // it stays waiting where it is
         Rec& r = *find(id);
         set_waiting(r, now + lease_seconds_);  // leased until acknowledged or expired
         r.leased_at = now;
@@ -419,7 +426,7 @@ SimResponse WangdiantongSimulator::sync_ack(const json& args, bool success) {
         }
     } else {
         ++sync_fails_;
-        if (r->waiting && (*count == -1 || *count == r->change_count)) {
+        if (lease_reading_ && r->waiting && (*count == -1 || *count == r->change_count)) {
             set_waiting(*r, now + lease_seconds_);  // retried once the lease runs out
             r->leased_at = now;
         }
@@ -451,7 +458,7 @@ SimResponse WangdiantongSimulator::control(const SimRequest& request) {
     }
     if (request.method != "POST") {
         if (route == "lease" || route == "clock" || route == "calc_fail" || route == "batch" ||
-            route == "position") {
+            route == "position" || route == "reading") {
             return control_json(405, json{{"error", "use POST"}});
         }
         return SimulatedPlatform::control(request);
@@ -483,7 +490,29 @@ SimResponse WangdiantongSimulator::control(const SimRequest& request) {
         omit_position_ = request.query_param("omit") == "1";
         return control_json(200, json{{"omit_position", omit_position_}});
     }
+    if (route == "reading") {
+        for (const auto& [name, value] : request.query) {
+            if (auto error = apply_reading(name, value)) return bad(*error);
+        }
+        return control_json(200,
+                            json{{"lease", lease_reading_ ? "on" : "off"},
+                                 {"position", exclusive_position_ ? "exclusive" : "inclusive"}});
+    }
     return SimulatedPlatform::control(request);
+}
+
+std::optional<std::string> WangdiantongSimulator::apply_reading(const std::string& name,
+                                                                const std::string& value) {
+    if (name == "lease" && (value == "on" || value == "off")) {
+        lease_reading_ = value == "on";
+        return std::nullopt;
+    }
+    if (name == "position" && (value == "inclusive" || value == "exclusive")) {
+        exclusive_position_ = value == "exclusive";
+        return std::nullopt;
+    }
+    return "unknown wangdiantong reading " + name + "=" + value +
+           " (lease=on|off, position=inclusive|exclusive)";
 }
 
 }  // namespace csync::wangdiantong

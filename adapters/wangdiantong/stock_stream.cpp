@@ -106,7 +106,8 @@ class StockStream final : public StreamSync {
     TimeZone zone_;
     StockStreamOptions options_;
     log::Logger logger_;
-    bool batch_refused_ = false;  // the platform refused batchCalcStock: use calcStock
+    bool batch_refused_ = false;        // the platform refused batchCalcStock: use calcStock
+    std::set<std::int64_t> cycle_ids_;  // ids listed so far in this process's current cycle
 };
 
 boost::asio::awaitable<Status> StockStream::calc_one(std::int64_t id, Calculated& out) {
@@ -126,6 +127,13 @@ boost::asio::awaitable<Status> StockStream::calc_one(std::int64_t id, Calculated
     if (!r->is_object()) {
         out.failures.emplace_back(id,
                                   "calcStock returned no record for rec_id " + std::to_string(id));
+        co_return Status{};
+    }
+    // A record for another id (or none) must never be stored, nor acknowledged, as this one.
+    if (auto answered = json_int(*r, "rec_id"); !answered || *answered != id) {
+        out.failures.emplace_back(
+            id, "calcStock for rec_id " + std::to_string(id) + " answered " +
+                    (answered ? "rec_id " + std::to_string(*answered) : std::string("no rec_id")));
         co_return Status{};
     }
     out.records.push_back(std::move(*r));
@@ -219,10 +227,15 @@ boost::asio::awaitable<Result<StockStream::Calculated>> StockStream::calc(
 }
 
 boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor) {
+    // Every cycle lists from position 0; a stored position only resumes a cycle that was
+    // interrupted. Whether the ERP re-times an id that was listed but never cleared (a lease),
+    // or leaves it waiting where it was, and whether the next list starts at >= or > position,
+    // is not documented: starting each cycle at 0 reaches every waiting id under every reading.
     std::int64_t position = 0;
-    if (cursor.is_object()) {
+    if (cursor.is_object() && json_bool(cursor, "in_cycle").value_or(false)) {
         if (auto p = json_int(cursor, "position")) position = *p;
     }
+    if (position == 0) cycle_ids_.clear();
     Page page;
     const std::string list_body =
         "[" + std::to_string(options_.count) + "," + std::to_string(position) + "]";
@@ -234,24 +247,38 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     auto wait = parse_wait_list(*listed);
     if (!wait.ok()) co_return wait.error();
 
-    const json old_cursor = json{{"position", position}};
+    const json cycle_end = json{{"position", 0}};
     if (wait->ids.empty()) {
-        page.next_cursor = old_cursor;
+        page.next_cursor = cycle_end;
         page.cycle_done = true;
+        cycle_ids_.clear();
         co_return page;
-    }
-    if (wait->position) {
-        page.next_cursor = json{{"position", *wait->position}};
-    } else {
-        logger_.warn(
-            "getSelfWaitSyncIdListOpen returned {} ids without a position; the cursor "
-            "stays at position {}",
-            wait->ids.size(), position);
-        page.next_cursor = old_cursor;
     }
     // A short list: the platform has nothing more waiting right now (the count is of the
     // answer before duplicates were removed, see parse_wait_list).
     page.cycle_done = wait->listed < static_cast<std::size_t>(options_.count);
+    if (!wait->position) {
+        // Without a position there is no way on from here: this page is stored and acknowledged,
+        // and the cycle ends; the next one lists from 0 again.
+        logger_.warn(
+            "getSelfWaitSyncIdListOpen returned {} ids without a position; the cycle ends "
+            "after this page",
+            wait->ids.size());
+        page.cycle_done = true;
+    } else if (*wait->position == position &&
+               std::all_of(wait->ids.begin(), wait->ids.end(),
+                           [&](std::int64_t id) { return cycle_ids_.count(id) > 0; })) {
+        // The same position again with nothing new on it (ids at one disable_syn_until that
+        // stay waiting, e.g. with ack off): paging on would repeat this page without end.
+        page.cycle_done = true;
+    }
+    if (page.cycle_done) {
+        page.next_cursor = cycle_end;
+        cycle_ids_.clear();
+    } else {
+        page.next_cursor = json{{"position", *wait->position}, {"in_cycle", true}};
+        cycle_ids_.insert(wait->ids.begin(), wait->ids.end());
+    }
 
     auto calculated = co_await calc(wait->ids);
     if (!calculated.ok()) co_return calculated.error();
@@ -319,11 +346,13 @@ boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
 }  // namespace
 
 Result<WaitList> parse_wait_list(const json& data) {
+    WaitList out;
+    // `data` is optional in the envelope: an empty queue may answer {"status":0} alone.
+    if (data.is_null()) return out;
     if (!data.is_object()) {
         return Error::bad_response("wangdiantong getSelfWaitSyncIdListOpen: data is not an object");
     }
     const json* list = member(data, "id_list");
-    WaitList out;
     if (list == nullptr || list->is_null()) {
         return Error::bad_response("wangdiantong getSelfWaitSyncIdListOpen: no id_list");
     }

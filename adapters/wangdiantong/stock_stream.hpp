@@ -1,7 +1,10 @@
 #pragma once
 // The `stock` stream: getSelfWaitSyncIdListOpen -> batchCalcStock (calcStock where the batch call
 // is refused) -> StockLevel rows and dead letters -> after the commit, syncSuccess / syncFail.
-// The cursor is {"position": N}, the position the platform returned with the last non-empty list.
+// Each cycle lists from position 0 and pages by the position each list returns; the cursor
+// {"position": N, "in_cycle": true} is stored only to resume a cycle that was interrupted, and a
+// finished cycle stores {"position": 0}. This converges whether or not the ERP re-times ids that
+// were listed but not cleared, and whether it pages from >= or > position (notes, section 7.4).
 
 #include <cstdint>
 #include <memory>

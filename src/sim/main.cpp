@@ -111,6 +111,10 @@ int main(int argc, char** argv) {
         app.add_option(flag, flag_values[name], "credential '" + name + "'");
     }
     app.add_option("--cred", extra_credentials, "any credential, NAME=VALUE (repeatable)");
+    std::vector<std::string> readings;
+    app.add_option("--reading", readings,
+                   "which reading of an unverified platform behaviour to simulate, NAME=VALUE "
+                   "(repeatable; see the platform's simulator)");
 
     try {
         app.parse(argc, argv);
@@ -147,6 +151,14 @@ int main(int argc, char** argv) {
             return kExitUsage;
         }
         sim_options.credentials[cred.substr(0, eq)] = cred.substr(eq + 1);
+    }
+    for (const auto& reading : readings) {
+        const auto eq = reading.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "commerce-sim: --reading takes NAME=VALUE, got '" << reading << "'\n";
+            return kExitUsage;
+        }
+        sim_options.readings[reading.substr(0, eq)] = reading.substr(eq + 1);
     }
 
     std::unique_ptr<csync::SimulatedPlatform> simulated;

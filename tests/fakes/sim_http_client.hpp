@@ -2,7 +2,8 @@
 // An HttpClient that answers from a SimulatedPlatform in process: the adapter's real requests
 // (URL, headers, bytes) reach the simulator's real verification and paging, with no socket.
 // `before_call` lets a test act between calls (mutate records mid-sync); `fail_at` makes the
-// n-th call (1-based) fail with the given error, as Beast's fail_count does for streams.
+// n-th call (1-based) fail with the given error, as Beast's fail_count does for streams;
+// `after_call` may rewrite an answer (a platform answering what it should not).
 
 #include <functional>
 #include <map>
@@ -44,6 +45,7 @@ class SimHttpClient final : public HttpClient {
         out.headers = r.headers;
         out.headers.emplace_back("Content-Type", r.content_type);
         out.body = std::move(r.body);
+        if (after_call) after_call(request, out);
         co_return out;
     }
 
@@ -52,6 +54,7 @@ class SimHttpClient final : public HttpClient {
     int calls() const { return calls_; }
 
     std::function<void(int call, const HttpRequest&)> before_call;
+    std::function<void(const HttpRequest&, HttpResponse&)> after_call;
     std::vector<HttpRequest> requests;  // the requests that reached the simulator
 
   private:

@@ -154,6 +154,61 @@ TEST(WangdiantongEndToEnd, KillNineMidSyncThenResumeConverges) {
               "0");
 }
 
+// The same under every reading of the ERP's open points (notes, open question 4): with or
+// without a lease on listed ids, `>=` or `>` position. Stock changes between the kills and a few
+// ids fail their calc until the end; then syncs until quiet leave nothing waiting that could be
+// synced and every id stored with the ERP's figure.
+class WangdiantongEveryReading
+    : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(WangdiantongEveryReading, KillNineSixTimesMidSyncThenSyncToQuietConverges) {
+    const auto [lease, position] = GetParam();
+    WdtEnv env(2000, {"--reading", std::string("lease=") + lease, "--reading",
+                      std::string("position=") + position});
+    env.write_config(true, 50);
+    env.sim->post_json("/__sim/faults", R"({"delay":1.0,"delay_ms":5})");
+    env.sim->post_json("/__sim/lease?seconds=1");
+    const auto records = env.sim->truth_records();
+    std::vector<long long> failing;
+    for (std::size_t i = 7; i < records.size(); i += 50) {
+        failing.push_back(records[i].at("rec_id").get<long long>());
+        env.sim->post_json("/__sim/calc_fail?rec_id=" + std::to_string(failing.back()));
+    }
+    std::mt19937 rng(91);
+    for (int i = 0; i < 6; ++i) {
+        Process p({syncd_bin(), "sync-once", "-c", (env.dir / "config.yaml").string()},
+                  env.dir / ("k" + std::to_string(i) + ".log"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
+        p.signal(SIGKILL);
+        p.wait(5s);
+        env.sim->post_json("/__sim/mutate?count=20");
+    }
+    env.sim->post_json("/__sim/faults", "{}");
+    for (long long id : failing) {
+        env.sim->post_json("/__sim/calc_fail?rec_id=" + std::to_string(id) + "&on=0");
+    }
+    std::this_thread::sleep_for(1200ms);  // leases handed out before the kills run out
+    for (int pass = 0; pass < 5 && env.waiting() != 0; ++pass) {
+        auto r = env.sync_once();
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+        std::this_thread::sleep_for(1200ms);
+    }
+    EXPECT_EQ(env.waiting(), 0) << "ids left waiting that the daemon could have synced";
+    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM stock_levels WHERE account='wdt-it'"), "2000")
+        << "ids never stored";
+    env.expect_stock_equals_truth();
+    EXPECT_EQ(query_one(env.db, "PRAGMA integrity_check"), "ok");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Readings, WangdiantongEveryReading,
+    ::testing::Values(std::pair{"on", "inclusive"}, std::pair{"on", "exclusive"},
+                      std::pair{"off", "inclusive"}, std::pair{"off", "exclusive"}),
+    [](const auto& param_info) {
+        return std::string(param_info.param.first[1] == 'n' ? "Lease" : "NoLease") +
+               (param_info.param.second[0] == 'i' ? "Inclusive" : "Exclusive");
+    });
+
 TEST(WangdiantongEndToEnd, ApiSendsOneSignedCallThatTheGatewayAccepts) {
     WdtEnv env(30);
     auto r = run({syncd_bin(), "api", "-c", (env.dir / "config.yaml").string(), "wdt-it",

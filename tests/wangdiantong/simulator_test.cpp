@@ -161,6 +161,25 @@ TEST(WangdiantongSimulator, ShorteningTheLeaseReTimesTheLeasesRunningNow) {
     EXPECT_GE(again["data"]["position"].get<long long>(), all["data"]["position"].get<long long>());
 }
 
+// The readings of the notes' open question 4: without a lease a listed id stays where it was and
+// is listed again from the same position; an exclusive position starts after the given value.
+TEST(WangdiantongSimulator, ReadingsSwitchTheLeaseAndThePositionComparison) {
+    Gateway g;
+    g.rig.sim->set_lease_reading(false);
+    json first = g.call(kWaitList, "[10,0]");
+    json same = g.call(kWaitList, "[10,0]");
+    EXPECT_EQ(first["data"], same["data"]) << "no lease: the same ids, the same position";
+    const auto position = first["data"]["position"].get<long long>();
+    const auto last = first["data"]["id_list"].back().get<std::int64_t>();
+    json inclusive = g.call(kWaitList, "[10," + std::to_string(position) + "]");
+    EXPECT_EQ(inclusive["data"]["id_list"][0].get<std::int64_t>(), last);
+    g.rig.sim->set_exclusive_position(true);
+    json exclusive = g.call(kWaitList, "[10," + std::to_string(position) + "]");
+    for (const auto& id : exclusive["data"]["id_list"]) EXPECT_NE(id.get<std::int64_t>(), last);
+    EXPECT_GT(exclusive["data"]["position"].get<long long>(), position);
+    EXPECT_EQ(g.rig.sim->waiting(), 30u);
+}
+
 TEST(WangdiantongSimulator, RateLimitAnswersWithThePlatformText) {
     SimOptions o;
     o.products = 5;
@@ -221,8 +240,20 @@ TEST(WangdiantongSimulator, ControlRoutes) {
     EXPECT_EQ(json::parse(rig.sim->control(r).body)["offset"], -400);
     r.query = {{"offset", "soon"}};
     EXPECT_EQ(rig.sim->control(r).status, 400);
+    r.path = "/__sim/reading";
+    r.query = {{"lease", "off"}, {"position", "exclusive"}};
+    auto reading = json::parse(rig.sim->control(r).body);
+    EXPECT_EQ(reading["lease"], "off");
+    EXPECT_EQ(reading["position"], "exclusive");
+    r.query = {{"lease", "maybe"}};
+    EXPECT_EQ(rig.sim->control(r).status, 400);
     r.path = "/__sim/nosuch";
     EXPECT_EQ(rig.sim->control(r).status, 404);
+
+    SimOptions o;
+    o.credentials = {{"sid", "s"}, {"key", "k"}, {"appsecret", "a:b"}};
+    o.readings = {{"lease", "sometimes"}};
+    EXPECT_THROW(WangdiantongSimulator{o}, std::runtime_error);
 }
 
 }  // namespace

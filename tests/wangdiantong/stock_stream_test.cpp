@@ -187,16 +187,84 @@ TEST(WangdiantongStockStream, PerIdCalcFailureIsDeadLetteredAndReportedWithSyncF
     EXPECT_EQ(p2->records.dead_letters.size(), 1u);
 }
 
-TEST(WangdiantongStockStream, MissingPositionKeepsTheOldCursor) {
-    SimRig rig(30, true, 10, 10);
+// Without a position there is no way on: the page is stored and the cycle ends, instead of the
+// same page repeating (with ack off, up to the runner's page cap).
+TEST(WangdiantongStockStream, MissingPositionStoresThePageAndEndsTheCycle) {
+    SimRig rig(30, /*ack=*/false, 10, 10);
     rig.sim->set_omit_position(true);
     auto stream = rig.stream();
-    const json cursor = json{{"position", 5}};
-    auto page = rig.fetch(*stream, cursor);
+    auto page = rig.fetch(*stream, json{{"position", 5}, {"in_cycle", true}});
     ASSERT_TRUE(page.ok());
     EXPECT_EQ(page->records.stock_levels.size(), 10u);
-    EXPECT_EQ(page->next_cursor, cursor);
-    EXPECT_FALSE(page->cycle_done);
+    EXPECT_EQ(page->next_cursor, (json{{"position", 0}}));
+    EXPECT_TRUE(page->cycle_done);
+
+    auto cycle = rig.run_cycle(*stream, nullptr);
+    ASSERT_FALSE(cycle.error);
+    EXPECT_EQ(cycle.pages.size(), 1u);
+}
+
+// With ack off, ids never leave the queue; under an inclusive position a page whose ids all share
+// one disable_syn_until comes back unchanged: the cycle ends instead of repeating it.
+TEST(WangdiantongStockStream, SamePositionWithNothingNewEndsTheCycle) {
+    SimRig rig(40, /*ack=*/false, 10, 10);
+    rig.sim->set_lease_reading(false);
+    for (std::int64_t id : rig.sim->rec_ids()) rig.sim->change_stock(id);  // all at "now"
+    auto stream = rig.stream();
+    auto cycle = rig.run_cycle(*stream, nullptr);
+    ASSERT_FALSE(cycle.error);
+    EXPECT_LE(cycle.pages.size(), 2u);
+    EXPECT_TRUE(cycle.pages.back().cycle_done);
+    EXPECT_EQ(cycle.cursor, (json{{"position", 0}}));
+}
+
+// A calcStock answer is checked against the id asked for: a record for another id, or one
+// without an id, is the asked id's failure, never stored under it.
+TEST(WangdiantongStockStream, CalcStockAnswerForAnotherIdIsNeverStoredUnderTheAskedOne) {
+    SimRig rig(12, true, 50, 10);
+    rig.sim->set_batch_enabled(false);
+    const std::int64_t asked = rig.sim->rec_ids()[2];
+    const std::int64_t other = rig.sim->rec_ids()[7];
+    const std::int64_t bare = rig.sim->rec_ids()[4];
+    rig.http->after_call = [&](const HttpRequest& req, HttpResponse& resp) {
+        if (method_of(req) != kCalcStock) return;
+        const auto id = json::parse(req.body)[0].get<std::int64_t>();
+        auto doc = json::parse(resp.body);
+        if (id == asked) doc["data"]["rec_id"] = other;
+        if (id == bare) doc["data"].erase("rec_id");
+        resp.body = doc.dump();
+    };
+    auto stream = rig.stream();
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    std::map<std::string, int> stored;
+    for (const auto& l : page->records.stock_levels) ++stored[l.external_id];
+    EXPECT_EQ(page->records.stock_levels.size(), 10u);
+    EXPECT_EQ(stored.count(std::to_string(asked)), 0u);
+    EXPECT_EQ(stored.count(std::to_string(bare)), 0u);
+    EXPECT_EQ(stored[std::to_string(other)], 1) << "the other id once, from its own answer";
+    ASSERT_EQ(page->records.dead_letters.size(), 2u);
+    std::set<std::string> keys;
+    for (const auto& d : page->records.dead_letters) keys.insert(d.record_key);
+    EXPECT_EQ(keys, (std::set<std::string>{"rec_id=" + std::to_string(asked),
+                                           "rec_id=" + std::to_string(bare)}));
+    ASSERT_TRUE(rig.ack(*stream, *page).ok());
+    EXPECT_TRUE(rig.sim->is_waiting(asked));
+    EXPECT_EQ(rig.sim->sync_fails(), 2u);
+}
+
+// `data` is optional in the envelope; an empty queue answered with {"status":0} alone ends the
+// cycle like an empty list.
+TEST(WangdiantongStockStream, EmptyQueueWithoutDataEndsTheCycle) {
+    SimRig rig(5, true, 10, 10);
+    rig.http->after_call = [&](const HttpRequest& req, HttpResponse& resp) {
+        if (method_of(req) == kWaitList) resp.body = R"({"status":0})";
+    };
+    auto stream = rig.stream();
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_TRUE(page->cycle_done);
+    EXPECT_TRUE(page->records.stock_levels.empty());
 }
 
 TEST(WangdiantongStockStream, FetchPageHasNoAcknowledgementSideEffect) {

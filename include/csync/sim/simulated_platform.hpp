@@ -40,6 +40,9 @@ struct SimOptions {
     int rate_limit_per_minute = 0;  // 0: off
     std::string timezone = "Asia/Shanghai";
     std::map<std::string, std::string> credentials;  // platform's credential names
+    // Where the platform's behaviour is unverified, which reading to simulate: platform-specific
+    // NAME -> VALUE (commerce-sim --reading NAME=VALUE). A simulator refuses names it lacks.
+    std::map<std::string, std::string> readings;
     // The simulator's wall clock; tests fix it. Defaults to the system clock.
     std::function<std::chrono::system_clock::time_point()> now = [] {
         return std::chrono::system_clock::now();
