@@ -1,6 +1,7 @@
 #pragma once
-// The list of platforms commerce-syncd knows. Each entry is the platform's spec, the factory of
-// its adapter and the factory of its simulator. Generic layers only ever look platforms up here.
+// The list of platforms commerce-syncd knows. Each entry is the platform's spec and the factory
+// of its adapter. Generic layers only ever look platforms up here. The simulators are registered
+// apart (sim_registry.hpp) so that the daemon links none of their code.
 
 #include <functional>
 #include <memory>
@@ -9,14 +10,12 @@
 
 #include "csync/platform_spec.hpp"
 #include "csync/ports/platform_adapter.hpp"
-#include "csync/sim/simulated_platform.hpp"
 
 namespace csync {
 
 struct PlatformRegistration {
     const PlatformSpec& (*spec)();
     std::function<PlatformAdapterPtr(AdapterDeps)> make_adapter;
-    std::function<std::unique_ptr<SimulatedPlatform>(const SimOptions&)> make_simulator;
 };
 
 const std::vector<PlatformRegistration>& registered_platforms();

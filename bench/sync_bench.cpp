@@ -24,6 +24,7 @@
 #include "fakes/sim_http_client.hpp"
 #include "log/log.hpp"
 #include "registry.hpp"
+#include "sim_registry.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
         sim_options.credentials[c] = value;
     }
     for (const auto& o : spec.account_options) account.options[o.name] = o.default_value;
-    auto sim = reg->make_simulator(sim_options);
+    auto sim = csync::find_simulator(platform)->make(sim_options);
     csync::testing::SimHttpClient http(*sim);
     csync::RateLimitConfig unlimited{1e9, 1e9};
     csync::TokenBucket bucket(clock, unlimited);

@@ -1,7 +1,6 @@
 #include "sunsky/registration.hpp"
 
 #include "sunsky/adapter.hpp"
-#include "sunsky/simulator.hpp"
 
 namespace csync::sunsky {
 
@@ -10,9 +9,6 @@ PlatformRegistration registration() {
         &platform_spec,
         [](AdapterDeps deps) -> PlatformAdapterPtr {
             return std::make_unique<SunskyAdapter>(deps);
-        },
-        [](const SimOptions& options) -> std::unique_ptr<SimulatedPlatform> {
-            return std::make_unique<SunskySimulator>(options);
         },
     };
 }

@@ -5,7 +5,6 @@
 
 #include "log/log.hpp"
 #include "wangdiantong/registration.hpp"
-#include "wangdiantong/simulator.hpp"
 #include "wangdiantong/stock_stream.hpp"
 #include "wangdiantong/wire.hpp"
 
@@ -134,9 +133,6 @@ PlatformRegistration registration() {
     r.spec = &wdt_spec;
     r.make_adapter = [](AdapterDeps deps) -> PlatformAdapterPtr {
         return std::make_unique<WangdiantongAdapter>(deps);
-    };
-    r.make_simulator = [](const SimOptions& options) -> std::unique_ptr<SimulatedPlatform> {
-        return std::make_unique<WangdiantongSimulator>(options);
     };
     return r;
 }

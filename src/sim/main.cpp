@@ -26,6 +26,7 @@
 #include "net/http_server.hpp"
 #include "registry.hpp"
 #include "sim/simulator_server.hpp"
+#include "sim_registry.hpp"
 
 namespace {
 
@@ -163,7 +164,8 @@ int main(int argc, char** argv) {
 
     std::unique_ptr<csync::SimulatedPlatform> simulated;
     try {
-        simulated = platform->make_simulator(sim_options);
+        const csync::SimulatorRegistration* simulator = csync::find_simulator(platform_name);
+        if (simulator != nullptr) simulated = simulator->make(sim_options);
     } catch (const std::exception& e) {
         std::cerr << "commerce-sim: cannot start the " << platform_name
                   << " simulator: " << e.what() << '\n';
