@@ -1,6 +1,7 @@
 #include "app/daemon.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -339,7 +340,17 @@ int run_daemon(Config config, const DaemonOptions& options) {
         });
 
     ioc.run();
-    if (exit_forced) return kExitOk;
+    // A database call still running (the forced-exit path: a commit in flight) must finish
+    // before anything it uses is destroyed: the store below, the generation's objects.
+    db.join();
+    if (exit_forced) {
+        // Coroutines left suspended in the stopped io_context still point into the generation
+        // and the store; destroying them in any order risks a use after free. The commit in
+        // flight has finished (or rolled back) and SQLite's file is consistent: leave now.
+        spdlog::shutdown();
+        std::fflush(nullptr);
+        std::_Exit(kExitOk);
+    }
     return exit_code;
 }
 

@@ -118,7 +118,15 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
                      applied->dead_lettered);
 
         const std::int64_t fetch_requests = page.requests;
-        Status acked = co_await d_.sync.after_commit(page);
+        // Acknowledgements honour stop (hundreds of them at a slow rate would outlast the stop
+        // promise): what is not acknowledged the platform re-delivers, and re-applying it
+        // changes nothing.
+        auto acked_or_stopped = co_await until_stopped(d_.sync.after_commit(page), d_.stop);
+        Status acked = acked_or_stopped
+                           ? std::move(*acked_or_stopped)
+                           : Status(Error::cancelled(
+                                 "acknowledgements stopped by shutdown (the platform re-delivers "
+                                 "the rest)"));
         if (const auto ack_requests = page.requests - fetch_requests; ack_requests > 0) {
             out.summary.requests += ack_requests;
             d_.metrics.update(key, [&](StreamMetrics& m) { m.requests += ack_requests; });

@@ -30,7 +30,7 @@ struct WdtEnv {
         write_config(true);
     }
 
-    void write_config(bool ack, int page_size = 200) {
+    void write_config(bool ack, int page_size = 200, int per_second = 1000) {
         write_file(dir / "config.yaml",
                    "store: { path: " + db.string() +
                        " }\n"
@@ -43,7 +43,9 @@ struct WdtEnv {
                        "    credentials: { sid: it-sid, key: it-key, appsecret: \"" +
                        kAppsecret +
                        "\" }\n"
-                       "    rate_limit: { per_second: 1000, burst: 100 }\n"
+                       "    rate_limit: { per_second: " +
+                       std::to_string(per_second) +
+                       ", burst: 5 }\n"
                        "    request_timeout: 5s\n"
                        "    ack: " +
                        (ack ? "true" : "false") +
@@ -208,6 +210,41 @@ INSTANTIATE_TEST_SUITE_P(
         return std::string(param_info.param.first[1] == 'n' ? "Lease" : "NoLease") +
                (param_info.param.second[0] == 'i' ? "Inclusive" : "Exclusive");
     });
+
+// 500 acknowledgements at 5 a second would take 100 s; SIGTERM must not wait for them. The page
+// committed before the acknowledgements stays; what was not acknowledged the ERP re-delivers.
+TEST(WangdiantongEndToEnd, SigtermDuringSlowAcknowledgementsExitsWithoutTheForcedExit) {
+    WdtEnv env(500);
+    env.write_config(true, 500, 5);
+    Process p({syncd_bin(), "sync-once", "-c", (env.dir / "config.yaml").string()},
+              env.dir / "daemon.log");
+    ASSERT_TRUE(eventually(
+        [&] {
+            return fs::exists(env.db) &&
+                   query_one(env.db, "SELECT count(*) FROM stock_levels") == "500";
+        },
+        60s))
+        << p.output();
+    std::this_thread::sleep_for(500ms);  // acknowledgements under way
+    p.signal(SIGTERM);
+    auto code = p.wait(10s);
+    ASSERT_TRUE(code.has_value()) << "still running 10 s after SIGTERM";
+    EXPECT_EQ(*code, 0) << p.output();
+    EXPECT_EQ(p.output().find("stop took longer"), std::string::npos) << p.output();
+    EXPECT_EQ(query_one(env.db, "PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM stock_levels"), "500");
+    const long long waiting = env.waiting();
+    EXPECT_GT(waiting, 0) << "the acknowledgements were cut short";
+    EXPECT_LT(waiting, 500) << "some acknowledgements went out before the stop";
+
+    // The next run re-delivers and converges.
+    env.write_config(true, 500);
+    env.sim->post_json("/__sim/lease?seconds=0");
+    auto r = env.sync_once();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(env.waiting(), 0);
+    env.expect_stock_equals_truth();
+}
 
 TEST(WangdiantongEndToEnd, ApiSendsOneSignedCallThatTheGatewayAccepts) {
     WdtEnv env(30);
