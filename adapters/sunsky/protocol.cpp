@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/json_util.hpp"
+#include "log/log.hpp"
 
 namespace csync::sunsky {
 namespace {
@@ -111,6 +112,7 @@ Result<HttpRequest> build_request(std::string_view base_url, std::string_view me
     }
     auto signature = SunskySigner::sign(sent, credentials.secret);
     if (!signature.ok()) return std::move(signature).error();
+    log::add_signature(*signature);
     sent.emplace_back("signature", *signature);
 
     HttpRequest request;

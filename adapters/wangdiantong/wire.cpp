@@ -7,6 +7,7 @@
 
 #include "core/digest.hpp"
 #include "core/json_util.hpp"
+#include "log/log.hpp"
 
 namespace csync::wangdiantong {
 namespace {
@@ -141,6 +142,7 @@ HttpRequest build_request(std::string_view base_url, const Credentials& c, std::
     std::map<std::string, std::string> params = public_params(c, method, unix_seconds);
     for (const auto& [k, v] : extra) params.insert_or_assign(k, v);
     const std::string signature = sign(c.secret, params, body);
+    log::add_signature(signature);
 
     // The SDK's order: sorted keys, sign last.
     std::vector<std::pair<std::string, std::string>> query(params.begin(), params.end());

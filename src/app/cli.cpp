@@ -71,11 +71,11 @@ void print_status_table(const std::vector<StreamStatus>& streams) {
         bool error_is_current = s.last_error && (!s.last_success_at || !s.last_error_at ||
                                                  *s.last_error_at >= *s.last_success_at);
         if (error_is_current) {
-            std::cout << "    last error " << cell(s.last_error_at) << ": " << *s.last_error
-                      << '\n';
+            std::cout << "    last error " << cell(s.last_error_at) << ": "
+                      << log::redact(*s.last_error) << '\n';
         }
         if (s.account_state == "parked" && !s.account_state_reason.empty()) {
-            std::cout << "    parked: " << s.account_state_reason << '\n';
+            std::cout << "    parked: " << log::redact(s.account_state_reason) << '\n';
         }
     }
 }
@@ -90,7 +90,7 @@ void print_dead_letters(const std::vector<DeadLetterRow>& rows, bool json_lines)
                 {"account", r.account},
                 {"stream", r.stream},
                 {"record_key", r.record_key},
-                {"error", r.error},
+                {"error", log::redact(r.error)},
                 {"attempts", r.attempts},
                 {"first_seen_at", r.first_seen_at},
                 {"last_seen_at", r.last_seen_at},
@@ -111,7 +111,7 @@ void print_dead_letters(const std::vector<DeadLetterRow>& rows, bool json_lines)
     for (const auto& r : rows) {
         std::cout << std::left << std::setw(8) << r.id << std::setw(18) << r.account
                   << std::setw(12) << r.stream << std::setw(24) << r.record_key << std::setw(9)
-                  << r.attempts << std::setw(22) << r.last_seen_at << r.error
+                  << r.attempts << std::setw(22) << r.last_seen_at << log::redact(r.error)
                   << (r.resolved_at ? " (resolved " + *r.resolved_at + ")" : "") << '\n';
     }
 }
@@ -377,7 +377,7 @@ int cli_main(int argc, char** argv) {
             return kExitStore;
         }
         if (status_json_flag) {
-            std::cout << status_json(*s, nullptr).dump(2) << '\n';
+            std::cout << log::redact(status_json(*s, nullptr).dump(2)) << '\n';
         } else {
             print_status_table(*s);
         }

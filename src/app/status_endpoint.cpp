@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "log/log.hpp"
+
 namespace csync::app {
 namespace {
 
@@ -189,12 +191,13 @@ boost::asio::awaitable<ServerResponse> StatusEndpoint::handle(ServerRequest requ
     }
     auto live = s_.metrics->snapshot();
     if (request.path == "/status") {
-        r.body = status_json(*statuses, &live).dump(2);
+        // Error texts quote platforms; whatever they echoed of a request is masked on the way out.
+        r.body = log::redact(status_json(*statuses, &live).dump(2));
         co_return r;
     }
     if (request.path == "/metrics") {
         r.content_type = "text/plain; version=0.0.4";
-        r.body = metrics_text(*statuses, live, s_.metrics->accounts_snapshot());
+        r.body = log::redact(metrics_text(*statuses, live, s_.metrics->accounts_snapshot()));
         co_return r;
     }
     r.status = 404;

@@ -160,7 +160,7 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         m.last_cycle_ms = ms.count();
         if (out.error) {
             m.cycles_failed += 1;
-            m.last_error = out.error->describe();
+            m.last_error = log::redact(out.error->describe());
         } else if (out.completed) {
             m.last_success_unix = unix_seconds(d_.clock);
             m.last_error.clear();

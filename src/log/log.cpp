@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <deque>
 #include <mutex>
 #include <shared_mutex>
 
@@ -21,7 +22,8 @@ constexpr std::array<std::string_view, 9> kSecretNames = {
 
 struct State {
     std::shared_mutex mutex;
-    std::vector<std::string> secrets;  // longest first, so a secret containing another wins
+    std::vector<std::string> secrets;    // longest first, so a secret containing another wins
+    std::deque<std::string> signatures;  // the most recent request signatures, newest last
     bool json = false;
 };
 
@@ -168,12 +170,22 @@ void add_secret(std::string value) {
               [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
+void add_signature(std::string value) {
+    if (value.size() < 8) return;
+    auto& s = state();
+    std::unique_lock lock(s.mutex);
+    if (std::find(s.signatures.begin(), s.signatures.end(), value) != s.signatures.end()) return;
+    s.signatures.push_back(std::move(value));
+    if (s.signatures.size() > kRecentSignatures) s.signatures.pop_front();
+}
+
 std::string redact(std::string_view text) {
     std::string out(text);
     {
         auto& s = state();
         std::shared_lock lock(s.mutex);
         for (const auto& secret : s.secrets) replace_all(out, secret);
+        for (const auto& signature : s.signatures) replace_all(out, signature);
     }
     return redact_parameters(out);
 }

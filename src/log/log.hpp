@@ -22,8 +22,14 @@ struct Options {
 void init(const Options& options);
 // Registers a credential value: it is replaced by "***" in every later log line.
 void add_secret(std::string value);
-// Redacts registered secrets and sign/signature/secret/appsecret/app_secret/salt/access_token/
-// refresh_token parameter values ("sign=abc" -> "sign=***", "\"secret\":\"x\"" -> ...).
+// Registers a request signature just computed: without a timestamp in it (Sunsky) it can be
+// replayed for good, and a careless gateway may repeat it in an error message. The most recent
+// kRecentSignatures are redacted like credentials (an error quotes the request just made).
+inline constexpr std::size_t kRecentSignatures = 256;
+void add_signature(std::string value);
+// Redacts registered secrets, recent signatures and
+// sign/signature/secret/appsecret/app_secret/salt/access_token/ refresh_token parameter values
+// ("sign=abc" -> "sign=***", "\"secret\":\"x\"" -> ...).
 std::string redact(std::string_view text);
 
 // A cheap, copyable logger that tags its lines with key=value fields.

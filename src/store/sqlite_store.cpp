@@ -22,6 +22,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include "core/digest.hpp"
+#include "log/log.hpp"
 #include "store/daemon_lock.hpp"
 #include "store/embedded_migrations.hpp"
 #include "store/migrator.hpp"
@@ -553,7 +554,9 @@ class PageWriter {
         q->bind(2, key_.stream);
         q->bind(3, record_key);
         q->bindNoCopy(4, d.payload);
-        q->bind(5, d.error);
+        // Error text quotes platforms, which may echo what they were sent: credentials and
+        // signatures are masked before it is stored, like every text that leaves the process.
+        q->bind(5, log::redact(d.error));
         q->bind(6, now_);
         q->exec();
         ++rows_written_;
@@ -889,7 +892,7 @@ Status SqliteStore::set_account_state(const std::string& account, const std::str
                     " WHERE name = ?1");
         q.bind(1, account);
         q.bind(2, state);
-        q.bind(3, reason);
+        q.bind(3, log::redact(reason));
         q.bind(4, impl_->now_text());
         if (q.exec() == 0) {
             return Error::storage("account '" + account + "' is not registered in database " +
@@ -1049,7 +1052,7 @@ Status SqliteStore::finish_run(std::int64_t run_id, const RunSummary& summary) {
         q.bind(8, summary.stats.deleted);
         q.bind(9, summary.stats.dead_lettered);
         if (summary.error) {
-            q.bind(10, *summary.error);
+            q.bind(10, log::redact(*summary.error));
         } else {
             q.bind(10);
         }

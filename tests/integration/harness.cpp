@@ -192,6 +192,58 @@ void Simulator::stop() {
     }
 }
 
+namespace {
+
+std::string percent_decode(const std::string& in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] == '+') {
+            out += ' ';
+        } else if (in[i] == '%' && i + 2 < in.size()) {
+            out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += in[i];
+        }
+    }
+    return out;
+}
+
+// The decoded values of the query string's and a form body's parameters, space separated.
+std::string parameter_values(const std::string& request) {
+    const auto line_end = request.find("\r\n");
+    const std::string line = request.substr(0, line_end);
+    std::string pairs;
+    if (auto q = line.find('?'); q != std::string::npos) {
+        pairs = line.substr(q + 1, line.rfind(' ') - q - 1);
+    }
+    if (auto head_end = request.find("\r\n\r\n"); head_end != std::string::npos) {
+        pairs += "&" + request.substr(head_end + 4);
+    }
+    std::string out;
+    std::size_t pos = 0;
+    while (pos <= pairs.size()) {
+        auto amp = pairs.find('&', pos);
+        const std::string pair = pairs.substr(pos, amp == std::string::npos ? amp : amp - pos);
+        if (auto eq = pair.find('='); eq != std::string::npos) {
+            out += (out.empty() ? "" : " ") + percent_decode(pair.substr(eq + 1));
+        }
+        if (amp == std::string::npos) break;
+        pos = amp + 1;
+    }
+    // JSON-string escaped without the quotes: it lands inside a JSON string of the answer.
+    const std::string quoted =
+        nlohmann::json(out).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return quoted.substr(1, quoted.size() - 2);
+}
+
+}  // namespace
+
+std::vector<std::string> CannedServer::received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+}
+
 CannedServer::CannedServer(std::string body) : body_(std::move(body)) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (listen_fd_ < 0) throw std::runtime_error("socket failed");
@@ -241,7 +293,14 @@ void CannedServer::serve() {
             }
         }
         ++requests_;
+        {
+            std::lock_guard lock(mutex_);
+            received_.push_back(req);
+        }
         std::string body = body_;
+        if (auto at = body.find("%VALUES%"); at != std::string::npos) {
+            body.replace(at, 8, parameter_values(req));
+        }
         if (auto at = body.find("%REQUEST%"); at != std::string::npos) {
             const std::string quoted =
                 nlohmann::json(req).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <mutex>
 
 #include <chrono>
 #include <filesystem>
@@ -98,7 +99,8 @@ PlainResponse http_request(int port, const std::string& method, const std::strin
 // A stand-in for a platform (or whoever sits on the path to it) that answers every request with
 // HTTP 200 and the same body, whatever was asked: for hostile or careless answers. "%REQUEST%"
 // in the body becomes the request line, headers and body received (JSON-string escaped), as a
-// careless gateway repeating its input in an error message would.
+// careless gateway repeating its input in an error message would; "%VALUES%" becomes the decoded
+// values of every query and form parameter, space separated, without their names.
 class CannedServer {
   public:
     explicit CannedServer(std::string body);
@@ -107,6 +109,7 @@ class CannedServer {
     CannedServer& operator=(const CannedServer&) = delete;
     std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     int requests() const { return requests_.load(); }
+    std::vector<std::string> received() const;  // every request as it came
 
   private:
     void serve();
@@ -115,6 +118,8 @@ class CannedServer {
     int port_ = 0;
     std::atomic<int> requests_{0};
     std::atomic<bool> stopping_{false};
+    mutable std::mutex mutex_;
+    std::vector<std::string> received_;
     std::thread thread_;
 };
 

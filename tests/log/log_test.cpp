@@ -81,3 +81,22 @@ TEST(Logger, JsonLinesAreValidJsonWithFieldsAndRedaction) {
 
 }  // namespace
 }  // namespace csync::log
+
+namespace csync::log {
+namespace {
+
+// A signature just computed is masked by value, wherever and however it is quoted; only the most
+// recent ones are kept.
+TEST(Redaction, RecentSignaturesAreMaskedByValue) {
+    add_signature("0123456789abcdef0123456789abcdef");
+    EXPECT_EQ(redact("gateway got 0123456789abcdef0123456789abcdef, refused"),
+              "gateway got ***, refused");
+    for (std::size_t i = 0; i < kRecentSignatures; ++i) {
+        add_signature("older-signature-" + std::to_string(i) + "-padding");
+    }
+    EXPECT_EQ(redact("0123456789abcdef0123456789abcdef"), "0123456789abcdef0123456789abcdef");
+    EXPECT_EQ(redact("older-signature-255-padding"), "***");
+}
+
+}  // namespace
+}  // namespace csync::log
