@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include <systemd/sd-daemon.h>
@@ -15,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/account_client.hpp"
+#include "app/service_status.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
 #include "core/db_executor.hpp"
@@ -50,6 +52,7 @@ struct Generation {
     std::unique_ptr<Scheduler> scheduler;
     std::vector<std::unique_ptr<AccountRuntime>> accounts;
     std::map<std::string, CycleOutcome> outcomes;  // "account/stream" -> last outcome
+    std::set<std::string> parked;                  // accounts parked since this generation began
 };
 
 struct Shared {
@@ -61,6 +64,14 @@ struct Shared {
     SyncMetrics& metrics;
     const DaemonOptions& options;
 };
+
+void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+void notify_status(const Generation& g, const std::string& last_label) {
+    auto it = g.outcomes.find(last_label);
+    LastCycle last{last_label, it == g.outcomes.end() ? nullptr : &it->second};
+    notify("STATUS=" + service_status_line(g.config.accounts.size(), g.parked.size(), last));
+}
 
 Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     auto gen = std::make_unique<Generation>();
@@ -100,6 +111,7 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
                 key, stream.interval, [runner_ptr, g, label]() -> asio::awaitable<CycleOutcome> {
                     CycleOutcome outcome = co_await runner_ptr->run_cycle();
                     g->outcomes[label] = outcome;
+                    notify_status(*g, label);
                     co_return outcome;
                 }});
             rt->syncs.push_back(std::move(sync));
@@ -109,8 +121,10 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     }
     Store* store = &s.store;
     DbExecutor* db = &s.db;
-    gen->scheduler->on_park([store, db](const std::string& account,
-                                        const std::string& reason) -> asio::awaitable<void> {
+    Generation* g = gen.get();
+    gen->scheduler->on_park([store, db, g](const std::string& account,
+                                           const std::string& reason) -> asio::awaitable<void> {
+        g->parked.insert(account);
         // Named before co_await: GCC 12 frees a string-capturing closure temporary of a
         // co_await expression twice (see DbExecutor::run).
         auto park = [store, account, reason] {
@@ -121,8 +135,6 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     });
     return gen;
 }
-
-void notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
 }  // namespace
 
@@ -287,6 +299,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
         ioc,
         [&]() -> asio::awaitable<void> {
             notify("READY=1");
+            notify_status(*current, "");
             for (;;) {
                 co_await current->scheduler->run(options.once);
                 if (pending_reload && !stopping) {
