@@ -14,6 +14,7 @@
 #include "app/account_client.hpp"
 #include "app/daemon.hpp"
 #include "app/dry_run.hpp"
+#include "app/healthcheck.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
 #include "core/system_clock.hpp"
@@ -285,6 +286,9 @@ int cli_main(int argc, char** argv) {
     dismiss->add_option("ID", dismiss_ids, "ids from the list")->required();
 
     auto* version = app.add_subcommand("version", "print the version");
+    auto* health = app.add_subcommand(
+        "healthcheck",
+        "ask the running daemon's /healthz (http.listen); exit 0 if healthy, else 1");
 
     auto* api = app.add_subcommand("api", "one raw, signed platform call (for integrators)");
     ApiArgs api_args;
@@ -348,6 +352,7 @@ int cli_main(int argc, char** argv) {
         if (dry_run) return run_dry(*config, options);
         return run_daemon(std::move(*config), options);
     }
+    if (*health) return run_healthcheck(*config);
     if (*api) {
         if (*body_opt) api_args.body = body_value;
         if (*at_opt) api_args.at = at_value;

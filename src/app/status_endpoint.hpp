@@ -17,9 +17,10 @@ namespace csync::app {
 nlohmann::json status_json(const std::vector<StreamStatus>& streams,
                            const std::map<SyncMetrics::Key, StreamMetrics>* live);
 // Prometheus exposition of the same.
+// `now` dates the cursor lag of watermark streams.
 std::string metrics_text(const std::vector<StreamStatus>& streams,
                          const std::map<SyncMetrics::Key, StreamMetrics>& live,
-                         const std::map<std::string, AccountMetrics>& accounts);
+                         const std::map<std::string, AccountMetrics>& accounts, UtcTime now);
 
 class StatusEndpoint {
   public:
