@@ -268,7 +268,8 @@ int cli_main(int argc, char** argv) {
     std::string export_table, export_format = "ndjson";
     exp->add_option("TABLE", export_table, "products, categories, stock_levels, orders, ...")
         ->required();
-    exp->add_option("--format", export_format, "ndjson")->check(CLI::IsMember({"ndjson"}));
+    exp->add_option("--format", export_format, "ndjson (one object a line) or csv (RFC 4180)")
+        ->check(CLI::IsMember({"ndjson", "csv"}));
 
     auto* dead = app.add_subcommand("dead-letters",
                                     "list the records that could not be stored (unresolved "
@@ -382,7 +383,12 @@ int cli_main(int argc, char** argv) {
             return kExitStore;
         }
         if (status_json_flag) {
-            std::cout << status_json(*s, nullptr).dump(2) << '\n';
+            auto http = (*store)->account_metrics();
+            if (!http.ok()) {
+                std::cerr << "commerce-syncd: " << http.error().message << '\n';
+                return kExitStore;
+            }
+            std::cout << status_json(*s, nullptr, &*http).dump(2) << '\n';
         } else {
             print_status_table(*s);
         }
@@ -423,7 +429,8 @@ int cli_main(int argc, char** argv) {
         return kExitOk;
     }
     if (*exp) {
-        if (auto st = (*store)->export_table(export_table, std::cout); !st.ok()) {
+        auto format = export_format == "csv" ? ExportFormat::csv : ExportFormat::ndjson;
+        if (auto st = (*store)->export_table(export_table, std::cout, format); !st.ok()) {
             std::cerr << "commerce-syncd: " << st.error().message << '\n';
             return kExitUsage;
         }

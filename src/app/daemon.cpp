@@ -58,7 +58,7 @@ struct Generation {
 struct Shared {
     asio::io_context& ioc;
     DbExecutor& db;
-    Store& store;
+    SqliteStore& store;
     SystemClock& clock;
     StdRandom& random;
     SyncMetrics& metrics;
@@ -71,6 +71,18 @@ void notify_status(const Generation& g, const std::string& last_label) {
     auto it = g.outcomes.find(last_label);
     LastCycle last{last_label, it == g.outcomes.end() ? nullptr : &it->second};
     notify("STATUS=" + service_status_line(g.config.accounts.size(), g.parked.size(), last));
+}
+
+// Persists the account's HTTP figures for `status`, a separate process (the counters live here).
+asio::awaitable<void> save_account_metrics(Shared& s, std::string account) {
+    AccountMetrics figures;
+    auto all = s.metrics.accounts_snapshot();
+    if (auto it = all.find(account); it != all.end()) figures = it->second;
+    SqliteStore* store = &s.store;
+    // Named before co_await (GCC 12 and closure temporaries, see DbExecutor::run).
+    auto save = [store, account, figures] { return store->save_account_metrics(account, figures); };
+    auto st = co_await s.db.run(std::move(save));
+    if (!st.ok()) log::root().warn("cannot save the HTTP figures: {}", st.error().describe());
 }
 
 Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
@@ -108,10 +120,12 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
             Generation* g = gen.get();
             std::string label = account.name + "/" + stream.name;
             gen->scheduler->add_job(ScheduledJob{
-                key, stream.interval, [runner_ptr, g, label]() -> asio::awaitable<CycleOutcome> {
+                key, stream.interval,
+                [runner_ptr, g, label, &s, name = account.name]() -> asio::awaitable<CycleOutcome> {
                     CycleOutcome outcome = co_await runner_ptr->run_cycle();
                     g->outcomes[label] = outcome;
                     notify_status(*g, label);
+                    co_await save_account_metrics(s, name);
                     co_return outcome;
                 }});
             rt->syncs.push_back(std::move(sync));
@@ -169,7 +183,12 @@ int run_daemon(Config config, const DaemonOptions& options) {
                 // A (re)loaded configuration gets a fresh chance: un-park its accounts.
                 if (auto st = store->set_account_state(a.name, "ok", ""); !st.ok()) return st;
             }
-            return Status{};
+            // The `catalogue` view joins the linked pairs the running configuration names.
+            std::vector<std::pair<std::string, std::string>> links;
+            for (const auto& a : c.accounts) {
+                if (a.stock_from) links.emplace_back(a.name, *a.stock_from);
+            }
+            return store->set_account_links(links);
         });
     };
     if (auto st = register_accounts(config); !st.ok()) {

@@ -27,7 +27,8 @@ std::string label_escape(const std::string& v) {
 }  // namespace
 
 nlohmann::json status_json(const std::vector<StreamStatus>& streams,
-                           const std::map<SyncMetrics::Key, StreamMetrics>* live) {
+                           const std::map<SyncMetrics::Key, StreamMetrics>* live,
+                           const std::map<std::string, AccountMetrics>* http) {
     nlohmann::json accounts = nlohmann::json::object();
     for (const auto& s : streams) {
         auto& acc = accounts[s.account];
@@ -64,6 +65,16 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
             }
         }
         acc["streams"][s.stream] = std::move(st);
+    }
+    // Per account, the same HTTP figures /metrics has.
+    for (const auto& [name, m] : http ? *http : std::map<std::string, AccountMetrics>{}) {
+        if (!accounts.contains(name)) continue;
+        nlohmann::json responses = nlohmann::json::object();
+        for (const auto& [code, n] : m.responses) responses[std::to_string(code)] = n;
+        accounts[name]["http"] = {
+            {"responses", responses},
+            {"transport_errors", m.transport_errors},
+            {"rate_limit_wait_seconds", static_cast<double>(m.rate_limit_wait_us) / 1e6}};
     }
     return {{"accounts", accounts}};
 }
@@ -215,7 +226,8 @@ boost::asio::awaitable<ServerResponse> StatusEndpoint::handle(ServerRequest requ
     }
     auto live = s_.metrics->snapshot();
     if (request.path == "/status") {
-        r.body = status_json(*statuses, &live).dump(2);
+        auto http = s_.metrics->accounts_snapshot();
+        r.body = status_json(*statuses, &live, &http).dump(2);
         co_return r;
     }
     if (request.path == "/metrics") {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -115,6 +116,59 @@ TEST(OpsEndToEnd, MetricsPassPromtoolAndCarryLagDurationAndProcessSeries) {
     }
     daemon.signal(SIGTERM);
     EXPECT_EQ(daemon.wait(10s).value_or(-1), 0);
+}
+
+// A shop account linked to an ERP account: sync-once records the link, `export catalogue`
+// prints the view as CSV, and `status --json` shows the HTTP figures the daemon saved.
+TEST(OpsEndToEnd, LinkedAccountsFeedTheCatalogueAndStatusShowsSavedHttpFigures) {
+    TempDir dir;
+    Simulator shop(dir, "sunsky",
+                   {"--seed", "5", "--products", "30", "--key", "k1", "--secret", "shop-secret-1",
+                    "--rate-limit", "0"});
+    Simulator erp(dir, "wangdiantong",
+                  {"--seed", "5", "--products", "30", "--sid", "sid1", "--key", "k2", "--appsecret",
+                   "erp-secret-1:salt-1", "--rate-limit", "0"});
+    fs::path config = dir / "config.yaml";
+    fs::path db = dir / "store.db";
+    write_file(config,
+               "store: { path: " + db.string() +
+                   " }\n"
+                   "accounts:\n"
+                   "  - name: shop\n"
+                   "    platform: sunsky\n"
+                   "    base_url: " +
+                   shop.base_url() +
+                   "\n"
+                   "    credentials: { key: k1, secret: shop-secret-1 }\n"
+                   "    link: { stock_from: erp }\n"
+                   "  - name: erp\n"
+                   "    platform: wangdiantong\n"
+                   "    base_url: " +
+                   erp.base_url() +
+                   "\n"
+                   "    credentials: { sid: sid1, key: k2, appsecret: \"erp-secret-1:salt-1\" }\n");
+    auto synced = run({syncd_bin(), "sync-once", "-c", config.string()}, 120s);
+    ASSERT_EQ(synced.exit_code, 0) << synced.output;
+    EXPECT_EQ(query_one(db, "SELECT account || '>' || stock_from FROM account_links"), "shop>erp");
+
+    auto csv =
+        run({syncd_bin(), "export", "catalogue", "--format", "csv", "-c", config.string()}, 30s);
+    ASSERT_EQ(csv.exit_code, 0) << csv.output;
+    EXPECT_EQ(csv.output.rfind("shop_account,erp_account,sku,", 0), 0u) << csv.output;
+    EXPECT_EQ(std::count(csv.output.begin(), csv.output.end(), '\n'),
+              1 + std::stoll(query_one(db, "SELECT count(*) FROM catalogue")));
+    EXPECT_EQ(query_one(db, "SELECT count(DISTINCT external_id) FROM catalogue"),
+              query_one(db, "SELECT count(*) FROM products WHERE account = 'shop'"));
+
+    auto status = run({syncd_bin(), "status", "--json", "-c", config.string()}, 30s);
+    ASSERT_EQ(status.exit_code, 0) << status.output;
+    auto doc = nlohmann::json::parse(status.output);
+    for (const char* account : {"shop", "erp"}) {
+        auto http = doc["accounts"][account]["http"];
+        ASSERT_TRUE(http.is_object()) << account << ": " << status.output;
+        EXPECT_GT(http["responses"].value("200", 0), 0) << status.output;
+        EXPECT_EQ(http["transport_errors"], 0);
+    }
 }
 
 }  // namespace
