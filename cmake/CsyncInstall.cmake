@@ -31,12 +31,16 @@ add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/commerce-syncd.1
 add_custom_target(csync_man ALL DEPENDS ${PROJECT_BINARY_DIR}/commerce-syncd.1)
 install(FILES ${PROJECT_BINARY_DIR}/commerce-syncd.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
-# A .deb of the same layout: cpack -G DEB (from the build directory).
+# A .deb of the same layout, from a build configured with -DCMAKE_INSTALL_PREFIX=/usr:
+#   cpack -G DEB   (in the build directory; Depends from dpkg-shlibdeps)
+# The package keeps the configured prefix: the unit's paths were generated from it.
+set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_PACKAGE_NAME commerce-syncd)
 set(CPACK_PACKAGE_CONTACT "commerce-syncd maintainers")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "keeps a local normalized SQLite copy of a merchant's commerce platforms")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata, ca-certificates")  # zones and TLS roots at run time
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 include(CPack)
