@@ -138,6 +138,13 @@ class ProductsStream final : public StreamSync {
         co_return page;
     }
 
+    std::optional<UtcTime> watermark(const json& cursor) const override {
+        if (cursor.is_null() || !initial_t0_.ok()) return std::nullopt;
+        auto parsed = ProductsCursor::from_json(cursor, *initial_t0_);
+        if (!parsed.ok()) return std::nullopt;
+        return caller_.deps().zone.to_utc(parsed->t0);
+    }
+
   private:
     Caller caller_;
     int page_size_;
@@ -191,6 +198,15 @@ class CategoriesStream final : public StreamSync {
         page.next_cursor = json{{"t0", format_time(next)}};
         page.cycle_done = true;
         co_return page;
+    }
+
+    std::optional<UtcTime> watermark(const json& cursor) const override {
+        if (!cursor.is_object() || !cursor.contains("t0") || !cursor["t0"].is_string()) {
+            return std::nullopt;
+        }
+        auto t0 = parse_time(cursor["t0"].get<std::string>());
+        if (!t0) return std::nullopt;
+        return caller_.deps().zone.to_utc(*t0);
     }
 
   private:

@@ -61,6 +61,9 @@ struct AccountConfig {
     // Platform-specific account options (declared in the platform's PlatformSpec), scalar text.
     std::map<std::string, std::string> options;
     std::chrono::milliseconds request_timeout{60'000};
+    // link: { stock_from: ACCOUNT }: the ERP account whose stock the `catalogue` view puts beside
+    // this (shop) account's products. Validated: an existing account of a platform with stock.
+    std::optional<std::string> stock_from;
 
     const StreamConfig* find_stream(const std::string& stream) const {
         for (const auto& s : streams) {

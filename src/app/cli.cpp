@@ -14,6 +14,7 @@
 #include "app/account_client.hpp"
 #include "app/daemon.hpp"
 #include "app/dry_run.hpp"
+#include "app/healthcheck.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
 #include "core/system_clock.hpp"
@@ -267,7 +268,8 @@ int cli_main(int argc, char** argv) {
     std::string export_table, export_format = "ndjson";
     exp->add_option("TABLE", export_table, "products, categories, stock_levels, orders, ...")
         ->required();
-    exp->add_option("--format", export_format, "ndjson")->check(CLI::IsMember({"ndjson"}));
+    exp->add_option("--format", export_format, "ndjson (one object a line) or csv (RFC 4180)")
+        ->check(CLI::IsMember({"ndjson", "csv"}));
 
     auto* dead = app.add_subcommand("dead-letters",
                                     "list the records that could not be stored (unresolved "
@@ -285,6 +287,9 @@ int cli_main(int argc, char** argv) {
     dismiss->add_option("ID", dismiss_ids, "ids from the list")->required();
 
     auto* version = app.add_subcommand("version", "print the version");
+    auto* health = app.add_subcommand(
+        "healthcheck",
+        "ask the running daemon's /healthz (http.listen); exit 0 if healthy, else 1");
 
     auto* api = app.add_subcommand("api", "one raw, signed platform call (for integrators)");
     ApiArgs api_args;
@@ -348,6 +353,7 @@ int cli_main(int argc, char** argv) {
         if (dry_run) return run_dry(*config, options);
         return run_daemon(std::move(*config), options);
     }
+    if (*health) return run_healthcheck(*config);
     if (*api) {
         if (*body_opt) api_args.body = body_value;
         if (*at_opt) api_args.at = at_value;
@@ -377,7 +383,12 @@ int cli_main(int argc, char** argv) {
             return kExitStore;
         }
         if (status_json_flag) {
-            std::cout << log::redact(status_json(*s, nullptr).dump(2)) << '\n';
+            auto http = (*store)->account_metrics();
+            if (!http.ok()) {
+                std::cerr << "commerce-syncd: " << http.error().message << '\n';
+                return kExitStore;
+            }
+            std::cout << log::redact(status_json(*s, nullptr, &*http).dump(2)) << '\n';
         } else {
             print_status_table(*s);
         }
@@ -418,7 +429,8 @@ int cli_main(int argc, char** argv) {
         return kExitOk;
     }
     if (*exp) {
-        if (auto st = (*store)->export_table(export_table, std::cout); !st.ok()) {
+        auto format = export_format == "csv" ? ExportFormat::csv : ExportFormat::ndjson;
+        if (auto st = (*store)->export_table(export_table, std::cout, format); !st.ok()) {
             std::cerr << "commerce-syncd: " << st.error().message << '\n';
             return kExitUsage;
         }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include <systemd/sd-daemon.h>
@@ -16,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/account_client.hpp"
+#include "app/service_status.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
 #include "core/db_executor.hpp"
@@ -51,17 +53,38 @@ struct Generation {
     std::unique_ptr<Scheduler> scheduler;
     std::vector<std::unique_ptr<AccountRuntime>> accounts;
     std::map<std::string, CycleOutcome> outcomes;  // "account/stream" -> last outcome
+    std::set<std::string> parked;                  // accounts parked since this generation began
 };
 
 struct Shared {
     asio::io_context& ioc;
     DbExecutor& db;
-    Store& store;
+    SqliteStore& store;
     SystemClock& clock;
     StdRandom& random;
     SyncMetrics& metrics;
     const DaemonOptions& options;
 };
+
+void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+void notify_status(const Generation& g, const std::string& last_label) {
+    auto it = g.outcomes.find(last_label);
+    LastCycle last{last_label, it == g.outcomes.end() ? nullptr : &it->second};
+    notify("STATUS=" + service_status_line(g.config.accounts.size(), g.parked.size(), last));
+}
+
+// Persists the account's HTTP figures for `status`, a separate process (the counters live here).
+asio::awaitable<void> save_account_metrics(Shared& s, std::string account) {
+    AccountMetrics figures;
+    auto all = s.metrics.accounts_snapshot();
+    if (auto it = all.find(account); it != all.end()) figures = it->second;
+    SqliteStore* store = &s.store;
+    // Named before co_await (GCC 12 and closure temporaries, see DbExecutor::run).
+    auto save = [store, account, figures] { return store->save_account_metrics(account, figures); };
+    auto st = co_await s.db.run(std::move(save));
+    if (!st.ok()) log::root().warn("cannot save the HTTP figures: {}", st.error().describe());
+}
 
 Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     auto gen = std::make_unique<Generation>();
@@ -98,9 +121,12 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
             Generation* g = gen.get();
             std::string label = account.name + "/" + stream.name;
             gen->scheduler->add_job(ScheduledJob{
-                key, stream.interval, [runner_ptr, g, label]() -> asio::awaitable<CycleOutcome> {
+                key, stream.interval,
+                [runner_ptr, g, label, &s, name = account.name]() -> asio::awaitable<CycleOutcome> {
                     CycleOutcome outcome = co_await runner_ptr->run_cycle();
                     g->outcomes[label] = outcome;
+                    notify_status(*g, label);
+                    co_await save_account_metrics(s, name);
                     co_return outcome;
                 }});
             rt->syncs.push_back(std::move(sync));
@@ -110,8 +136,10 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     }
     Store* store = &s.store;
     DbExecutor* db = &s.db;
-    gen->scheduler->on_park([store, db](const std::string& account,
-                                        const std::string& reason) -> asio::awaitable<void> {
+    Generation* g = gen.get();
+    gen->scheduler->on_park([store, db, g](const std::string& account,
+                                           const std::string& reason) -> asio::awaitable<void> {
+        g->parked.insert(account);
         // Named before co_await: GCC 12 frees a string-capturing closure temporary of a
         // co_await expression twice (see DbExecutor::run).
         auto park = [store, account, reason] {
@@ -122,8 +150,6 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
     });
     return gen;
 }
-
-void notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
 }  // namespace
 
@@ -158,7 +184,12 @@ int run_daemon(Config config, const DaemonOptions& options) {
                 // A (re)loaded configuration gets a fresh chance: un-park its accounts.
                 if (auto st = store->set_account_state(a.name, "ok", ""); !st.ok()) return st;
             }
-            return Status{};
+            // The `catalogue` view joins the linked pairs the running configuration names.
+            std::vector<std::pair<std::string, std::string>> links;
+            for (const auto& a : c.accounts) {
+                if (a.stock_from) links.emplace_back(a.name, *a.stock_from);
+            }
+            return store->set_account_links(links);
         });
     };
     if (auto st = register_accounts(config); !st.ok()) {
@@ -288,6 +319,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
         ioc,
         [&]() -> asio::awaitable<void> {
             notify("READY=1");
+            notify_status(*current, "");
             for (;;) {
                 co_await current->scheduler->run(options.once);
                 if (pending_reload && !stopping) {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "log/log.hpp"
+#include "app/process_metrics.hpp"
 
 namespace csync::app {
 namespace {
@@ -27,7 +28,8 @@ std::string label_escape(const std::string& v) {
 }  // namespace
 
 nlohmann::json status_json(const std::vector<StreamStatus>& streams,
-                           const std::map<SyncMetrics::Key, StreamMetrics>* live) {
+                           const std::map<SyncMetrics::Key, StreamMetrics>* live,
+                           const std::map<std::string, AccountMetrics>* http) {
     nlohmann::json accounts = nlohmann::json::object();
     for (const auto& s : streams) {
         auto& acc = accounts[s.account];
@@ -65,12 +67,22 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
         }
         acc["streams"][s.stream] = std::move(st);
     }
+    // Per account, the same HTTP figures /metrics has.
+    for (const auto& [name, m] : http ? *http : std::map<std::string, AccountMetrics>{}) {
+        if (!accounts.contains(name)) continue;
+        nlohmann::json responses = nlohmann::json::object();
+        for (const auto& [code, n] : m.responses) responses[std::to_string(code)] = n;
+        accounts[name]["http"] = {
+            {"responses", responses},
+            {"transport_errors", m.transport_errors},
+            {"rate_limit_wait_seconds", static_cast<double>(m.rate_limit_wait_us) / 1e6}};
+    }
     return {{"accounts", accounts}};
 }
 
 std::string metrics_text(const std::vector<StreamStatus>& streams,
                          const std::map<SyncMetrics::Key, StreamMetrics>& live,
-                         const std::map<std::string, AccountMetrics>& accounts) {
+                         const std::map<std::string, AccountMetrics>& accounts, UtcTime now) {
     std::ostringstream out;
     auto labels = [](const std::string& a, const std::string& s) {
         return "{account=\"" + label_escape(a) + "\",stream=\"" + label_escape(s) + "\"}";
@@ -123,6 +135,30 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
         out << "# HELP " << c.name << ' ' << c.help << "\n# TYPE " << c.name << " counter\n";
         for (const auto& [k, m] : live)
             out << c.name << labels(k.first, k.second) << ' ' << m.*c.field << '\n';
+    }
+    out << "# HELP csync_cursor_lag_seconds Watermark streams: seconds between now and the "
+           "platform time the committed cursor has synced up to.\n"
+           "# TYPE csync_cursor_lag_seconds gauge\n";
+    for (const auto& [k, m] : live) {
+        if (!m.watermark_unix) continue;
+        out << "csync_cursor_lag_seconds" << labels(k.first, k.second) << ' '
+            << (now.time_since_epoch().count() - *m.watermark_unix) << '\n';
+    }
+    out << "# HELP csync_cycle_duration_seconds Duration of sync cycles.\n"
+           "# TYPE csync_cycle_duration_seconds histogram\n";
+    for (const auto& [k, m] : live) {
+        const std::string prefix = "csync_cycle_duration_seconds_bucket{account=\"" +
+                                   label_escape(k.first) + "\",stream=\"" + label_escape(k.second) +
+                                   "\",le=\"";
+        for (std::size_t i = 0; i < StreamMetrics::kDurationBounds.size(); ++i) {
+            out << prefix << StreamMetrics::kDurationBounds[i] << "\"} " << m.duration_buckets[i]
+                << '\n';
+        }
+        out << prefix << "+Inf\"} " << m.cycles << '\n';
+        out << "csync_cycle_duration_seconds_sum" << labels(k.first, k.second) << ' '
+            << m.duration_sum_seconds << '\n';
+        out << "csync_cycle_duration_seconds_count" << labels(k.first, k.second) << ' ' << m.cycles
+            << '\n';
     }
     out << "# HELP csync_errors_total Errors by kind.\n# TYPE csync_errors_total counter\n";
     for (const auto& [k, m] : live) {
@@ -192,12 +228,15 @@ boost::asio::awaitable<ServerResponse> StatusEndpoint::handle(ServerRequest requ
     auto live = s_.metrics->snapshot();
     if (request.path == "/status") {
         // Error texts quote platforms; whatever they echoed of a request is masked on the way out.
-        r.body = log::redact(status_json(*statuses, &live).dump(2));
+        auto http = s_.metrics->accounts_snapshot();
+        r.body = log::redact(status_json(*statuses, &live, &http).dump(2));
         co_return r;
     }
     if (request.path == "/metrics") {
         r.content_type = "text/plain; version=0.0.4";
-        r.body = log::redact(metrics_text(*statuses, live, s_.metrics->accounts_snapshot()));
+        auto now = std::chrono::time_point_cast<std::chrono::seconds>(s_.clock->now());
+        r.body = log::redact(metrics_text(*statuses, live, s_.metrics->accounts_snapshot(), now) +
+                             process_metrics_text());
         co_return r;
     }
     r.status = 404;

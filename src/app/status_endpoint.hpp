@@ -14,12 +14,15 @@
 namespace csync::app {
 
 // The status document shared by the endpoint and `commerce-syncd status --json`.
+// `http`: per account, its HTTP figures (the daemon's live ones, or those it saved to the store).
 nlohmann::json status_json(const std::vector<StreamStatus>& streams,
-                           const std::map<SyncMetrics::Key, StreamMetrics>* live);
+                           const std::map<SyncMetrics::Key, StreamMetrics>* live,
+                           const std::map<std::string, AccountMetrics>* http = nullptr);
 // Prometheus exposition of the same.
+// `now` dates the cursor lag of watermark streams.
 std::string metrics_text(const std::vector<StreamStatus>& streams,
                          const std::map<SyncMetrics::Key, StreamMetrics>& live,
-                         const std::map<std::string, AccountMetrics>& accounts);
+                         const std::map<std::string, AccountMetrics>& accounts, UtcTime now);
 
 class StatusEndpoint {
   public:

@@ -511,6 +511,7 @@ class Validator {
             YAML::Node item = accounts.value[i];
             std::string path = accounts.path + "[" + std::to_string(i) + "]";
             AccountConfig account;
+            account_index_ = out.size();
             if (!validate_account(item, path, account, accounts.value)) continue;
             if (!account.name.empty()) {
                 auto [it, inserted] = names.emplace(account.name, i);
@@ -522,6 +523,28 @@ class Validator {
             }
             out.push_back(std::move(account));
         }
+        validate_links(out);
+    }
+
+    // A link names another configured account whose platform publishes stock.
+    void validate_links(const std::vector<AccountConfig>& accounts) {
+        for (const auto& [index, link] : links_) {
+            const AccountConfig& shop = accounts[index];
+            const std::string& target = *shop.stock_from;
+            auto it = std::find_if(accounts.begin(), accounts.end(),
+                                   [&](const AccountConfig& a) { return a.name == target; });
+            if (it == accounts.end()) {
+                add(link.value, link.path, "no account named '" + target + "'");
+            } else if (it->name == shop.name) {
+                add(link.value, link.path, "an account cannot take stock from itself");
+            } else if (const PlatformSpec* spec = find_platform(it->platform);
+                       spec && !spec->find_stream("stock")) {
+                add(link.value, link.path,
+                    "account '" + target + "' is on " + spec->name +
+                        ", which has no stock stream (link to an ERP account)");
+            }
+        }
+        links_.clear();
     }
 
     const PlatformSpec* find_platform(const std::string& name) const {
@@ -559,9 +582,9 @@ class Validator {
             }
         }
 
-        std::vector<std::string> known = {"name",     "platform",        "base_url",
-                                          "timezone", "credentials",     "rate_limit",
-                                          "tls",      "request_timeout", "streams"};
+        std::vector<std::string> known = {
+            "name",       "platform", "base_url",        "timezone", "credentials",
+            "rate_limit", "tls",      "request_timeout", "streams",  "link"};
         std::map<std::string, const Entry*> keys;
         if (spec) {
             for (const auto& o : spec->account_options) known.push_back(o.name);
@@ -648,6 +671,7 @@ class Validator {
             if (auto d = duration(*it->second, false)) out.request_timeout = *d;
         }
 
+        if (auto it = keys.find("link"); it != keys.end()) validate_link(*it->second, out);
         if (auto it = keys.find("streams"); it != keys.end()) {
             validate_streams(*it->second, spec, out.streams);
         } else if (spec) {
@@ -665,6 +689,22 @@ class Validator {
             }
         }
         return true;
+    }
+
+    // link: { stock_from: ACCOUNT }; the target is checked once every account is read.
+    void validate_link(const Entry& link, AccountConfig& out) {
+        auto entries = mapping(link, "a mapping such as { stock_from: wdt-main }");
+        if (!entries) return;
+        auto keys = known_keys(*entries, {"stock_from"});
+        auto it = keys.find("stock_from");
+        if (it == keys.end()) {
+            add(link.value, link.path + ".stock_from", "missing");
+            return;
+        }
+        if (auto s = scalar(*it->second)) {
+            out.stock_from = *s;
+            links_.emplace_back(account_index_, *it->second);
+        }
     }
 
     static bool valid_base_url(const std::string& url) {
@@ -853,6 +893,8 @@ class Validator {
     std::string source_;
     const std::vector<PlatformSpec>& platforms_;
     std::vector<Problem> problems_;
+    std::size_t account_index_ = 0;                     // where the account being read goes
+    std::vector<std::pair<std::size_t, Entry>> links_;  // (account index, its stock_from)
 };
 
 }  // namespace

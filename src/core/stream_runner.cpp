@@ -13,6 +13,13 @@ UtcTime now_utc(Clock& clock) {
 
 }  // namespace
 
+void StreamRunner::note_watermark(const nlohmann::json& cursor) {
+    auto at = d_.sync.watermark(cursor);
+    if (!at) return;
+    d_.metrics.update({d_.key.account, d_.key.stream},
+                      [&](StreamMetrics& m) { m.watermark_unix = at->time_since_epoch().count(); });
+}
+
 boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_retry(
     const nlohmann::json& cursor, RunSummary& summary) {
     const auto key = std::make_pair(d_.key.account, d_.key.stream);
@@ -65,6 +72,7 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         out.error = cursor_r.error();
     } else if (cursor_r->has_value()) {
         cursor = **cursor_r;
+        note_watermark(cursor);
     }
 
     while (!out.error) {
@@ -137,6 +145,7 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
             d_.metrics.update(key, [](StreamMetrics& m) { ++m.ack_failures; });
         }
         cursor = std::move(page.next_cursor);
+        note_watermark(cursor);
         if (page.cycle_done) {
             out.completed = true;
             break;
@@ -158,6 +167,7 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         m.running = false;
         m.cycles += 1;
         m.last_cycle_ms = ms.count();
+        m.observe_duration(static_cast<double>(ms.count()) / 1000.0);
         if (out.error) {
             m.cycles_failed += 1;
             m.last_error = log::redact(out.error->describe());

@@ -50,6 +50,8 @@ class StreamRunner {
     // Fetches one page with retries; nullopt when stopped.
     boost::asio::awaitable<std::optional<Result<Page>>> fetch_with_retry(
         const nlohmann::json& cursor, RunSummary& summary);
+    // Records a watermark stream's committed position for the cursor-lag metric.
+    void note_watermark(const nlohmann::json& cursor);
 
     StreamRunnerDeps d_;
 };

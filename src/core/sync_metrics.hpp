@@ -3,10 +3,12 @@
 // endpoint.
 // Thread safe (written by the engine, read by the status server).
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -29,6 +31,18 @@ struct StreamMetrics {
     std::int64_t last_cycle_ms = 0;
     bool running = false;
     std::string last_error;
+    std::optional<std::int64_t> watermark_unix;  // watermark streams: synced up to (Unix time)
+    // Cycle durations, a Prometheus histogram: cumulative counts per upper bound.
+    static constexpr std::array<double, 8> kDurationBounds = {0.1, 0.5, 1, 5, 15, 60, 300, 1800};
+    std::array<std::int64_t, kDurationBounds.size()> duration_buckets{};
+    double duration_sum_seconds = 0;
+
+    void observe_duration(double seconds) {
+        for (std::size_t i = 0; i < kDurationBounds.size(); ++i) {
+            if (seconds <= kDurationBounds[i]) ++duration_buckets[i];
+        }
+        duration_sum_seconds += seconds;
+    }
 };
 
 // Per account: its HTTP traffic (its streams share one token bucket and one client).

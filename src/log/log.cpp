@@ -7,6 +7,13 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <nlohmann/json.hpp>
 
@@ -121,10 +128,45 @@ void replace_all(std::string& text, std::string_view needle) {
     }
 }
 
-std::shared_ptr<spdlog::logger> make_logger(bool json) {
+// "%*": the sd-daemon(3) priority prefix journald reads ("<3>" error ... "<7>" debug).
+class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        char prefix[4] = {'<', priority_digit(msg.level), '>', '\0'};
+        dest.append(prefix, prefix + 3);
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<SyslogPriorityFlag>();
+    }
+
+  private:
+    static char priority_digit(spdlog::level::level_enum level) {
+        switch (level) {
+            case spdlog::level::critical:
+                return '2';
+            case spdlog::level::err:
+                return '3';
+            case spdlog::level::warn:
+                return '4';
+            case spdlog::level::info:
+                return '6';
+            default:
+                return '7';
+        }
+    }
+};
+
+std::shared_ptr<spdlog::logger> make_logger(bool json, bool journal) {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     auto logger = std::make_shared<spdlog::logger>("commerce-syncd", std::move(sink));
-    if (json) {
+    if (journal) {
+        // The journal stamps each line itself and reads its priority from the prefix.
+        auto formatter = std::make_unique<spdlog::pattern_formatter>();
+        formatter->add_flag<SyslogPriorityFlag>('*').set_pattern(json ? R"(%*{"level":"%l",%v})"
+                                                                      : "%*%-5l %v");
+        logger->set_formatter(std::move(formatter));
+    } else if (json) {
         logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
                             spdlog::pattern_time_type::utc);
     } else {
@@ -135,10 +177,23 @@ std::shared_ptr<spdlog::logger> make_logger(bool json) {
 
 }  // namespace
 
+bool stderr_is_journal() {
+    // systemd sets $JOURNAL_STREAM to "DEV:INODE" of the stream it connected; a child whose
+    // stderr was redirected elsewhere inherits the variable, hence the comparison.
+    const char* env = std::getenv("JOURNAL_STREAM");
+    if (!env || !*env) return false;
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+    struct stat st {};
+    if (fstat(STDERR_FILENO, &st) != 0) return false;
+    return static_cast<unsigned long long>(st.st_dev) == dev &&
+           static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
 void init(const Options& options) {
     auto& s = state();
     bool json = options.format == "json";
-    auto logger = make_logger(json);
+    auto logger = make_logger(json, stderr_is_journal());
     logger->set_level(spdlog::level::from_str(options.level));
     logger->flush_on(spdlog::level::warn);
     {

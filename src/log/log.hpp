@@ -18,8 +18,11 @@ struct Options {
     std::string format = "text";  // text|json
 };
 
-// (Re)configures the process-wide logger (stderr). Safe to call again on reload.
+// (Re)configures the process-wide logger (stderr). Safe to call again on reload. When stderr is
+// the journal, lines carry no timestamp and start with a "<N>" syslog priority instead.
 void init(const Options& options);
+// True when stderr is the stream systemd's $JOURNAL_STREAM names (device and inode match).
+bool stderr_is_journal();
 // Registers a credential value: it is replaced by "***" in every later log line.
 void add_secret(std::string value);
 // Registers a request signature just computed: without a timestamp in it (Sunsky) it can be

@@ -125,6 +125,9 @@ const std::vector<std::pair<std::string, std::string>>& export_orders() {
         {"changes", "id"},
         {"dead_letters", "id"},
         {"schema_version", "version"},
+        {"account_links", "account"},
+        {"account_metrics", "account"},
+        {"catalogue", "shop_account, sku, external_id, erp_warehouse"},
     };
     return orders;
 }
@@ -1210,7 +1213,39 @@ const std::vector<std::string>& SqliteStore::exportable_tables() {
     return names;
 }
 
-Status SqliteStore::export_table(const std::string& table, std::ostream& out) {
+namespace {
+
+// One RFC 4180 field: quoted (quotes doubled) when it holds a separator, quote or line break.
+void write_csv_field(std::ostream& out, const std::string& value) {
+    if (value.find_first_of(",\"\r\n") == std::string::npos) {
+        out << value;
+        return;
+    }
+    out << '"';
+    for (char c : value) {
+        if (c == '"') out << '"';
+        out << c;
+    }
+    out << '"';
+}
+
+void write_csv_row(std::ostream& out, const std::vector<std::string>& fields) {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i > 0) out << ',';
+        write_csv_field(out, fields[i]);
+    }
+    out << "\r\n";
+}
+
+std::string column_text(const SQLite::Column& c) {
+    if (c.isNull()) return {};
+    if (c.isFloat()) return nlohmann::json(c.getDouble()).dump();
+    return c.getString();  // SQLite's own text of integers; TEXT as stored
+}
+
+}  // namespace
+
+Status SqliteStore::export_table(const std::string& table, std::ostream& out, ExportFormat format) {
     const auto& orders = export_orders();
     const auto found = std::find_if(orders.begin(), orders.end(),
                                     [&](const auto& entry) { return entry.first == table; });
@@ -1233,7 +1268,19 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out) {
         for (int i = 0; i < columns; ++i) {
             names.emplace_back(q.getColumnName(i));
         }
+        if (format == ExportFormat::csv) write_csv_row(out, names);
         while (q.executeStep()) {
+            if (format == ExportFormat::csv) {
+                std::vector<std::string> fields;
+                fields.reserve(names.size());
+                for (int i = 0; i < columns; ++i) fields.push_back(column_text(q.getColumn(i)));
+                write_csv_row(out, fields);
+                if (!out) {
+                    return Error::storage("writing the export of table " + table +
+                                          " failed: the output stream refused the data");
+                }
+                continue;
+            }
             nlohmann::json row = nlohmann::json::object();
             for (int i = 0; i < columns; ++i) {
                 row[names[static_cast<std::size_t>(i)]] = column_json(q.getColumn(i));
@@ -1248,6 +1295,78 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out) {
         out.flush();
         return {};
     });
+}
+
+// --- operations ---------------------------------------------------------------------------------
+
+Status SqliteStore::set_account_links(
+    const std::vector<std::pair<std::string, std::string>>& links) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) return st;
+    if (auto st = impl_->require_writable(); !st.ok()) return st;
+    const std::string now = impl_->now_text();
+    return impl_->guarded("recording the account links", [&]() -> Status {
+        SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        impl_->db->exec("DELETE FROM account_links");
+        Statement q(
+            *impl_->db,
+            "INSERT INTO account_links (account, stock_from, updated_at) VALUES (?1, ?2, ?3)");
+        for (const auto& [account, stock_from] : links) {
+            q.bind(1, account);
+            q.bind(2, stock_from);
+            q.bind(3, now);
+            q.exec();
+            q.reset();
+        }
+        tx.commit();
+        return {};
+    });
+}
+
+Status SqliteStore::save_account_metrics(const std::string& account, const AccountMetrics& m) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) return st;
+    if (auto st = impl_->require_writable(); !st.ok()) return st;
+    nlohmann::json responses = nlohmann::json::object();
+    for (const auto& [code, n] : m.responses) responses[std::to_string(code)] = n;
+    return impl_->guarded("saving the HTTP figures of account '" + account + "'", [&]() -> Status {
+        Statement q(*impl_->db,
+                    "INSERT INTO account_metrics (account, responses_json, transport_errors,"
+                    " rate_limit_wait_us, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+                    " ON CONFLICT (account) DO UPDATE SET responses_json = excluded.responses_json,"
+                    " transport_errors = excluded.transport_errors,"
+                    " rate_limit_wait_us = excluded.rate_limit_wait_us,"
+                    " updated_at = excluded.updated_at");
+        q.bind(1, account);
+        q.bind(2, responses.dump());
+        q.bind(3, m.transport_errors);
+        q.bind(4, m.rate_limit_wait_us);
+        q.bind(5, impl_->now_text());
+        q.exec();
+        return {};
+    });
+}
+
+Result<std::map<std::string, AccountMetrics>> SqliteStore::account_metrics() {
+    if (auto st = impl_->require_current_schema(); !st.ok()) return st.error();
+    std::map<std::string, AccountMetrics> out;
+    auto st = impl_->guarded("reading the accounts' HTTP figures", [&]() -> Status {
+        Statement q(*impl_->db,
+                    "SELECT account, responses_json, transport_errors, rate_limit_wait_us"
+                    " FROM account_metrics ORDER BY account");
+        while (q.executeStep()) {
+            AccountMetrics& m = out[q.getColumn(0).getString()];
+            auto responses = nlohmann::json::parse(q.getColumn(1).getString(), nullptr, false);
+            if (responses.is_object()) {
+                for (const auto& [code, n] : responses.items()) {
+                    if (n.is_number_integer()) m.responses[std::stoi(code)] = n.get<std::int64_t>();
+                }
+            }
+            m.transport_errors = q.getColumn(2).getInt64();
+            m.rate_limit_wait_us = q.getColumn(3).getInt64();
+        }
+        return {};
+    });
+    if (!st.ok()) return st.error();
+    return out;
 }
 
 // --- tests --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sync_metrics.hpp"
 #include "csync/ports/clock.hpp"
 #include "csync/ports/store.hpp"
 
@@ -41,6 +42,10 @@ struct DeadLetterFilter {
     std::optional<std::string> stream;
     bool include_resolved = false;
 };
+
+// export: NDJSON (one object per row) or CSV (RFC 4180: a header line, CRLF line ends, fields
+// quoted when they hold a comma, quote or line break; NULL is an empty field).
+enum class ExportFormat { ndjson, csv };
 
 class SqliteStore final : public Store {
   public:
@@ -89,7 +94,8 @@ class SqliteStore final : public Store {
     // Writes every row of `table` as NDJSON (one object per row, column names as keys, rows in
     // primary-key order). Only the tables of the documented schema are allowed; any other name
     // is an Error::config listing them.
-    Status export_table(const std::string& table, std::ostream& out);
+    Status export_table(const std::string& table, std::ostream& out,
+                        ExportFormat format = ExportFormat::ndjson);
     // The tables export_table accepts.
     static const std::vector<std::string>& exportable_tables();
     // Dead letters matching `filter`, oldest first.
@@ -100,6 +106,14 @@ class SqliteStore final : public Store {
     Status dismiss_dead_letters(const std::vector<std::int64_t>& ids);
 
     const std::string& path() const noexcept;
+
+    // --- Operations ---------------------------------------------------------------------------
+    // Replaces every (shop account, stock_from account) link with `links`, in one transaction:
+    // the table mirrors the configuration the daemon runs.
+    Status set_account_links(const std::vector<std::pair<std::string, std::string>>& links);
+    // Saves an account's HTTP figures (since the daemon started), for `status` in another process.
+    Status save_account_metrics(const std::string& account, const AccountMetrics& metrics);
+    Result<std::map<std::string, AccountMetrics>> account_metrics();
 
     // --- Tests --------------------------------------------------------------------------------
     // The next apply_page throws inside its transaction after `rows` records were written, so

@@ -332,7 +332,7 @@ TEST(ConfigLoader, UnknownKeysAnywhere) {
               "c.yaml:1:9: http.port: unknown key (expected one of: listen)");
     EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) + "    colour: blue\n"),
               "c.yaml:5:5: accounts[0].colour: unknown key (expected one of: name, platform, "
-              "base_url, timezone, credentials, rate_limit, tls, request_timeout, streams)");
+              "base_url, timezone, credentials, rate_limit, tls, request_timeout, streams, link)");
     EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) +
                      "    rate_limit: { per_second: 1, brust: 2 }\n"),
               "c.yaml:5:34: accounts[0].rate_limit.brust: unknown key (expected one of: "
@@ -346,7 +346,7 @@ TEST(ConfigLoader, UnknownKeysAnywhere) {
     // A platform's own account options are keys of that platform only.
     EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) + "    ack: true\n"),
               "c.yaml:5:5: accounts[0].ack: unknown key (expected one of: name, platform, "
-              "base_url, timezone, credentials, rate_limit, tls, request_timeout, streams)");
+              "base_url, timezone, credentials, rate_limit, tls, request_timeout, streams, link)");
 }
 
 TEST(ConfigLoader, DuplicateKeys) {
@@ -532,7 +532,7 @@ TEST(ConfigLoader, EveryProblemIsReportedAtOnceInFileOrder) {
               "c.yaml:7:29: accounts[0].streams.products.interval: invalid duration '5 parsecs': "
               "expected a whole number and a unit (ms, s, m, h, d), such as 30s, 5m, 6h or 1d\n"
               "c.yaml:8:5: accounts[0].colour: unknown key (expected one of: name, platform, "
-              "base_url, timezone, credentials, rate_limit, tls, request_timeout, streams)\n"
+              "base_url, timezone, credentials, rate_limit, tls, request_timeout, streams, link)\n"
               "c.yaml:10:15: accounts[1].platform: unknown platform 'nosuch' (expected one of: "
               "sunsky, wangdiantong)\n"
               "c.yaml:11:15: log.level: unknown level 'loud' (expected one of: trace, debug, info, "
@@ -684,6 +684,42 @@ TEST(ConfigLoader, DemoConfigurationIsValidAgainstTheseSpecs) {
          {"DEMO_SUNSKY_URL", "DEMO_SUNSKY_SECRET", "DEMO_WDT_URL", "DEMO_WDT_APPSECRET"}) {
         ::unsetenv(v);
     }
+}
+
+}  // namespace
+}  // namespace csync::config
+
+namespace csync::config {
+namespace {
+
+constexpr const char* kWdt =
+    "  - name: erp\n"
+    "    platform: wangdiantong\n"
+    "    base_url: http://wdt.example\n"
+    "    credentials: { sid: s, key: k, appsecret: a }\n";
+
+TEST(ConfigLoaderLink, StockFromNamesTheErpAccount) {
+    auto r = parse(std::string("accounts:\n") + kSunsky + "    link: { stock_from: erp }\n" + kWdt);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->accounts[0].stock_from, "erp");
+    EXPECT_EQ(r->accounts[1].stock_from, std::nullopt);
+}
+
+TEST(ConfigLoaderLink, UnknownSelfOrStocklessTargetsAreErrorsAtTheValue) {
+    EXPECT_EQ(errors(std::string("accounts:\n") + kSunsky + "    link: { stock_from: nope }\n"),
+              "c.yaml:5:25: accounts[0].link.stock_from: no account named 'nope'");
+    EXPECT_EQ(errors(std::string("accounts:\n") + kSunsky + "    link: { stock_from: sun }\n"),
+              "c.yaml:5:25: accounts[0].link.stock_from: an account cannot take stock from itself");
+    EXPECT_EQ(
+        errors(std::string("accounts:\n") + kWdt + "    link: { stock_from: sun }\n" + kSunsky),
+        "c.yaml:6:25: accounts[0].link.stock_from: account 'sun' is on sunsky, which has "
+        "no stock stream (link to an ERP account)");
+}
+
+TEST(ConfigLoaderLink, MalformedLinksAreErrors) {
+    EXPECT_EQ(errors(std::string("accounts:\n") + kSunsky + "    link: { stock: erp }\n" + kWdt),
+              "c.yaml:5:11: accounts[0].link.stock_from: missing\n"
+              "c.yaml:5:13: accounts[0].link.stock: unknown key (expected one of: stock_from)");
 }
 
 }  // namespace

@@ -1,6 +1,11 @@
 // Redaction is the last line of defence for credentials: every log line goes through it.
 #include "log/log.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -77,6 +82,58 @@ TEST(Logger, JsonLinesAreValidJsonWithFieldsAndRedaction) {
     EXPECT_EQ(line["msg"], "quote \" and sign=***");
     EXPECT_EQ(line["ts"].get<std::string>().back(), 'Z');
     init({"info", "text"});
+}
+
+// Names the current stderr in $JOURNAL_STREAM, as systemd does for a service whose output is the
+// journal; `other_inode` names a different stream (stderr redirected by a parent, say).
+void set_journal_stream_to_stderr(bool other_inode = false) {
+    struct stat st {};
+    ASSERT_EQ(fstat(STDERR_FILENO, &st), 0);
+    std::string value = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + other_inode);
+    ::setenv("JOURNAL_STREAM", value.c_str(), 1);
+}
+
+TEST(Logger, JournalLinesCarrySyslogPrioritiesAndNoTimestamp) {
+    testing::internal::CaptureStderr();
+    set_journal_stream_to_stderr();
+    EXPECT_TRUE(stderr_is_journal());
+    init({"debug", "text"});
+    root().with("account", "acme").error("broken");
+    root().warn("careful");
+    root().info("fine");
+    root().debug("detail");
+    std::string out = testing::internal::GetCapturedStderr();
+    ::unsetenv("JOURNAL_STREAM");
+    init({"info", "text"});
+    EXPECT_EQ(out,
+              "<3>error account=acme broken\n<4>warning careful\n<6>info  fine\n<7>debug detail\n");
+}
+
+TEST(Logger, JournalJsonLinesKeepTheirObjectAfterThePrefix) {
+    testing::internal::CaptureStderr();
+    set_journal_stream_to_stderr();
+    init({"info", "json"});
+    root().warn("w");
+    std::string out = testing::internal::GetCapturedStderr();
+    ::unsetenv("JOURNAL_STREAM");
+    init({"info", "text"});
+    ASSERT_EQ(out.rfind("<4>{", 0), 0u) << out;
+    auto line = nlohmann::json::parse(out.substr(3));
+    EXPECT_EQ(line["msg"], "w");
+    EXPECT_FALSE(line.contains("ts"));
+}
+
+TEST(Logger, JournalStreamOfAnotherFileKeepsTimestampedLines) {
+    testing::internal::CaptureStderr();
+    set_journal_stream_to_stderr(/*other_inode=*/true);
+    EXPECT_FALSE(stderr_is_journal());
+    init({"info", "text"});
+    root().info("plain");
+    std::string out = testing::internal::GetCapturedStderr();
+    ::unsetenv("JOURNAL_STREAM");
+    init({"info", "text"});
+    EXPECT_EQ(out.find('<'), std::string::npos) << out;
+    EXPECT_NE(out.find("Z info  plain"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -50,6 +50,14 @@ class StreamSync {
         (void)page;
         co_return Status{};
     }
+
+    // For watermark streams: the platform time a committed cursor has synced up to (UTC), so
+    // the engine can report how far behind the platform the copy is. nullopt: not a watermark
+    // stream, or the cursor does not name one yet.
+    virtual std::optional<UtcTime> watermark(const nlohmann::json& cursor) const {
+        (void)cursor;
+        return std::nullopt;
+    }
 };
 using StreamSyncPtr = std::unique_ptr<StreamSync>;
 
