@@ -6,7 +6,9 @@
 #include <variant>
 
 #include "log/log.hpp"
+#include "sunsky/caller.hpp"
 #include "sunsky/mapping.hpp"
+#include "sunsky/orders.hpp"
 #include "sunsky/watermark.hpp"
 
 namespace csync::sunsky {
@@ -40,29 +42,6 @@ std::chrono::seconds lookback(const StreamConfig& stream) {
     const auto ms = stream.duration_option("lookback").value_or(std::chrono::milliseconds{0});
     return std::chrono::ceil<std::chrono::seconds>(std::max(ms, std::chrono::milliseconds{0}));
 }
-
-// One signed call: request, transport, envelope. Shared by both streams.
-class Caller {
-  public:
-    Caller(const AdapterDeps& deps, Credentials credentials)
-        : deps_(deps), credentials_(std::move(credentials)) {}
-
-    awaitable<Result<json>> call(std::string method, Params params) {
-        auto request =
-            build_request(deps_.account.base_url, method, params, credentials_, deps_.account.name);
-        if (!request.ok()) co_return std::move(request).error();
-        request->timeout = deps_.account.request_timeout;
-        auto response = co_await deps_.http.send(std::move(*request));
-        if (!response.ok()) co_return std::move(response).error();
-        co_return parse_envelope(*response, deps_.clock.now());
-    }
-
-    const AdapterDeps& deps() const { return deps_; }
-
-  private:
-    AdapterDeps deps_;
-    Credentials credentials_;
-};
 
 class ProductsStream final : public StreamSync {
   public:
@@ -222,7 +201,13 @@ const PlatformSpec& platform_spec() {
         categories.name = kCategoriesStream;
         categories.default_interval = std::chrono::seconds{6 * 3600};
         categories.options = {since, reach_back};
-        s.streams = {products, categories};
+        StreamSpec orders;
+        orders.name = kOrdersStream;
+        orders.default_interval = std::chrono::seconds{600};
+        orders.default_page_size = kMaxPageSize;
+        orders.max_page_size = kMaxPageSize;
+        orders.options = orders_options();
+        s.streams = {products, categories, orders};
         return s;
     }();
     return spec;
@@ -236,6 +221,7 @@ StreamSyncPtr SunskyAdapter::make_stream(const StreamConfig& stream) {
     if (stream.name == kCategoriesStream) {
         return std::make_unique<CategoriesStream>(deps_, credentials_, stream);
     }
+    if (stream.name == kOrdersStream) return make_orders_stream(deps_, credentials_, stream);
     return std::make_unique<ProductsStream>(deps_, credentials_, stream);
 }
 
