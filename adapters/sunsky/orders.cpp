@@ -153,7 +153,8 @@ std::vector<OptionSpec> orders_options() {
         {"horizon_days", OptionType::integer, "30",
          "orders not yet final are re-read until they are this many days old"},
         {"recheck_interval", OptionType::duration, "1800000",
-         "how often the creation days of orders not yet final are read again"},
+         "how often the creation days of orders not yet final are read again (under a "
+         "second: every cycle)"},
     };
 }
 
@@ -171,7 +172,7 @@ Result<OrdersPolicy> orders_policy(const StreamConfig& stream) {
     }
     if (auto ms = stream.duration_option("recheck_interval")) {
         p.recheck_interval =
-            std::chrono::ceil<std::chrono::seconds>(std::max(*ms, std::chrono::milliseconds{0}));
+            std::chrono::floor<std::chrono::seconds>(std::max(*ms, std::chrono::milliseconds{0}));
     }
     return p;
 }

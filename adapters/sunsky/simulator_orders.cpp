@@ -271,6 +271,18 @@ SimResponse SimOrderBook::control(const SimRequest& request) {
             r.body = json{{"error", "count must be a non-negative integer"}}.dump();
             return r;
         }
+        if (const std::string number = request.query_param("number");
+            advancing && !number.empty()) {
+            auto it = by_number_.find(number);
+            if (it == by_number_.end()) {
+                r.status = 404;
+                r.body = json{{"error", "no order " + number}}.dump();
+                return r;
+            }
+            move_on(orders_[it->second], now_(), /*may_cancel=*/false);
+            r.body = json{{"advanced", json::array({number})}}.dump();
+            return r;
+        }
         r.body = advancing ? json{{"advanced", advance(*count)}}.dump()
                            : json{{"created", create(*count)}}.dump();
         return r;

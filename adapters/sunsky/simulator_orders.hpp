@@ -10,6 +10,7 @@
 //   GET  /__sim/sunsky/orders                     every order's details, as a JSON array
 //   POST /__sim/sunsky/orders/advance?count=N     N open orders move one status on;
 //                                                 answers {"advanced":[number,...]}
+//   POST /__sim/sunsky/orders/advance?number=X    that order moves one status on
 //   POST /__sim/sunsky/orders/create?count=N      N orders created now; {"created":[...]}
 //   POST /__sim/sunsky/orders/shape?shipping_way=address|top
 //                                                 where shippingWay sits: inside
