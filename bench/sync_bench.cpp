@@ -84,6 +84,15 @@ int main(int argc, char** argv) {
     }
     for (const auto& o : spec.account_options) account.options[o.name] = o.default_value;
     auto sim = csync::find_simulator(platform)->make(sim_options);
+    if (platform == "sunsky") {
+        // As many orders as products, all placed today: the orders stream reads each with its
+        // details (one call per order).
+        csync::SimRequest create;
+        create.method = "POST";
+        create.path = "/__sim/sunsky/orders/create";
+        create.query = {{"count", std::to_string(records)}};
+        (void)sim->control(create);
+    }
     csync::testing::SimHttpClient http(*sim);
     csync::RateLimitConfig unlimited{1e9, 1e9};
     csync::TokenBucket bucket(clock, unlimited);

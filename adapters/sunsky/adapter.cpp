@@ -6,8 +6,10 @@
 #include <variant>
 
 #include "log/log.hpp"
+#include "sunsky/caller.hpp"
 #include "sunsky/mapping.hpp"
-#include "sunsky/watermark.hpp"
+#include "sunsky/orders.hpp"
+#include "sunsky/watermark_loop.hpp"
 
 namespace csync::sunsky {
 namespace {
@@ -20,138 +22,39 @@ std::string credential(const AccountConfig& account, const char* name) {
     return it == account.credentials.end() ? std::string() : it->second;
 }
 
-// The stream option `modified_since`: where a first cycle starts. A malformed value fails
-// every fetch with a config error rather than silently syncing from another date.
-Result<LocalTime> modified_since(const StreamConfig& stream) {
-    auto it = stream.options.find("modified_since");
-    const std::string text =
-        it == stream.options.end() || it->second.empty() ? kDefaultModifiedSince : it->second;
-    if (auto t = parse_time(text)) return *t;
-    return Error::config("stream " + stream.name + ": option modified_since '" + text +
-                         "' is not MM/dd/yyyy HH:mm:ss");
-}
-
-// The stream option `lookback` (milliseconds, see OptionSpec): how far before its stored T0 each
-// cycle starts reading. The platform stamps gmtModified when a write begins; a write that becomes
-// visible later than a cycle that already passed its stamp would otherwise be missed for good.
-// Records read again unchanged cost only last_seen_at.
-std::chrono::seconds lookback(const StreamConfig& stream) {
-    // Whole seconds, rounded up: the platform's times have no fraction.
-    const auto ms = stream.duration_option("lookback").value_or(std::chrono::milliseconds{0});
-    return std::chrono::ceil<std::chrono::seconds>(std::max(ms, std::chrono::milliseconds{0}));
-}
-
-// One signed call: request, transport, envelope. Shared by both streams.
-class Caller {
-  public:
-    Caller(const AdapterDeps& deps, Credentials credentials)
-        : deps_(deps), credentials_(std::move(credentials)) {}
-
-    awaitable<Result<json>> call(std::string method, Params params) {
-        auto request =
-            build_request(deps_.account.base_url, method, params, credentials_, deps_.account.name);
-        if (!request.ok()) co_return std::move(request).error();
-        request->timeout = deps_.account.request_timeout;
-        auto response = co_await deps_.http.send(std::move(*request));
-        if (!response.ok()) co_return std::move(response).error();
-        co_return parse_envelope(*response, deps_.clock.now());
-    }
-
-    const AdapterDeps& deps() const { return deps_; }
-
-  private:
-    AdapterDeps deps_;
-    Credentials credentials_;
-};
-
 class ProductsStream final : public StreamSync {
   public:
     ProductsStream(const AdapterDeps& deps, Credentials credentials, const StreamConfig& stream)
         : caller_(deps, std::move(credentials)),
-          page_size_(
-              std::clamp(stream.page_size > 0 ? stream.page_size : kMaxPageSize, 1, kMaxPageSize)),
-          initial_t0_(modified_since(stream)),
-          lookback_(lookback(stream)),
-          logger_(log::root().with("account", deps.account.name).with("stream", stream.name)) {}
+          loop_(caller_, "product!search", stream,
+                std::clamp(stream.page_size > 0 ? stream.page_size : kMaxPageSize, 1, kMaxPageSize),
+                log::root().with("account", deps.account.name).with("stream", stream.name)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        if (!initial_t0_.ok()) co_return initial_t0_.error();
-        auto parsed = ProductsCursor::from_json(cursor, *initial_t0_);
-        if (!parsed.ok()) co_return std::move(parsed).error();
-        ProductsCursor at = *parsed;
-        const AdapterDeps& deps = caller_.deps();
-        // A cycle's first page (a committed cursor without a cycle start) reaches back by the
-        // lookback; within a cycle the cursor is followed exactly.
-        if (!at.cycle_start && at.phase == ProductsCursor::Phase::forward && at.page == 1 &&
-            lookback_.count() > 0) {
-            at.floor_t0 = at.t0;
-            at.t0 -= lookback_;
-        }
-        // The cycle's start is when THIS process began the cycle: a cursor committed by an
-        // earlier process (killed, or a failed cycle) carries an older start, and ending at it
-        // would leave out what changed since. Only ever moving the start later is safe: it
-        // decides when a cycle ends, never what it reads.
-        if (!cycle_start_) {
-            cycle_start_ = deps.zone.to_local(
-                std::chrono::time_point_cast<std::chrono::seconds>(deps.clock.now()));
-        }
-        if (!at.cycle_start || *at.cycle_start < *cycle_start_) at.cycle_start = cycle_start_;
-        Params params = {{"gmtModifiedStart", format_time(at.t0)},
-                         {"page", std::to_string(at.page)},
-                         {"pageSize", std::to_string(page_size_)}};
-        // Arguments are named before co_await (GCC 12 and temporaries in co_await expressions).
-        std::string method = "product!search";
-        auto data = co_await caller_.call(std::move(method), std::move(params));
-        if (!data.ok()) {
-            cycle_start_.reset();  // a failed cycle's successor starts afresh
-            co_return std::move(data).error();
-        }
-        auto search = parse_search_page(*data);
-        if (!search.ok()) {
-            cycle_start_.reset();
-            co_return std::move(search).error();
-        }
-
+        auto listed = co_await loop_.next(cursor, {});
+        if (!listed.ok()) co_return std::move(listed).error();
         Page page;
         page.requests = 1;
-        PageSeen seen;
-        seen.rows = search->rows.size();
-        seen.page_count = search->page_count;
-        for (const json& row : search->rows) {
-            if (auto t = modified_time(row); t && (!seen.max_modified || *t > *seen.max_modified)) {
-                seen.max_modified = *t;
-            }
-            auto mapped = map_product(row, deps.zone);
+        for (const json& row : listed->rows) {
+            auto mapped = map_product(row, caller_.deps().zone);
             if (auto* p = std::get_if<Product>(&mapped)) {
                 page.records.products.push_back(std::move(*p));
             } else {
                 page.records.dead_letters.push_back(std::get<DeadLetter>(std::move(mapped)));
             }
         }
-        WatermarkStep step = next_step(at, seen);
-        page.next_cursor = step.next.to_json();
-        page.cycle_done = step.cycle_done;
-        if (step.cycle_done) cycle_start_.reset();  // the next call begins the next cycle
-        logger_.debug("product!search t0={} page={} {}: {} rows of {} pages", format_time(at.t0),
-                      at.page, at.phase == ProductsCursor::Phase::forward ? "forward" : "backward",
-                      seen.rows, seen.page_count);
+        page.next_cursor = std::move(listed->next_cursor);
+        page.cycle_done = listed->cycle_done;
         co_return page;
     }
 
     std::optional<UtcTime> watermark(const json& cursor) const override {
-        if (cursor.is_null() || !initial_t0_.ok()) return std::nullopt;
-        auto parsed = ProductsCursor::from_json(cursor, *initial_t0_);
-        if (!parsed.ok()) return std::nullopt;
-        return caller_.deps().zone.to_utc(parsed->t0);
+        return loop_.watermark(cursor);
     }
 
   private:
     Caller caller_;
-    int page_size_;
-    Result<LocalTime> initial_t0_;
-    std::chrono::seconds lookback_;
-    log::Logger logger_;
-    std::optional<LocalTime> cycle_start_;  // platform local time; set by a cycle's first call
+    WatermarkLoop loop_;
 };
 
 // category!getChildren.do returns every category changed since gmtModifiedStart in one array
@@ -240,7 +143,13 @@ const PlatformSpec& platform_spec() {
         categories.name = kCategoriesStream;
         categories.default_interval = std::chrono::seconds{6 * 3600};
         categories.options = {since, reach_back};
-        s.streams = {products, categories};
+        StreamSpec orders;
+        orders.name = kOrdersStream;
+        orders.default_interval = std::chrono::seconds{600};
+        orders.default_page_size = kMaxPageSize;
+        orders.max_page_size = kMaxPageSize;
+        orders.options = orders_options();
+        s.streams = {products, categories, orders};
         return s;
     }();
     return spec;
@@ -254,6 +163,7 @@ StreamSyncPtr SunskyAdapter::make_stream(const StreamConfig& stream) {
     if (stream.name == kCategoriesStream) {
         return std::make_unique<CategoriesStream>(deps_, credentials_, stream);
     }
+    if (stream.name == kOrdersStream) return make_orders_stream(deps_, credentials_, stream);
     return std::make_unique<ProductsStream>(deps_, credentials_, stream);
 }
 

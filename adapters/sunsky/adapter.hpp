@@ -1,6 +1,7 @@
 #pragma once
 // The Sunsky PlatformAdapter: the `products` stream (watermark loop, see watermark.hpp) and the
-// `categories` stream (category!getChildren.do with gmtModifiedStart), plus raw signed calls.
+// `categories` stream (category!getChildren.do with gmtModifiedStart), the `orders` stream (day
+// windows, see orders.hpp), plus raw signed calls.
 
 #include <string>
 #include <vector>

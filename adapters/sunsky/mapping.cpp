@@ -14,7 +14,119 @@ DeadLetter dead(const json& record, std::string key, std::string error) {
     return DeadLetter{std::move(key), record.dump(), std::move(error)};
 }
 
+// An optional time field: absent, null or "" -> nullopt; malformed -> an error text.
+std::optional<std::string> read_time(const json& record, const char* field, const TimeZone& zone,
+                                     std::optional<UtcTime>& out) {
+    auto text = json_text(record, field);
+    if (!text || text->empty()) return std::nullopt;
+    auto t = parse_time(*text);
+    if (!t) return std::string(field) + " '" + *text + "' is not MM/dd/yyyy HH:mm";
+    out = zone.to_utc(*t);
+    return std::nullopt;
+}
+
+// An optional exact amount: absent or "" -> nullopt; not a decimal -> an error text.
+std::optional<std::string> read_amount(const json& record, const char* field,
+                                       std::optional<Decimal>& out) {
+    auto text = json_text(record, field);
+    if (!text || text->empty()) return std::nullopt;
+    out = json_decimal(record, field);
+    if (!out) return std::string(field) + " '" + *text + "' is not a decimal";
+    return std::nullopt;
+}
+
+std::string shipping_way_name(const json& record) {
+    const auto name_in = [](const json& object) -> std::optional<std::string> {
+        if (!object.is_object()) return std::nullopt;
+        auto it = object.find("shippingWay");
+        if (it == object.end() || !it->is_object()) return std::nullopt;
+        return json_text(*it, "name");
+    };
+    if (auto address = record.find("deliveryAddress"); address != record.end()) {
+        if (auto name = name_in(*address)) return *name;
+    }
+    return name_in(record).value_or("");
+}
+
 }  // namespace
+
+std::variant<Order, DeadLetter> map_order(const json& record, const TimeZone& zone) {
+    if (!record.is_object()) return dead(record, "", "order record is not a JSON object");
+    auto number = json_text(record, "number");
+    if (!number || number->empty()) return dead(record, "", "order record without number");
+    const std::string key = "number=" + *number;
+
+    Order o;
+    o.external_id = *number;
+    o.currency = kCurrency;
+    auto status = json_int(record, "status");
+    if (!status) return dead(record, key, "order status missing or not an integer");
+    o.platform_status = std::to_string(*status);
+    switch (*status) {
+        case 1:
+            o.status = OrderStatus::pending;
+            break;
+        case 2:
+            o.status = OrderStatus::paid;
+            break;
+        case 3:
+            o.status = OrderStatus::shipped;
+            break;
+        case 4:
+            o.status = OrderStatus::cancelled;
+            break;
+        case 5:
+            o.status = OrderStatus::completed;
+            break;
+        default:
+            o.status = OrderStatus::unknown;
+    }
+    for (auto [field, out] :
+         {std::pair{"amount", &o.subtotal_amount}, std::pair{"shippingCost", &o.shipping_cost},
+          std::pair{"totalAmount", &o.total_amount}}) {
+        if (auto error = read_amount(record, field, *out)) return dead(record, key, *error);
+    }
+    auto created = json_text(record, "gmtCreated");
+    if (!created || created->empty()) return dead(record, key, "order without gmtCreated");
+    for (auto [field, out] :
+         {std::pair{"gmtCreated", &o.created_at}, std::pair{"gmtPaid", &o.paid_at},
+          std::pair{"gmtShipped", &o.shipped_at}}) {
+        if (auto error = read_time(record, field, zone, *out)) return dead(record, key, *error);
+    }
+    o.pack_status = json_text(record, "packStatus").value_or("");
+    o.tracking_number = json_text(record, "trackingNumber").value_or("");
+    o.site_number = json_text(record, "siteNumber").value_or("");
+    o.shipping_way = shipping_way_name(record);
+    if (auto address = record.find("deliveryAddress");
+        address != record.end() && address->is_object()) {
+        o.delivery_address_json = address->dump();
+    }
+    if (auto lines = record.find("detailList"); lines != record.end()) {
+        if (!lines->is_array()) return dead(record, key, "detailList is not an array");
+        for (const json& row : *lines) {
+            if (!row.is_object()) return dead(record, key, "a detailList entry is not an object");
+            OrderLine line;
+            line.sku = json_text(row, "itemNo").value_or("");
+            line.title = json_text(row, "name").value_or("");
+            auto qty = json_decimal(row, "qty");
+            if (!qty) return dead(record, key, "a detailList entry without a decimal qty");
+            line.quantity = *qty;
+            if (auto error = read_amount(row, "price", line.unit_price)) {
+                return dead(record, key, "detailList: " + *error);
+            }
+            if (auto error = read_amount(row, "amount", line.amount)) {
+                return dead(record, key, "detailList: " + *error);
+            }
+            o.lines.push_back(std::move(line));
+        }
+    }
+    o.raw_json = record.dump();
+    return o;
+}
+
+bool order_is_final(const Order& order) {
+    return order.status == OrderStatus::cancelled || order.status == OrderStatus::completed;
+}
 
 std::optional<LocalTime> modified_time(const json& record) {
     auto text = json_text(record, "gmtModified");

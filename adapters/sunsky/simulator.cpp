@@ -7,6 +7,7 @@
 
 #include "sunsky/protocol.hpp"
 #include "sunsky/signer.hpp"
+#include "sunsky/simulator_support.hpp"
 
 namespace csync::sunsky {
 namespace {
@@ -15,27 +16,6 @@ using nlohmann::json;
 
 // The catalogue starts here (platform local time); records are spread over the following days.
 constexpr std::string_view kCatalogueStart = "03/01/2023 08:00:00";
-
-SimResponse envelope_success(json data) {
-    SimResponse r;
-    r.content_type = "application/json;charset=UTF-8";
-    r.body = json{{"result", "success"}, {"data", std::move(data)}}.dump();
-    return r;
-}
-
-SimResponse envelope_error(std::string_view message) {
-    SimResponse r;
-    r.content_type = "application/json;charset=UTF-8";
-    r.body = json{{"result", "error"}, {"messages", json::array({std::string(message)})}}.dump();
-    return r;
-}
-
-std::optional<std::int64_t> to_int(const std::string& s) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-    return v;
-}
 
 // An amount in 1/10000 units as the platform writes it, with `decimals` digits (2..4), trailing
 // zeros kept: 26600 with 4 decimals -> "2.6600".
@@ -77,6 +57,14 @@ SunskySimulator::SunskySimulator(SimOptions options) : options_(std::move(option
     secret_ = secret->second;
     rng_.seed(options_.seed);
     generate();
+    std::vector<SimOrderBook::CatalogueItem> catalogue;
+    for (std::size_t i = 0; i < products_.size() && catalogue.size() < 50; i += 7) {
+        const json& r = products_[i].record;
+        catalogue.push_back({r["itemNo"].get<std::string>(), r["name"].get<std::string>(),
+                             r["id"].get<std::int64_t>()});
+    }
+    orders_book_ = std::make_unique<SimOrderBook>(options_.seed, std::move(catalogue),
+                                                  [this] { return now_local(); });
 }
 
 LocalTime SunskySimulator::now_local() const {
@@ -252,6 +240,7 @@ std::size_t SunskySimulator::mutate(std::size_t count) {
     std::set<std::size_t> chosen;
     while (chosen.size() < count) chosen.insert(next_random() % products_.size());
     for (std::size_t index : chosen) modify(index, now);
+    orders_book_->advance(count);
     return count;
 }
 
@@ -323,6 +312,7 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         r.body = json{{corrupt ? "corrupted" : "late", items}}.dump();
         return r;
     }
+    if (request.path.starts_with("/__sim/sunsky/orders")) return orders_book_->control(request);
     return SimulatedPlatform::control(request);
 }
 
@@ -362,6 +352,8 @@ SimResponse SunskySimulator::handle(const SimRequest& request) {
     if (request.path == "/openapi/product!search.do") return search(params);
     if (request.path == "/openapi/product!detail.do") return detail(params);
     if (request.path == "/openapi/category!getChildren.do") return categories(params);
+    if (request.path == "/openapi/order!getOrderList.do") return orders_book_->list(params);
+    if (request.path == "/openapi/order!getOrderDetails.do") return orders_book_->details(params);
     SimResponse r;
     r.status = 404;
     r.content_type = "text/html";

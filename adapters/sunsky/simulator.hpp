@@ -19,9 +19,12 @@
 //                                               N products change now but carry a gmtModified S
 //                                               seconds old, as a write that became visible after
 //                                               its timestamp; answers {"late":[itemNo,...]}
+// Orders: see simulator_orders.hpp (order!getOrderList.do, order!getOrderDetails.do, and the
+// control routes under /__sim/sunsky/orders). /__sim/mutate also moves as many orders on.
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -33,6 +36,7 @@
 
 #include "csync/domain/time.hpp"
 #include "csync/sim/simulated_platform.hpp"
+#include "sunsky/simulator_orders.hpp"
 
 namespace csync::sunsky {
 
@@ -57,6 +61,7 @@ class SunskySimulator final : public SimulatedPlatform {
     std::size_t product_count() const { return products_.size(); }
     std::size_t category_count() const { return categories_.size(); }
     std::int64_t api_calls() const { return api_calls_; }
+    SimOrderBook& orders() { return *orders_book_; }
     LocalTime now_local() const;
 
   private:
@@ -93,6 +98,7 @@ class SunskySimulator final : public SimulatedPlatform {
     std::set<Key> order_;
     std::map<std::int64_t, std::size_t> index_of_id_;
     std::vector<CategoryNode> categories_;
+    std::unique_ptr<SimOrderBook> orders_book_;
     bool key_active_ = true;
     std::int64_t api_calls_ = 0;
     std::int64_t budget_minute_ = -1;

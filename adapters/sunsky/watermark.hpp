@@ -1,5 +1,7 @@
 #pragma once
-// The products stream's cursor and the pure rule that moves it (no I/O; unit tested alone).
+// The gmtModified watermark cursor and the pure rule that moves it (no I/O; unit tested alone).
+// Used by every T0 loop of the seed: product!search.do (products) and
+// product!getImageChangeList.do (images); watermark_loop.hpp runs it against the platform.
 //
 // The platform's documented loop (seed, interface 2; shared/platforms/sunsky.md §6) pages
 // product!search.do with an inclusive lower bound gmtModifiedStart=T0, results ordered by
@@ -42,7 +44,7 @@
 
 namespace csync::sunsky {
 
-struct ProductsCursor {
+struct WatermarkCursor {
     enum class Phase { forward, backward };
 
     LocalTime t0{};         // gmtModifiedStart, the platform's local time
@@ -60,8 +62,9 @@ struct ProductsCursor {
     nlohmann::json to_json() const;
     // null -> the initial cursor at `initial_t0`. A malformed cursor is a config error (fix it
     // with `commerce-syncd reset-cursor`).
-    static Result<ProductsCursor> from_json(const nlohmann::json& j, LocalTime initial_t0);
+    static Result<WatermarkCursor> from_json(const nlohmann::json& j, LocalTime initial_t0);
 };
+using ProductsCursor = WatermarkCursor;  // the products stream's name for it
 
 // What one page of product!search.do showed.
 struct PageSeen {

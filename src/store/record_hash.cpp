@@ -90,7 +90,7 @@ std::string record_hash(const StockLevel& s) {
 }
 
 std::string record_hash(const Order& o) {
-    CanonicalText text("order.v1");
+    CanonicalText text("order.v2");
     text.add(o.external_id)
         .add(to_string(o.status))
         .add(o.platform_status)
@@ -98,6 +98,15 @@ std::string record_hash(const Order& o) {
         .add(o.total_amount)
         .add(o.created_at)
         .add(o.source_modified_at)
+        .add(o.subtotal_amount)
+        .add(o.shipping_cost)
+        .add(o.pack_status)
+        .add(o.shipping_way)
+        .add(o.tracking_number)
+        .add(o.paid_at)
+        .add(o.shipped_at)
+        .add(o.site_number)
+        .add(o.delivery_address_json)
         .add(o.raw_json)
         .add(static_cast<std::int64_t>(o.lines.size()));
     for (const OrderLine& line : o.lines) {

@@ -229,14 +229,18 @@ struct PageStatements {
           orders(db, "SELECT content_hash FROM orders WHERE account = ?1 AND external_id = ?2",
                  "INSERT INTO orders (account, external_id, status, platform_status, currency,"
                  " total_amount, created_at, source_modified_at, raw_json, content_hash,"
-                 " first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                 " ?10, ?11, ?11)",
+                 " subtotal_amount, shipping_cost, pack_status, shipping_way, tracking_number,"
+                 " paid_at, shipped_at, site_number, delivery_address, first_seen_at,"
+                 " last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                 " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)",
                  "UPDATE orders SET status = ?3, platform_status = ?4, currency = ?5,"
                  " total_amount = ?6, created_at = ?7, source_modified_at = ?8, raw_json = ?9,"
-                 " content_hash = ?10, last_seen_at = ?11"
-                 " WHERE account = ?1 AND external_id = ?2",
-                 "UPDATE orders SET last_seen_at = ?11 WHERE account = ?1 AND external_id = ?2", 2,
-                 11),
+                 " content_hash = ?10, subtotal_amount = ?11, shipping_cost = ?12,"
+                 " pack_status = ?13, shipping_way = ?14, tracking_number = ?15, paid_at = ?16,"
+                 " shipped_at = ?17, site_number = ?18, delivery_address = ?19,"
+                 " last_seen_at = ?20 WHERE account = ?1 AND external_id = ?2",
+                 "UPDATE orders SET last_seen_at = ?20 WHERE account = ?1 AND external_id = ?2", 2,
+                 20),
           images(db,
                  "SELECT content_hash FROM images"
                  " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
@@ -495,6 +499,15 @@ class PageWriter {
                 bind_time(s, 8, o.source_modified_at);
                 s.bindNoCopy(9, o.raw_json);
                 s.bind(10, hash);
+                bind_decimal(s, 11, o.subtotal_amount);
+                bind_decimal(s, 12, o.shipping_cost);
+                bind_text_or_null(s, 13, o.pack_status);
+                bind_text_or_null(s, 14, o.shipping_way);
+                bind_text_or_null(s, 15, o.tracking_number);
+                bind_time(s, 16, o.paid_at);
+                bind_time(s, 17, o.shipped_at);
+                bind_text_or_null(s, 18, o.site_number);
+                bind_text_or_null(s, 19, o.delivery_address_json);
             });
         if (outcome != Outcome::unchanged) {
             replace_order_lines(o);

@@ -25,7 +25,14 @@ std::vector<PlatformSpec> specs() {
     sunsky.streams = {
         StreamSpec{
             "products", 300s, 100, 1000, {OptionSpec{"lookback", OptionType::duration, "", ""}}},
-        StreamSpec{"categories", 6h, 0, 0, {}}};
+        StreamSpec{"categories", 6h, 0, 0, {}},
+        StreamSpec{"orders",
+                   600s,
+                   100,
+                   100,
+                   {OptionSpec{"backfill_days", OptionType::integer, "30", ""},
+                    OptionSpec{"horizon_days", OptionType::integer, "30", ""},
+                    OptionSpec{"recheck_interval", OptionType::duration, "1800000", ""}}}};
 
     PlatformSpec wdt;
     wdt.name = "wangdiantong";
@@ -182,7 +189,7 @@ TEST(ConfigLoader, DefaultsComeFromTheLoaderAndThePlatformSpec) {
     EXPECT_TRUE(s.tls.verify);
     EXPECT_EQ(s.request_timeout, 60s);
     // No streams key: every stream of the platform, with the spec's defaults, in spec order.
-    ASSERT_EQ(s.streams.size(), 2u);
+    ASSERT_EQ(s.streams.size(), 3u);
     EXPECT_EQ(s.streams[0].name, "products");
     EXPECT_EQ(s.streams[0].interval, 300s);
     EXPECT_EQ(s.streams[0].page_size, 100);
@@ -446,9 +453,9 @@ TEST(ConfigLoader, AccountNamePlatformAndStreams) {
     EXPECT_EQ(errors("accounts:\n  - name: w\n    platform: wangdiantong\n"
                      "    credentials: { sid: a, key: b, appsecret: c }\n"),
               "c.yaml:2:5: accounts[0].base_url: missing (wangdiantong has no default)");
-    EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) + "    streams: { orders: {} }\n"),
-              "c.yaml:5:16: accounts[0].streams.orders: unknown stream (sunsky has: products, "
-              "categories)");
+    EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) + "    streams: { invoices: {} }\n"),
+              "c.yaml:5:16: accounts[0].streams.invoices: unknown stream (sunsky has: products, "
+              "categories, orders)");
     EXPECT_EQ(errors("accounts:\n  - name: w\n    platform: wangdiantong\n    base_url: http://w\n"
                      "    credentials: { sid: a, key: b, appsecret: c }\n    ack: maybe\n"
                      "    streams: { stock: { calc_batch_size: many, fallback: 1, pause: 0s } }\n"),

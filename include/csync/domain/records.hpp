@@ -74,6 +74,16 @@ struct Order {
     std::optional<Decimal> total_amount;
     std::optional<UtcTime> created_at;
     std::optional<UtcTime> source_modified_at;
+    // Following the order after it was placed (migration 0004). Empty / nullopt: not sent.
+    std::optional<Decimal> subtotal_amount;  // the lines' amount, before shipping
+    std::optional<Decimal> shipping_cost;
+    std::string pack_status;  // the platform's own packing state code
+    std::string shipping_way;
+    std::string tracking_number;
+    std::optional<UtcTime> paid_at;
+    std::optional<UtcTime> shipped_at;
+    std::string site_number;            // the merchant's own reference of the order
+    std::string delivery_address_json;  // JSON object as the platform sent it
     std::vector<OrderLine> lines;
     std::string raw_json;
 };
