@@ -566,7 +566,9 @@ TEST_F(SqliteStoreTest, ExportWritesOneJsonObjectPerRowInKeyOrder) {
     EXPECT_TRUE(rows[0]["barcode"].is_null());
     EXPECT_EQ(rows[0]["first_seen_at"], "2023-11-14T22:13:20Z");
     EXPECT_EQ(rows[1]["external_id"], "B2");
-    EXPECT_EQ(rows[0].size(), 17u);  // every column, named as in the schema
+    EXPECT_EQ(rows[0].size(), 19u);   // every column, named as in the schema
+    EXPECT_EQ(rows[0]["scope"], "");  // the rows of no pass
+    EXPECT_TRUE(rows[0]["platform_status"].is_null());
 }
 
 TEST_F(SqliteStoreTest, ExportRefusesUnknownTablesListingTheKnownOnes) {
