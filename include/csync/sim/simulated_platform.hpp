@@ -38,6 +38,8 @@ struct SimOptions {
     std::uint64_t seed = 1;
     std::size_t products = 1000;
     int rate_limit_per_minute = 0;  // 0: off
+    // Lifetime of an access token issued by a token-based platform (Qianmi); 0: never expires.
+    std::chrono::seconds token_ttl{0};
     std::string timezone = "Asia/Shanghai";
     std::map<std::string, std::string> credentials;  // platform's credential names
     // The simulator's wall clock; tests fix it. Defaults to the system clock.
