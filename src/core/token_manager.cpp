@@ -183,9 +183,15 @@ asio::awaitable<Result<std::string>> TokenManager::refresh(std::string rejected)
     auto answered = co_await refresher_(current_);
     if (!answered.ok()) {
         const Error& e = answered.error();
+        // Network trouble and garbage are retried with the page (a refresh token the platform
+        // did rotate is then refused, which parks the account below).
         if (e.kind == ErrorKind::transient || e.kind == ErrorKind::rate_limited ||
-            e.kind == ErrorKind::cancelled || e.kind == ErrorKind::storage) {
+            e.kind == ErrorKind::cancelled || e.kind == ErrorKind::storage ||
+            e.kind == ErrorKind::bad_response) {
             co_return e;
+        }
+        if (e.kind == ErrorKind::auth) {
+            co_return Error::auth("account " + options_.account + ": " + e.message);
         }
         co_return Error::auth("account " + options_.account + ": the token refresh was refused (" +
                               e.describe() + "); " + options_.reauthorize_hint);

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "fakes/adapter_reads_contract.hpp"
 #include "store/record_hash.hpp"
 #include "store_test_support.hpp"
 
@@ -581,6 +582,17 @@ TEST_F(SqliteStoreTest, ExportRefusesUnknownTablesListingTheKnownOnes) {
               std::string::npos)
         << refused.error().message;
     EXPECT_TRUE(out.str().empty());
+}
+
+TEST_F(SqliteStoreTest, ReadsForAdaptersAndAccountStateKeepTheStoreContract) {
+    check_adapter_reads_contract(*store_, clock_);
+    // The secrets stay in their one table, and the file keeps its mode.
+    EXPECT_EQ(reader().text("SELECT value FROM account_state WHERE name='token.refresh'"), "R1");
+    EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    EXPECT_EQ(reader().text("SELECT scope FROM products WHERE external_id='s1'"), "skus");
+    EXPECT_EQ(reader().text("SELECT platform_status FROM products WHERE external_id='a'"),
+              "d2c=onsale;d2p=instock");
 }
 
 }  // namespace
