@@ -43,6 +43,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -135,7 +136,9 @@ class QianmiSimulator final : public SimulatedPlatform {
     UtcTime now() const;
     Item make_item(std::size_t serial, UtcTime modified);
     void edit(Item& item, UtcTime when);
-    std::vector<Item>::iterator find_item(const std::string& num_iid);
+    // nullptr when no live item has this id.
+    Item* find_item(const std::string& num_iid);
+    void erase_item(std::size_t position);
     nlohmann::json item_json(const Item& item, const Fields* fields) const;
     nlohmann::json count_json(std::int64_t n) const;
     nlohmann::json list_json(std::vector<nlohmann::json> rows) const;
@@ -164,6 +167,7 @@ class QianmiSimulator final : public SimulatedPlatform {
     std::int64_t refreshes_ = 0;
     std::mt19937_64 rng_;
     std::vector<Item> items_;  // live catalogue in insertion (warehouse) order
+    std::unordered_map<std::string, std::size_t> position_;  // num_iid -> index in items_
     std::size_t next_serial_ = 0;
     std::map<std::string, std::int64_t> calls_;
     std::map<std::string, std::int64_t> errors_;

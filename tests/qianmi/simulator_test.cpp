@@ -317,6 +317,38 @@ TEST(QianmiSimulator, ADeletionAheadShiftsTheListingBackOnePlace) {
     EXPECT_EQ(rig.page(0, 10).value().total_results, 99);
 }
 
+TEST(QianmiSimulator, FiltersNarrowTheListingToPartitionsThatFitOnePage) {
+    Rig rig(400);
+    // Learn the partitions from one pass that also asks for cid and brand_id.
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> truth;
+    std::istringstream in(rig.sim->truth_ndjson());
+    std::string line;
+    while (std::getline(in, line)) {
+        json j = json::parse(line);
+        truth[{j["cid"].get<std::string>(), j["brand_id"].get<std::string>()}].insert(
+            j["num_iid"].get<std::string>());
+    }
+    ListingQuery query;
+    query.fields = "num_iid,modified,cid,brand_id";
+    auto page =
+        read_listing(rig.call(kItemsAllList, listing_params(query).value()).value()).value();
+    ASSERT_FALSE(page.entries.empty());
+    const auto& e = page.entries.front();
+    EXPECT_FALSE(e.cid.empty());
+    EXPECT_FALSE(e.brand_id.empty());
+    const auto& expected = truth.at({e.cid, e.brand_id});
+    ASSERT_LE(expected.size(), 50u);
+    query.filters = {{"cid", e.cid}, {"brand_id", e.brand_id}};
+    query.fields = std::string(kListingFields);
+    auto part =
+        read_listing(rig.call(kItemsAllList, listing_params(query).value()).value()).value();
+    EXPECT_EQ(part.total_results, static_cast<std::int64_t>(expected.size()));
+    auto got = rig.ids(part);
+    EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
+    query.filters = {{"stock_warn", "1"}};
+    EXPECT_FALSE(listing_params(query).ok());
+}
+
 TEST(QianmiSimulator, MutateAddsEditsAndDeletesAndBumpsModified) {
     Rig rig(100);
     const auto ids_before = rig.sim->item_ids();
