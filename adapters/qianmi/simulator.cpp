@@ -462,18 +462,9 @@ SimResponse QianmiSimulator::handle(const SimRequest& request) {
         return error(readings_.token_code, "无效的access_token");
     }
 
-    if (options_.rate_limit_per_minute > 0) {
-        const auto minute =
-            std::chrono::duration_cast<std::chrono::minutes>(options_.now().time_since_epoch())
-                .count();
-        if (minute != budget_minute_) {
-            budget_minute_ = minute;
-            budget_used_ = 0;
-        }
-        if (++budget_used_ > options_.rate_limit_per_minute) {
-            ++errors_[std::to_string(readings_.quota_code)];
-            return rate_limit_response();
-        }
+    if (budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
+        ++errors_[std::to_string(readings_.quota_code)];
+        return rate_limit_response();
     }
 
     if (method == kItemsAllList) return all_list(params);

@@ -171,8 +171,7 @@ class QianmiSimulator final : public SimulatedPlatform {
     std::size_t next_serial_ = 0;
     std::map<std::string, std::int64_t> calls_;
     std::map<std::string, std::int64_t> errors_;
-    std::int64_t budget_minute_ = -1;
-    int budget_used_ = 0;
+    MinuteBudget budget_;
 };
 
 }  // namespace csync::qianmi

@@ -348,15 +348,8 @@ SimResponse SunskySimulator::handle(const SimRequest& request) {
     if (!key_active_) return envelope_error(kUserStatusError);
 
     ++api_calls_;
-    if (options_.rate_limit_per_minute > 0) {
-        const auto minute =
-            std::chrono::duration_cast<std::chrono::minutes>(options_.now().time_since_epoch())
-                .count();
-        if (minute != budget_minute_) {
-            budget_minute_ = minute;
-            budget_used_ = 0;
-        }
-        if (++budget_used_ > options_.rate_limit_per_minute) return rate_limit_response();
+    if (budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
+        return rate_limit_response();
     }
 
     if (request.path == "/openapi/product!search.do") return search(params);

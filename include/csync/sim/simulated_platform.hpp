@@ -34,6 +34,26 @@ inline std::optional<std::size_t> count_param(const SimRequest& request, std::st
     return n;
 }
 
+// A per-minute call budget as the platforms count it (calls in the current clock minute).
+class MinuteBudget {
+  public:
+    // Counts one call at `now`; true when it goes beyond `per_minute` (0 or less: no limit).
+    bool exceeded(std::chrono::system_clock::time_point now, int per_minute) {
+        if (per_minute <= 0) return false;
+        const auto minute =
+            std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
+        if (minute != minute_) {
+            minute_ = minute;
+            used_ = 0;
+        }
+        return ++used_ > per_minute;
+    }
+
+  private:
+    std::int64_t minute_ = -1;
+    int used_ = 0;
+};
+
 struct SimOptions {
     std::uint64_t seed = 1;
     std::size_t products = 1000;
