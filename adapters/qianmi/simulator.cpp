@@ -72,13 +72,6 @@ std::string money(std::int64_t cents) {
     return buf;
 }
 
-std::optional<std::int64_t> to_int(std::string_view s) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-    return v;
-}
-
 std::vector<std::string> split(std::string_view text, char sep) {
     std::vector<std::string> out;
     while (true) {
@@ -437,7 +430,7 @@ SimResponse QianmiSimulator::handle(const SimRequest& request) {
     if (timestamp.empty()) return error(32, "缺少必选参数", "isv.missing-parameter:timestamp");
     std::optional<UtcTime> sent_at = parse_timestamp(timestamp);
     if (!sent_at && readings_.millis_timestamp) {
-        if (auto ms = to_int(timestamp)) {
+        if (auto ms = parse_int64(timestamp)) {
             sent_at = UtcTime{
                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds{*ms})};
         }
@@ -491,19 +484,24 @@ bool QianmiSimulator::requested_fields(const ParamMap& params,
     return true;
 }
 
+void QianmiSimulator::put_items(json& body, std::vector<json> rows) const {
+    json list = list_json(std::move(rows));
+    if (!list.is_null()) body["items"] = json{{"item", std::move(list)}};
+}
+
 SimResponse QianmiSimulator::all_list(const ParamMap& params) {
     Fields fields;
     SimResponse refusal;
     if (!requested_fields(params, kAllListFields, fields, refusal)) return refusal;
     std::int64_t page_no = 0;
     if (auto text = get(params, "page_no"); !text.empty()) {
-        auto v = to_int(text);
+        auto v = parse_int64(text);
         if (!v || *v < 0) return error(33, "非法的参数", "isv.invalid-paramete:page_no", text);
         page_no = *v;
     }
     std::int64_t page_size = kMaxPageSize;
     if (auto text = get(params, "page_size"); !text.empty()) {
-        auto v = to_int(text);
+        auto v = parse_int64(text);
         if (!v || *v < 1 || *v > kMaxPageSize) {
             return error(33, "非法的参数", "isv.invalid-paramete:page_size", text);
         }
@@ -540,7 +538,7 @@ SimResponse QianmiSimulator::all_list(const ParamMap& params) {
             const std::string& text = column == "cid"        ? item.cid
                                       : column == "brand_id" ? item.brand_id
                                                              : item.type_id;
-            key = to_int(text).value_or(0);
+            key = parse_int64(text).value_or(0);
         }
         listed.emplace_back(key, &item);
     }
@@ -558,8 +556,7 @@ SimResponse QianmiSimulator::all_list(const ParamMap& params) {
         rows.push_back(item_json(*listed[i].second, &fields));
     }
     json body = {{"total_results", count_json(static_cast<std::int64_t>(listed.size()))}};
-    json list = list_json(std::move(rows));
-    if (!list.is_null()) body["items"] = json{{"item", std::move(list)}};
+    put_items(body, std::move(rows));
     return success(kItemsAllList, std::move(body));
 }
 
@@ -578,8 +575,7 @@ SimResponse QianmiSimulator::list_get(const ParamMap& params) {
         if (const Item* item = find_item(id)) rows.push_back(item_json(*item, &fields));
     }
     json body = json::object();
-    json list = list_json(std::move(rows));
-    if (!list.is_null()) body["items"] = json{{"item", std::move(list)}};
+    put_items(body, std::move(rows));
     return success(kItemsListGet, std::move(body));
 }
 
@@ -601,7 +597,7 @@ bool QianmiSimulator::set_reading(std::string_view name, std::string_view value)
         return true;
     };
     auto code_of = [&](int& field, std::initializer_list<int> allowed) {
-        auto v = to_int(value);
+        auto v = parse_int64(value);
         if (!v || std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) return false;
         field = static_cast<int>(*v);
         return true;

@@ -142,6 +142,8 @@ class QianmiSimulator final : public SimulatedPlatform {
     nlohmann::json item_json(const Item& item, const Fields* fields) const;
     nlohmann::json count_json(std::int64_t n) const;
     nlohmann::json list_json(std::vector<nlohmann::json> rows) const;
+    // body["items"] = {"item": rows}, per the list readings.
+    void put_items(nlohmann::json& body, std::vector<nlohmann::json> rows) const;
 
     SimResponse success(std::string_view method, nlohmann::json body) const;
     SimResponse error(int code, std::string_view message, std::string_view sub_code = {},

@@ -30,13 +30,6 @@ SimResponse envelope_error(std::string_view message) {
     return r;
 }
 
-std::optional<std::int64_t> to_int(const std::string& s) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-    return v;
-}
-
 // An amount in 1/10000 units as the platform writes it, with `decimals` digits (2..4), trailing
 // zeros kept: 26600 with 4 decimals -> "2.6600".
 std::string money(std::int64_t ten_thousandths, int decimals) {
@@ -381,12 +374,12 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
     std::int64_t page = 1;
     std::int64_t page_size = kDefaultPageSize;
     if (auto p = get("page"); !p.empty()) {
-        auto v = to_int(p);
+        auto v = parse_int64(p);
         if (!v || *v < 1) return envelope_error("Invalid parameter: page");
         page = *v;
     }
     if (auto p = get("pageSize"); !p.empty()) {
-        auto v = to_int(p);
+        auto v = parse_int64(p);
         if (!v || *v < 1) return envelope_error("Invalid parameter: pageSize");
         page_size = std::min<std::int64_t>(*v, kMaxPageSize);
     }
@@ -397,12 +390,12 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
     }
     std::optional<std::int64_t> category;
     if (auto p = get("categoryId"); !p.empty()) {
-        category = to_int(p);
+        category = parse_int64(p);
         if (!category) return envelope_error("Invalid parameter: categoryId");
     }
     std::optional<std::int64_t> status;
     if (auto p = get("status"); !p.empty() && p != "-1") {
-        status = to_int(p);
+        status = parse_int64(p);
         if (!status) return envelope_error("Invalid parameter: status");
     }
     const std::string brand = get("brandName");
@@ -446,7 +439,7 @@ SimResponse SunskySimulator::detail(const std::map<std::string, std::string>& pa
 SimResponse SunskySimulator::categories(const std::map<std::string, std::string>& params) {
     std::optional<std::int64_t> parent;
     if (auto it = params.find("parentId"); it != params.end() && !it->second.empty()) {
-        parent = to_int(it->second);
+        parent = parse_int64(it->second);
         if (!parent) return envelope_error("Invalid parameter: parentId");
     }
     std::optional<LocalTime> since;

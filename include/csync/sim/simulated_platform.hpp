@@ -22,6 +22,14 @@ namespace csync {
 using SimRequest = ServerRequest;
 using SimResponse = ServerResponse;
 
+// A whole decimal number, all of `text` (no sign but '-', no spaces); nullopt otherwise.
+inline std::optional<std::int64_t> parse_int64(std::string_view text) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
 // A control route's whole-number query parameter (?count=N): `fallback` when absent, nullopt when
 // it is not a non-negative whole number (the route answers 400).
 inline std::optional<std::size_t> count_param(const SimRequest& request, std::string_view name,
