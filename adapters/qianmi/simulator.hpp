@@ -3,7 +3,8 @@
 // changing catalogue of items with SKUs, and the OAuth token endpoint, checked as ROP checks them.
 //
 // Credentials (SimOptions.credentials): app_key and app_secret (required), access_token and
-// refresh_token (the first pair; default "sim-access-token" / "sim-refresh-token").
+// refresh_token (the first pair; default "sim-access-token" / "sim-refresh-token"). Times are
+// GMT+8 text whatever SimOptions.timezone says: the gateway's zone is fixed.
 //
 // Gateway (any path but /token), in ROP's order: method (26 missing, 27 unknown), appKey (22/23),
 // sign over every parameter received in the query and the form body, empty ones included, except
@@ -62,10 +63,11 @@ class QianmiSimulator final : public SimulatedPlatform {
         std::string response_key = "named";
         std::string error_shape =
             "rop";  // rop: root errorToken/code/message; wrapped: error_response
-        std::string sub_errors = "array";  // array | wrapped ({"subError":[...]})
-        int token_code = 21;               // code for an invalid/expired/revoked token: 21 | 20
-        int timestamp_code = 38;           // code for a stale timestamp: 38 | 33
-        bool millis_timestamp = false;     // also accept epoch milliseconds (the PHP SDK's form)
+        // wrapped ({"subError":[...]}, as the seed's sample) | array (ROP's Jackson form, notes)
+        std::string sub_errors = "wrapped";
+        int token_code = 21;            // code for an invalid/expired/revoked token: 21 | 20
+        int timestamp_code = 38;        // code for a stale timestamp: 38 | 33
+        bool millis_timestamp = false;  // also accept epoch milliseconds (the PHP SDK's form)
         std::string scalars =
             "mixed";  // mixed: codes text, counts numbers; string; number (codes too)
         std::string unknown_fields = "ignore";  // ignore | reject (33) fields the API cannot return
