@@ -74,6 +74,19 @@ struct Rig {
 
 ErrorKind kind_of(const Result<json>& r) { return r.ok() ? ErrorKind::cancelled : r.error().kind; }
 
+TEST(QianmiSimulator, NeedsTheAppKeyAndSecretAndDefaultsTheFirstTokens) {
+    SimOptions o;
+    o.products = 5;
+    EXPECT_THROW(QianmiSimulator{o}, std::invalid_argument);
+    o.credentials = {{"app_key", "k"}};
+    EXPECT_THROW(QianmiSimulator{o}, std::invalid_argument);
+    o.credentials["app_secret"] = "s";
+    QianmiSimulator sim(o);
+    EXPECT_EQ(sim.access_token(), "sim-access-token");
+    EXPECT_EQ(sim.refresh_token(), "sim-refresh-token");
+    EXPECT_EQ(sim.item_count(), 5u);
+}
+
 TEST(QianmiSimulator, ListsTheCatalogueWithOnlyTheFieldsAsked) {
     Rig rig;
     auto body = rig.call(kItemsAllList, listing_params(0, 50, "cid").value());
