@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
+#include <date/date.h>
 #include <openssl/evp.h>
 
 namespace csync::qianmi {
@@ -12,16 +13,6 @@ namespace {
 
 // The gateway's zone for timestamps and item times: GMT+8 with no daylight saving.
 constexpr std::chrono::hours kGmt8{8};
-
-int digits(std::string_view s, std::size_t pos, std::size_t width) {
-    if (pos + width > s.size()) return -1;
-    int v = 0;
-    for (std::size_t i = pos; i < pos + width; ++i) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
 
 }  // namespace
 
@@ -76,40 +67,19 @@ std::string sha1_upper_hex(std::string_view data) {
 }
 
 std::string format_timestamp(UtcTime t) {
-    const auto beijing = t + kGmt8;
-    const auto days = std::chrono::floor<std::chrono::days>(beijing);
-    const std::chrono::year_month_day ymd{days};
-    const std::chrono::hh_mm_ss hms{beijing - days};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d:%02d", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
-    return buf;
+    return date::format("%Y-%m-%d %H:%M:%S", date::sys_seconds{(t + kGmt8).time_since_epoch()});
 }
 
 std::optional<UtcTime> parse_timestamp(std::string_view text) {
-    if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != ' ' ||
-        text[13] != ':' || text[16] != ':') {
-        return std::nullopt;
-    }
-    const int year = digits(text, 0, 4);
-    const int month = digits(text, 5, 2);
-    const int day = digits(text, 8, 2);
-    const int hour = digits(text, 11, 2);
-    const int minute = digits(text, 14, 2);
-    const int second = digits(text, 17, 2);
-    if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) {
-        return std::nullopt;
-    }
-    if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{year},
-                                          std::chrono::month{static_cast<unsigned>(month)},
-                                          std::chrono::day{static_cast<unsigned>(day)}};
-    if (!ymd.ok()) return std::nullopt;
-    const UtcTime beijing{std::chrono::sys_days{ymd}.time_since_epoch() + std::chrono::hours{hour} +
-                          std::chrono::minutes{minute} + std::chrono::seconds{second}};
-    return beijing - kGmt8;
+    std::istringstream in{std::string(text)};
+    date::sys_seconds beijing;
+    in >> date::parse("%Y-%m-%d %H:%M:%S", beijing);
+    if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
+    // Strict: only the canonical zero-padded text of a valid time (date::parse alone would take
+    // "2024-1-2 3:04:05").
+    const UtcTime utc{beijing.time_since_epoch() - kGmt8};
+    if (format_timestamp(utc) != text) return std::nullopt;
+    return utc;
 }
 
 }  // namespace csync::qianmi

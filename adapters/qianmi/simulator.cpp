@@ -58,6 +58,10 @@ const char* const kNouns[] = {"T恤",    "连衣裙",   "运动鞋", "保温杯"
                               "充电宝", "蓝牙耳机", "面膜",   "Phone Case"};
 const char* const kBrands[] = {"千米优选", "ACME",  "北极绒", "Xiaomi",
                                "回力",     "Anker", "百雀羚", "Nike"};
+// A shop of many categories and brands: tie groups of one cid span several pages, while a
+// cid+brand_id filter usually fits in one.
+constexpr std::uint64_t kCategoryCount = 40;
+constexpr std::uint64_t kBrandCount = 20;
 const char* const kTypes[] = {"服装", "鞋靴", "数码", "家居", "美妆"};
 const char* const kColours[] = {"颜色:红", "颜色:蓝", "颜色:黑 特大"};
 
@@ -66,13 +70,6 @@ std::string money(std::int64_t cents) {
     std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(cents / 100),
                   static_cast<long long>(cents % 100));
     return buf;
-}
-
-std::optional<std::int64_t> to_int(std::string_view s) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-    return v;
 }
 
 std::vector<std::string> split(std::string_view text, char sep) {
@@ -125,6 +122,7 @@ QianmiSimulator::QianmiSimulator(SimOptions options) : options_(std::move(option
         // Times rise with many repeats, as bulk imports leave them.
         if (rng_() % 3 == 0) t += std::chrono::seconds{1 + static_cast<long>(rng_() % 600)};
         items_.push_back(make_item(next_serial_++, t));
+        position_[items_.back().num_iid] = items_.size() - 1;
     }
 }
 
@@ -138,13 +136,14 @@ QianmiSimulator::Item QianmiSimulator::make_item(std::size_t serial, UtcTime mod
     item.num_iid = serial % 10 == 9 ? std::to_string(1'400'000 + serial * 7)
                                     : "P" + std::to_string(10'000 + serial * 7);
     const std::size_t noun = rng_() % 8;
-    const std::size_t brand = rng_() % 8;
+    const std::size_t brand = rng_() % kBrandCount;
     const std::size_t type = rng_() % 5;
-    item.title = std::string(kBrands[brand]) + " " + kNouns[noun] + " " + std::to_string(serial);
+    item.brand_name =
+        std::string(kBrands[brand % 8]) + (brand < 8 ? "" : " " + std::to_string(brand));
+    item.title = item.brand_name + " " + kNouns[noun] + " " + std::to_string(serial);
     item.outer_id = "M" + std::to_string(100'000 + serial);
-    item.cid = std::to_string(1001 + rng_() % 12);
+    item.cid = std::to_string(1001 + rng_() % kCategoryCount);
     item.brand_id = std::to_string(501 + brand);
-    item.brand_name = kBrands[brand];
     item.type_id = std::to_string(31 + type);
     item.type_name = kTypes[type];
     item.d2c_status = rng_() % 4 == 0 ? "instock" : "onsale";
@@ -176,7 +175,7 @@ void QianmiSimulator::edit(Item& item, UtcTime when) {
     item.price_cents = 100 + static_cast<std::int64_t>(rng_() % 99'900);
     item.num = static_cast<std::int64_t>(rng_() % 200);
     if (rng_() % 4 == 0) item.d2c_status = item.d2c_status == "onsale" ? "instock" : "onsale";
-    if (rng_() % 5 == 0) item.cid = std::to_string(1001 + rng_() % 12);  // moves in the order
+    if (rng_() % 5 == 0) item.cid = std::to_string(1001 + rng_() % kCategoryCount);  // it moves
     item.modified = when;
     for (Sku& sku : item.skus) {
         sku.price_cents = item.price_cents;
@@ -185,23 +184,28 @@ void QianmiSimulator::edit(Item& item, UtcTime when) {
     }
 }
 
-std::vector<QianmiSimulator::Item>::iterator QianmiSimulator::find_item(
-    const std::string& num_iid) {
-    return std::find_if(items_.begin(), items_.end(),
-                        [&](const Item& i) { return i.num_iid == num_iid; });
+QianmiSimulator::Item* QianmiSimulator::find_item(const std::string& num_iid) {
+    auto it = position_.find(num_iid);
+    return it == position_.end() ? nullptr : &items_[it->second];
+}
+
+void QianmiSimulator::erase_item(std::size_t position) {
+    position_.erase(items_[position].num_iid);
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(position));
+    for (std::size_t i = position; i < items_.size(); ++i) position_[items_[i].num_iid] = i;
 }
 
 bool QianmiSimulator::touch_item(const std::string& num_iid) {
-    auto it = find_item(num_iid);
-    if (it == items_.end()) return false;
-    edit(*it, now());
+    Item* item = find_item(num_iid);
+    if (item == nullptr) return false;
+    edit(*item, now());
     return true;
 }
 
 bool QianmiSimulator::delete_item(const std::string& num_iid) {
-    auto it = find_item(num_iid);
-    if (it == items_.end()) return false;
-    items_.erase(it);
+    auto it = position_.find(num_iid);
+    if (it == position_.end()) return false;
+    erase_item(it->second);
     return true;
 }
 
@@ -218,8 +222,9 @@ std::size_t QianmiSimulator::mutate(std::size_t count) {
         const std::uint64_t r = rng_() % 10;
         if (items_.empty() || (r >= 6 && r < 8)) {
             items_.push_back(make_item(next_serial_++, when));
+            position_[items_.back().num_iid] = items_.size() - 1;
         } else if (r >= 8) {
-            items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(rng_() % items_.size()));
+            erase_item(rng_() % items_.size());
         } else {
             edit(items_[rng_() % items_.size()], when);
         }
@@ -425,7 +430,7 @@ SimResponse QianmiSimulator::handle(const SimRequest& request) {
     if (timestamp.empty()) return error(32, "缺少必选参数", "isv.missing-parameter:timestamp");
     std::optional<UtcTime> sent_at = parse_timestamp(timestamp);
     if (!sent_at && readings_.millis_timestamp) {
-        if (auto ms = to_int(timestamp)) {
+        if (auto ms = parse_int64(timestamp)) {
             sent_at = UtcTime{
                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds{*ms})};
         }
@@ -450,18 +455,9 @@ SimResponse QianmiSimulator::handle(const SimRequest& request) {
         return error(readings_.token_code, "无效的access_token");
     }
 
-    if (options_.rate_limit_per_minute > 0) {
-        const auto minute =
-            std::chrono::duration_cast<std::chrono::minutes>(options_.now().time_since_epoch())
-                .count();
-        if (minute != budget_minute_) {
-            budget_minute_ = minute;
-            budget_used_ = 0;
-        }
-        if (++budget_used_ > options_.rate_limit_per_minute) {
-            ++errors_[std::to_string(readings_.quota_code)];
-            return rate_limit_response();
-        }
+    if (budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
+        ++errors_[std::to_string(readings_.quota_code)];
+        return rate_limit_response();
     }
 
     if (method == kItemsAllList) return all_list(params);
@@ -488,19 +484,24 @@ bool QianmiSimulator::requested_fields(const ParamMap& params,
     return true;
 }
 
+void QianmiSimulator::put_items(json& body, std::vector<json> rows) const {
+    json list = list_json(std::move(rows));
+    if (!list.is_null()) body["items"] = json{{"item", std::move(list)}};
+}
+
 SimResponse QianmiSimulator::all_list(const ParamMap& params) {
     Fields fields;
     SimResponse refusal;
     if (!requested_fields(params, kAllListFields, fields, refusal)) return refusal;
     std::int64_t page_no = 0;
     if (auto text = get(params, "page_no"); !text.empty()) {
-        auto v = to_int(text);
+        auto v = parse_int64(text);
         if (!v || *v < 0) return error(33, "非法的参数", "isv.invalid-paramete:page_no", text);
         page_no = *v;
     }
     std::int64_t page_size = kMaxPageSize;
     if (auto text = get(params, "page_size"); !text.empty()) {
-        auto v = to_int(text);
+        auto v = parse_int64(text);
         if (!v || *v < 1 || *v > kMaxPageSize) {
             return error(33, "非法的参数", "isv.invalid-paramete:page_size", text);
         }
@@ -523,36 +524,39 @@ SimResponse QianmiSimulator::all_list(const ParamMap& params) {
     const std::string brand_id = get(params, "brand_id");
     const std::string type_id = get(params, "type_id");
 
-    std::vector<const Item*> listed;
+    // (column value, item): the value is computed once per call, not per comparison.
+    std::vector<std::pair<std::int64_t, const Item*>> listed;
     listed.reserve(items_.size());
     for (const Item& item : items_) {
         if (!cid.empty() && item.cid != cid) continue;
         if (!brand_id.empty() && item.brand_id != brand_id) continue;
         if (!type_id.empty() && item.type_id != type_id) continue;
-        listed.push_back(&item);
+        std::int64_t key = 0;
+        if (column == "num") {
+            key = item.num;
+        } else if (!column.empty()) {
+            const std::string& text = column == "cid"        ? item.cid
+                                      : column == "brand_id" ? item.brand_id
+                                                             : item.type_id;
+            key = parse_int64(text).value_or(0);
+        }
+        listed.emplace_back(key, &item);
     }
     if (!column.empty()) {
         // No column is unique: ties get no promised order, and a fresh one on every call.
         if (readings_.ties == "shuffle") std::shuffle(listed.begin(), listed.end(), rng_);
-        auto key = [&](const Item* i) -> std::int64_t {
-            const std::string& text = column == "cid"        ? i->cid
-                                      : column == "brand_id" ? i->brand_id
-                                                             : i->type_id;
-            return column == "num" ? i->num : to_int(text).value_or(0);
-        };
-        std::stable_sort(listed.begin(), listed.end(), [&](const Item* a, const Item* b) {
-            return descending ? key(a) > key(b) : key(a) < key(b);
+        std::stable_sort(listed.begin(), listed.end(), [&](const auto& a, const auto& b) {
+            return descending ? a.first > b.first : a.first < b.first;
         });
     }
     std::vector<json> rows;
     const auto first = static_cast<std::size_t>(page_no * page_size);
     for (std::size_t i = first;
          i < listed.size() && i < first + static_cast<std::size_t>(page_size); ++i) {
-        rows.push_back(item_json(*listed[i], &fields));
+        rows.push_back(item_json(*listed[i].second, &fields));
     }
     json body = {{"total_results", count_json(static_cast<std::int64_t>(listed.size()))}};
-    json list = list_json(std::move(rows));
-    if (!list.is_null()) body["items"] = json{{"item", std::move(list)}};
+    put_items(body, std::move(rows));
     return success(kItemsAllList, std::move(body));
 }
 
@@ -568,12 +572,10 @@ SimResponse QianmiSimulator::list_get(const ParamMap& params) {
     }
     std::vector<json> rows;
     for (const std::string& id : ids) {
-        auto it = find_item(id);
-        if (it != items_.end()) rows.push_back(item_json(*it, &fields));
+        if (const Item* item = find_item(id)) rows.push_back(item_json(*item, &fields));
     }
     json body = json::object();
-    json list = list_json(std::move(rows));
-    if (!list.is_null()) body["items"] = json{{"item", std::move(list)}};
+    put_items(body, std::move(rows));
     return success(kItemsListGet, std::move(body));
 }
 
@@ -584,7 +586,7 @@ SimResponse QianmiSimulator::item_get(const ParamMap& params) {
     const std::string id = get(params, "num_iid");
     if (id.empty()) return error(32, "缺少必选参数", "isv.missing-parameter:num_iid");
     json body = json::object();
-    if (auto it = find_item(id); it != items_.end()) body["item"] = item_json(*it, &fields);
+    if (const Item* item = find_item(id)) body["item"] = item_json(*item, &fields);
     return success(kItemGet, std::move(body));
 }
 
@@ -595,7 +597,7 @@ bool QianmiSimulator::set_reading(std::string_view name, std::string_view value)
         return true;
     };
     auto code_of = [&](int& field, std::initializer_list<int> allowed) {
-        auto v = to_int(value);
+        auto v = parse_int64(value);
         if (!v || std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) return false;
         field = static_cast<int>(*v);
         return true;

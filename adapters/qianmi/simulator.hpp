@@ -3,7 +3,8 @@
 // changing catalogue of items with SKUs, and the OAuth token endpoint, checked as ROP checks them.
 //
 // Credentials (SimOptions.credentials): app_key and app_secret (required), access_token and
-// refresh_token (the first pair; default "sim-access-token" / "sim-refresh-token").
+// refresh_token (the first pair; default "sim-access-token" / "sim-refresh-token"). Times are
+// GMT+8 text whatever SimOptions.timezone says: the gateway's zone is fixed.
 //
 // Gateway (any path but /token), in ROP's order: method (26 missing, 27 unknown), appKey (22/23),
 // sign over every parameter received in the query and the form body, empty ones included, except
@@ -43,6 +44,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -61,10 +63,11 @@ class QianmiSimulator final : public SimulatedPlatform {
         std::string response_key = "named";
         std::string error_shape =
             "rop";  // rop: root errorToken/code/message; wrapped: error_response
-        std::string sub_errors = "array";  // array | wrapped ({"subError":[...]})
-        int token_code = 21;               // code for an invalid/expired/revoked token: 21 | 20
-        int timestamp_code = 38;           // code for a stale timestamp: 38 | 33
-        bool millis_timestamp = false;     // also accept epoch milliseconds (the PHP SDK's form)
+        // wrapped ({"subError":[...]}, as the seed's sample) | array (ROP's Jackson form, notes)
+        std::string sub_errors = "wrapped";
+        int token_code = 21;            // code for an invalid/expired/revoked token: 21 | 20
+        int timestamp_code = 38;        // code for a stale timestamp: 38 | 33
+        bool millis_timestamp = false;  // also accept epoch milliseconds (the PHP SDK's form)
         std::string scalars =
             "mixed";  // mixed: codes text, counts numbers; string; number (codes too)
         std::string unknown_fields = "ignore";  // ignore | reject (33) fields the API cannot return
@@ -135,10 +138,14 @@ class QianmiSimulator final : public SimulatedPlatform {
     UtcTime now() const;
     Item make_item(std::size_t serial, UtcTime modified);
     void edit(Item& item, UtcTime when);
-    std::vector<Item>::iterator find_item(const std::string& num_iid);
+    // nullptr when no live item has this id.
+    Item* find_item(const std::string& num_iid);
+    void erase_item(std::size_t position);
     nlohmann::json item_json(const Item& item, const Fields* fields) const;
     nlohmann::json count_json(std::int64_t n) const;
     nlohmann::json list_json(std::vector<nlohmann::json> rows) const;
+    // body["items"] = {"item": rows}, per the list readings.
+    void put_items(nlohmann::json& body, std::vector<nlohmann::json> rows) const;
 
     SimResponse success(std::string_view method, nlohmann::json body) const;
     SimResponse error(int code, std::string_view message, std::string_view sub_code = {},
@@ -164,11 +171,11 @@ class QianmiSimulator final : public SimulatedPlatform {
     std::int64_t refreshes_ = 0;
     std::mt19937_64 rng_;
     std::vector<Item> items_;  // live catalogue in insertion (warehouse) order
+    std::unordered_map<std::string, std::size_t> position_;  // num_iid -> index in items_
     std::size_t next_serial_ = 0;
     std::map<std::string, std::int64_t> calls_;
     std::map<std::string, std::int64_t> errors_;
-    std::int64_t budget_minute_ = -1;
-    int budget_used_ = 0;
+    MinuteBudget budget_;
 };
 
 }  // namespace csync::qianmi

@@ -444,12 +444,16 @@ Result<TokenPair> read_refresh_response(const HttpResponse& response,
 
 // ---- the item APIs -----------------------------------------------------------------------------
 
-Result<Params> listing_params(std::int64_t page_no, int page_size, std::string_view order_by) {
-    if (page_no < 0) return Error::config("items.all.list page_no is 0-based: it cannot be < 0");
-    if (page_size < 1 || page_size > kMaxPageSize) {
-        return Error::config("items.all.list page_size must be 1 to " +
-                             std::to_string(kMaxPageSize) + ", got " + std::to_string(page_size));
+Result<Params> listing_params(const ListingQuery& query) {
+    if (query.page_no < 0) {
+        return Error::config("items.all.list page_no is 0-based: it cannot be < 0");
     }
+    if (query.page_size < 1 || query.page_size > kMaxPageSize) {
+        return Error::config("items.all.list page_size must be 1 to " +
+                             std::to_string(kMaxPageSize) + ", got " +
+                             std::to_string(query.page_size));
+    }
+    const std::string_view order_by = query.order_by;
     const auto colon = order_by.find(':');
     const std::string_view column = order_by.substr(0, colon);
     const std::string_view direction =
@@ -457,13 +461,30 @@ Result<Params> listing_params(std::int64_t page_no, int page_size, std::string_v
     const bool known_column = std::find(std::begin(kOrderColumns), std::end(kOrderColumns),
                                         column) != std::end(kOrderColumns);
     if (!known_column || (direction != "asc" && direction != "desc")) {
-        return Error::config("order_by '" + std::string(order_by) +
+        return Error::config("order_by '" + query.order_by +
                              "': use cid, num, brand_id or type_id, optionally with :asc or :desc");
     }
-    return Params{{"fields", std::string(kListingFields)},
-                  {"page_no", std::to_string(page_no)},
-                  {"page_size", std::to_string(page_size)},
-                  {"order_by", std::string(column) + ":" + std::string(direction)}};
+    if (query.fields.empty()) return Error::config("items.all.list needs fields");
+    Params params = {{"fields", query.fields},
+                     {"page_no", std::to_string(query.page_no)},
+                     {"page_size", std::to_string(query.page_size)},
+                     {"order_by", std::string(column) + ":" + std::string(direction)}};
+    for (const auto& [name, value] : query.filters) {
+        if (name != "cid" && name != "brand_id" && name != "type_id") {
+            return Error::config("items.all.list filter '" + name +
+                                 "': use cid, brand_id or type_id");
+        }
+        params.emplace_back(name, value);
+    }
+    return params;
+}
+
+Result<Params> listing_params(std::int64_t page_no, int page_size, std::string_view order_by) {
+    ListingQuery query;
+    query.page_no = page_no;
+    query.page_size = page_size;
+    query.order_by = std::string(order_by);
+    return listing_params(query);
 }
 
 Result<Params> batch_params(const std::vector<std::string>& num_iids) {
@@ -507,6 +528,8 @@ Result<ListingPage> read_listing(const json& body) {
         entry.num_iid = *id;
         entry.modified_text = text_or_empty(row, "modified");
         entry.modified = parse_timestamp(entry.modified_text);
+        entry.cid = text_or_empty(row, "cid");
+        entry.brand_id = text_or_empty(row, "brand_id");
         page.entries.push_back(std::move(entry));
     }
     return page;

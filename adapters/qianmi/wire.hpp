@@ -155,8 +155,21 @@ Result<TokenPair> read_refresh_response(const HttpResponse& response,
 
 // ---- the item APIs -----------------------------------------------------------------------------
 
-// items.all.list page: fields=num_iid,modified, page_no (0-based), page_size 1..50, order_by
-// "column:asc|desc" (a bare column means asc) with column in kOrderColumns. Bad values -> config.
+// One items.all.list page request. No column is unique, so a tie group larger than a page comes
+// back in a different order on every call and a page-number pass over it skips some ids; the
+// filters narrow the listing (a filtered listing whose total_results fits one page is read whole,
+// whatever its order). cid and brand_id can be asked for in `fields` to learn the partitions.
+struct ListingQuery {
+    std::int64_t page_no = 0;  // 0-based
+    int page_size = kMaxPageSize;
+    std::string order_by = "cid";  // "column[:asc|:desc]", column in kOrderColumns
+    Params filters;                // any of cid, brand_id, type_id (an empty value is not sent)
+    std::string fields = std::string(kListingFields);
+};
+// page_size 1..50, page_no >= 0, a known order column and direction, known filter names; else
+// config. order_by goes out as "column:asc|desc".
+Result<Params> listing_params(const ListingQuery& query);
+// The common case: fields=num_iid,modified, no filter.
 Result<Params> listing_params(std::int64_t page_no, int page_size, std::string_view order_by);
 
 // items.list.get: fields=kListGetFields and 1..50 ids joined with ","; an empty id or one holding
@@ -171,6 +184,8 @@ struct ListingEntry {
     std::string num_iid;
     std::optional<UtcTime> modified;  // nullopt when absent or unreadable: treat as changed
     std::string modified_text;        // as the platform sent it ("" when absent)
+    std::string cid;                  // when asked for in `fields`, else ""
+    std::string brand_id;             // likewise
 };
 
 struct ListingPage {

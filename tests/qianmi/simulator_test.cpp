@@ -74,6 +74,19 @@ struct Rig {
 
 ErrorKind kind_of(const Result<json>& r) { return r.ok() ? ErrorKind::cancelled : r.error().kind; }
 
+TEST(QianmiSimulator, NeedsTheAppKeyAndSecretAndDefaultsTheFirstTokens) {
+    SimOptions o;
+    o.products = 5;
+    EXPECT_THROW(QianmiSimulator{o}, std::invalid_argument);
+    o.credentials = {{"app_key", "k"}};
+    EXPECT_THROW(QianmiSimulator{o}, std::invalid_argument);
+    o.credentials["app_secret"] = "s";
+    QianmiSimulator sim(o);
+    EXPECT_EQ(sim.access_token(), "sim-access-token");
+    EXPECT_EQ(sim.refresh_token(), "sim-refresh-token");
+    EXPECT_EQ(sim.item_count(), 5u);
+}
+
 TEST(QianmiSimulator, ListsTheCatalogueWithOnlyTheFieldsAsked) {
     Rig rig;
     auto body = rig.call(kItemsAllList, listing_params(0, 50, "cid").value());
@@ -315,6 +328,38 @@ TEST(QianmiSimulator, ADeletionAheadShiftsTheListingBackOnePlace) {
     seen.insert(page1.begin(), page1.end());
     EXPECT_EQ(seen.count(before[10]), 0u);
     EXPECT_EQ(rig.page(0, 10).value().total_results, 99);
+}
+
+TEST(QianmiSimulator, FiltersNarrowTheListingToPartitionsThatFitOnePage) {
+    Rig rig(400);
+    // Learn the partitions from one pass that also asks for cid and brand_id.
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> truth;
+    std::istringstream in(rig.sim->truth_ndjson());
+    std::string line;
+    while (std::getline(in, line)) {
+        json j = json::parse(line);
+        truth[{j["cid"].get<std::string>(), j["brand_id"].get<std::string>()}].insert(
+            j["num_iid"].get<std::string>());
+    }
+    ListingQuery query;
+    query.fields = "num_iid,modified,cid,brand_id";
+    auto page =
+        read_listing(rig.call(kItemsAllList, listing_params(query).value()).value()).value();
+    ASSERT_FALSE(page.entries.empty());
+    const auto& e = page.entries.front();
+    EXPECT_FALSE(e.cid.empty());
+    EXPECT_FALSE(e.brand_id.empty());
+    const auto& expected = truth.at({e.cid, e.brand_id});
+    ASSERT_LE(expected.size(), 50u);
+    query.filters = {{"cid", e.cid}, {"brand_id", e.brand_id}};
+    query.fields = std::string(kListingFields);
+    auto part =
+        read_listing(rig.call(kItemsAllList, listing_params(query).value()).value()).value();
+    EXPECT_EQ(part.total_results, static_cast<std::int64_t>(expected.size()));
+    auto got = rig.ids(part);
+    EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
+    query.filters = {{"stock_warn", "1"}};
+    EXPECT_FALSE(listing_params(query).ok());
 }
 
 TEST(QianmiSimulator, MutateAddsEditsAndDeletesAndBumpsModified) {
