@@ -60,8 +60,6 @@ struct Partition {
         return c;
     }
     bool splittable() const { return column() == "cid" || column() == "brand_id"; }
-    // Columns whose values a listing returns (items.all.list cannot return type_id).
-    bool returns_column() const { return column() != "type_id"; }
 };
 
 // Where a pass stands; persisted as the stream's cursor after every page.
@@ -187,13 +185,15 @@ class ItemsStream final : public StreamSync {
     // rest; queue the tie groups that straddle its edges.
     boost::asio::awaitable<Status> list_page(PassCursor& c, Page& page) {
         const Partition part = c.parts.front();
-        auto params = listing_params(c.page_no, options_.page_size, part.order);
-        if (!params.ok()) co_return params.error();
+        ListingQuery query;
+        query.page_no = c.page_no;
+        query.page_size = options_.page_size;
+        query.order_by = part.order;
+        query.filters.assign(part.filters.begin(), part.filters.end());
         const std::string column = part.column();
-        for (auto& [name, value] : *params) {
-            if (name == "fields" && part.returns_column()) value += "," + column;
-        }
-        for (const auto& [name, value] : part.filters) params->emplace_back(name, value);
+        if (part.splittable()) query.fields += "," + column;
+        auto params = listing_params(query);
+        if (!params.ok()) co_return params.error();
         auto body =
             co_await client_->call(std::string(kItemsAllList), std::move(*params), page.requests);
         if (!body.ok()) co_return body.error();
@@ -238,11 +238,14 @@ class ItemsStream final : public StreamSync {
             ids.empty() || c.page_no + 1 >= pages || c.page_no + 1 >= c.max_pages;
 
         // The order column's values at this page's edges: their tie groups may straddle.
-        auto rows = unwrap_list(*body, "items", "item");
-        if (rows.ok() && !rows->empty() && part.splittable()) {
+        const auto& entries = listing->entries;
+        if (!entries.empty() && part.splittable()) {
+            auto value_of = [&](const ListingEntry& e) {
+                return column == "cid" ? e.cid : e.brand_id;
+            };
             std::vector<std::string> edges;
-            if (c.page_no > 0) edges.push_back(json_text(rows->front(), column).value_or(""));
-            if (!part_done) edges.push_back(json_text(rows->back(), column).value_or(""));
+            if (c.page_no > 0) edges.push_back(value_of(entries.front()));
+            if (!part_done) edges.push_back(value_of(entries.back()));
             for (const std::string& value : edges) {
                 auto child = value.empty() ? std::nullopt : part.child(value);
                 if (child && std::find(c.parts.begin(), c.parts.end(), *child) == c.parts.end()) {
