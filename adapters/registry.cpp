@@ -1,5 +1,6 @@
 #include "registry.hpp"
 
+#include "qianmi/registration.hpp"
 #include "sunsky/registration.hpp"
 #include "wangdiantong/registration.hpp"
 
@@ -9,6 +10,7 @@ const std::vector<PlatformRegistration>& registered_platforms() {
     static const std::vector<PlatformRegistration> all = {
         sunsky::registration(),
         wangdiantong::registration(),
+        qianmi::registration(),
     };
     return all;
 }

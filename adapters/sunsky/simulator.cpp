@@ -338,15 +338,8 @@ SimResponse SunskySimulator::handle(const SimRequest& request) {
     if (!key_active_) return envelope_error(kUserStatusError);
 
     ++api_calls_;
-    if (options_.rate_limit_per_minute > 0) {
-        const auto minute =
-            std::chrono::duration_cast<std::chrono::minutes>(options_.now().time_since_epoch())
-                .count();
-        if (minute != budget_minute_) {
-            budget_minute_ = minute;
-            budget_used_ = 0;
-        }
-        if (++budget_used_ > options_.rate_limit_per_minute) return rate_limit_response();
+    if (budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
+        return rate_limit_response();
     }
 
     if (request.path == "/openapi/product!search.do") return search(params);
@@ -380,12 +373,12 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
     std::int64_t page = 1;
     std::int64_t page_size = kDefaultPageSize;
     if (auto p = get("page"); !p.empty()) {
-        auto v = to_int(p);
+        auto v = parse_int64(p);
         if (!v || *v < 1) return envelope_error("Invalid parameter: page");
         page = *v;
     }
     if (auto p = get("pageSize"); !p.empty()) {
-        auto v = to_int(p);
+        auto v = parse_int64(p);
         if (!v || *v < 1) return envelope_error("Invalid parameter: pageSize");
         page_size = std::min<std::int64_t>(*v, kMaxPageSize);
     }
@@ -396,12 +389,12 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
     }
     std::optional<std::int64_t> category;
     if (auto p = get("categoryId"); !p.empty()) {
-        category = to_int(p);
+        category = parse_int64(p);
         if (!category) return envelope_error("Invalid parameter: categoryId");
     }
     std::optional<std::int64_t> status;
     if (auto p = get("status"); !p.empty() && p != "-1") {
-        status = to_int(p);
+        status = parse_int64(p);
         if (!status) return envelope_error("Invalid parameter: status");
     }
     const std::string brand = get("brandName");
@@ -445,7 +438,7 @@ SimResponse SunskySimulator::detail(const std::map<std::string, std::string>& pa
 SimResponse SunskySimulator::categories(const std::map<std::string, std::string>& params) {
     std::optional<std::int64_t> parent;
     if (auto it = params.find("parentId"); it != params.end() && !it->second.empty()) {
-        parent = to_int(it->second);
+        parent = parse_int64(it->second);
         if (!parent) return envelope_error("Invalid parameter: parentId");
     }
     std::optional<LocalTime> since;

@@ -101,8 +101,7 @@ class SunskySimulator final : public SimulatedPlatform {
     std::unique_ptr<SimOrderBook> orders_book_;
     bool key_active_ = true;
     std::int64_t api_calls_ = 0;
-    std::int64_t budget_minute_ = -1;
-    int budget_used_ = 0;
+    MinuteBudget budget_;
 };
 
 }  // namespace csync::sunsky

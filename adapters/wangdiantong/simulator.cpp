@@ -29,18 +29,11 @@ std::string decimal_e4(std::int64_t v) {
     return buf;
 }
 
-std::optional<std::int64_t> parse_int(std::string_view s) {
-    std::int64_t v = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
-    return v;
-}
-
 // An argument that is an integer, as a number or as numeric text (the doc's ["500","0"]).
 std::optional<std::int64_t> int_arg(const json& v) {
     json holder = json::object();
     holder["v"] = v;
-    if (v.is_string()) return parse_int(v.get_ref<const std::string&>());
+    if (v.is_string()) return parse_int64(v.get_ref<const std::string&>());
     if (!v.is_number_integer()) return std::nullopt;
     return json_int(holder, "v");
 }
@@ -306,7 +299,7 @@ SimResponse WangdiantongSimulator::handle(const SimRequest& request) {
     params.erase("sign");
     if (sign(creds_.secret, params, request.body) != given) return status(1, "验证失败");
 
-    auto ts = parse_int(params["timestamp"]);
+    auto ts = parse_int64(params["timestamp"]);
     if (!ts || *ts > std::numeric_limits<std::int32_t>::max() ||
         *ts < std::numeric_limits<std::int32_t>::min()) {
         return status(1, "For input string: \"" + params["timestamp"] + "\"");
@@ -464,19 +457,19 @@ SimResponse WangdiantongSimulator::control(const SimRequest& request) {
         return SimulatedPlatform::control(request);
     }
     if (route == "lease") {
-        auto s = parse_int(request.query_param("seconds"));
+        auto s = parse_int64(request.query_param("seconds"));
         if (!s || *s < 0) return bad("seconds must be a non-negative integer");
         set_lease_seconds(*s);
         return control_json(200, json{{"lease_seconds", lease_seconds_}});
     }
     if (route == "clock") {
-        auto s = parse_int(request.query_param("offset"));
+        auto s = parse_int64(request.query_param("offset"));
         if (!s) return bad("offset must be an integer number of seconds");
         clock_offset_ = *s;
         return control_json(200, json{{"offset", clock_offset_}});
     }
     if (route == "calc_fail") {
-        auto id = parse_int(request.query_param("rec_id"));
+        auto id = parse_int64(request.query_param("rec_id"));
         if (!id || !find(*id)) return bad("rec_id must name a record");
         const bool on = request.query_param("on") != "0";
         set_calc_fail(*id, on);

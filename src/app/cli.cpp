@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -183,7 +184,21 @@ int run_api(const Config& config, const ApiArgs& args) {
 
     boost::asio::io_context ioc(1);
     SystemClock clock;
-    auto client = make_account_client(ioc.get_executor(), clock, *account);
+    // Tokens the daemon rotated live in the account state; read it, never write it.
+    AccountStoreAccess stored;
+    if (std::filesystem::exists(config.store.path)) {
+        auto opened = open_store(config, /*migrate=*/false, /*read_only=*/true, clock);
+        auto state = opened.ok() ? opened.value()->load_account_state(account->name)
+                                 : Result<AccountState>(opened.error());
+        if (state.ok()) {
+            stored.state = std::move(state.value());
+        } else {
+            std::cerr << "commerce-syncd api: warning: cannot read the account state ("
+                      << state.error().message << "); using the configured credentials\n";
+        }
+    }
+    auto client =
+        make_account_client(ioc.get_executor(), clock, *account, nullptr, std::move(stored));
     if (!client.ok()) {
         std::cerr << "commerce-syncd api: " << client.error().message << '\n';
         return kExitUsage;
@@ -222,6 +237,13 @@ int run_api(const Config& config, const ApiArgs& args) {
     if (verdict.ok()) return kExitOk;
     std::cerr << "commerce-syncd api: the platform answered with an error: "
               << log::redact(verdict.error().describe()) << '\n';
+    if (verdict.error().kind == ErrorKind::token_expired) {
+        std::cerr << "commerce-syncd api: the access token was refused as expired or revoked; "
+                     "`api` never refreshes tokens (a refresh rotates the refresh token the "
+                     "daemon holds): let `commerce-syncd run` or `sync-once` refresh it, then "
+                     "try again\n";
+        return kExitAuth;
+    }
     return verdict.error().kind == ErrorKind::auth ? kExitAuth : kExitSyncFailed;
 }
 

@@ -86,14 +86,29 @@ asio::awaitable<void> save_account_metrics(Shared& s, std::string account) {
     if (!st.ok()) log::root().warn("cannot save the HTTP figures: {}", st.error().describe());
 }
 
-Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s) {
+// Each account's stored state, read before its adapter is built (tokens that outlive a restart).
+using AccountStates = std::map<std::string, AccountState>;
+
+Result<AccountStates> load_account_states(Store& store, const Config& config) {
+    AccountStates out;
+    for (const auto& a : config.accounts) {
+        auto state = store.load_account_state(a.name);
+        if (!state.ok()) return std::move(state).error();
+        out.emplace(a.name, std::move(state.value()));
+    }
+    return out;
+}
+
+Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s,
+                                                     AccountStates states) {
     auto gen = std::make_unique<Generation>();
     gen->config = std::move(config);
     gen->stop = std::make_unique<StopSignal>(s.ioc.get_executor());
     gen->scheduler = std::make_unique<Scheduler>(s.clock, s.random, *gen->stop, log::root());
 
     for (const AccountConfig& account : gen->config.accounts) {
-        auto client = make_account_client(s.ioc.get_executor(), s.clock, account, &s.metrics);
+        auto client = make_account_client(s.ioc.get_executor(), s.clock, account, &s.metrics,
+                                          {std::move(states[account.name]), &s.store, &s.db});
         if (!client.ok()) return std::move(client).error();
         auto rt = std::make_unique<AccountRuntime>();
         rt->account = &account;
@@ -197,8 +212,13 @@ int run_daemon(Config config, const DaemonOptions& options) {
         return kExitStore;
     }
 
+    auto states = db.run_blocking([&] { return load_account_states(*store, config); });
+    if (!states.ok()) {
+        log::root().error("{}", states.error().describe());
+        return kExitStore;
+    }
     Shared shared{ioc, db, *store, clock, random, metrics, options};
-    auto first = build_generation(config, shared);
+    auto first = build_generation(config, shared, std::move(states.value()));
     if (!first.ok()) {
         log::root().error("{}", first.error().message);
         return kExitUsage;
@@ -331,7 +351,19 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     }
                     log::init({next.log.level, next.log.format});
                     for (const auto& secret : config::secret_values(next)) log::add_secret(secret);
-                    auto gen = build_generation(std::move(next), shared);
+                    // The state as it is now: tokens rotated by the generation that just stopped.
+                    auto read_states = [&store, &next] {
+                        return load_account_states(*store, next);
+                    };
+                    auto next_states = co_await db.run(std::move(read_states));
+                    if (!next_states.ok()) {
+                        log::root().error("reload failed, stopping: {}",
+                                          next_states.error().describe());
+                        exit_code = kExitStore;
+                        break;
+                    }
+                    auto gen =
+                        build_generation(std::move(next), shared, std::move(next_states.value()));
                     if (gen.ok()) {
                         current = std::move(gen.value());
                         continue;

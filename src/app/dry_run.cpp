@@ -84,6 +84,7 @@ struct Probe {
     const AccountConfig* account;
     const StreamConfig* stream;
     nlohmann::json cursor;  // null: the stream's initial position
+    AccountState state;     // the account's stored state (tokens), read-only
 };
 
 }  // namespace
@@ -109,8 +110,14 @@ int run_dry(const Config& config, const DaemonOptions& options) {
     for (const AccountConfig& account : config.accounts) {
         for (const StreamConfig& stream : account.streams) {
             if (!options.selects(account.name, stream.name)) continue;
-            Probe probe{&account, &stream, nullptr};
+            Probe probe{&account, &stream, nullptr, {}};
             if (store) {
+                auto state = store->load_account_state(account.name);
+                if (!state.ok()) {
+                    std::cerr << "commerce-syncd: " << state.error().message << '\n';
+                    return kExitStore;
+                }
+                probe.state = std::move(state.value());
                 auto cursor = store->load_cursor({account.name, stream.name});
                 if (!cursor.ok()) {
                     std::cerr << "commerce-syncd: " << cursor.error().message << '\n';
@@ -135,7 +142,10 @@ int run_dry(const Config& config, const DaemonOptions& options) {
                 const std::string label = account.name + '/' + probe.stream->name;
                 auto found = clients.find(account.name);
                 if (found == clients.end()) {
-                    auto made = make_account_client(ioc.get_executor(), clock, account);
+                    // No store: a dry run reads what the daemon stored, writes nothing and
+                    // never refreshes a token.
+                    auto made = make_account_client(ioc.get_executor(), clock, account, nullptr,
+                                                    {probe.state, nullptr, nullptr});
                     if (!made.ok()) {
                         std::cout << label << ": " << made.error().message << '\n';
                         any_failed = true;

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     std::uint64_t seed = 1;
     std::size_t products = 1000;
     int rate_limit = 0;
+    std::int64_t token_ttl = 0;
     std::string time_zone = "Asia/Shanghai";
     std::string port_file;
     std::string tls_cert;
@@ -98,6 +99,10 @@ int main(int argc, char** argv) {
     app.add_option("--seed", seed, "seed of the generated data")->capture_default_str();
     app.add_option("--products", products, "number of products to generate")->capture_default_str();
     app.add_option("--rate-limit", rate_limit, "API calls allowed per minute; 0: no limit")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--token-ttl", token_ttl,
+                   "seconds an access token lives (token-based platforms); 0: forever")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app.add_option("--timezone", time_zone, "the platform's local time zone (IANA name)")
@@ -139,6 +144,7 @@ int main(int argc, char** argv) {
     sim_options.seed = seed;
     sim_options.products = products;
     sim_options.rate_limit_per_minute = rate_limit;
+    sim_options.token_ttl = std::chrono::seconds{token_ttl};
     sim_options.timezone = time_zone;
     for (const auto& [name, value] : flag_values) {
         if (!value.empty()) {

@@ -48,8 +48,12 @@ class CanonicalText {
 }  // namespace
 
 std::string record_hash(const Product& p) {
-    return CanonicalText("product.v1")
-        .add(p.external_id)
+    CanonicalText text("product.v1");
+    // Fields added later enter the text only when set, so rows written before keep their hash.
+    if (!p.platform_status.empty() || !p.scope.empty()) {
+        text.add(p.platform_status).add(p.scope);
+    }
+    return text.add(p.external_id)
         .add(p.parent_external_id)
         .add(p.sku)
         .add(p.barcode)

@@ -186,14 +186,15 @@ struct PageStatements {
           products(db, "SELECT content_hash FROM products WHERE account = ?1 AND external_id = ?2",
                    "INSERT INTO products (account, external_id, parent_external_id, sku, barcode,"
                    " title, brand, category_external_id, price, currency, stock, status,"
-                   " source_modified_at, raw_json, content_hash, first_seen_at, last_seen_at)"
+                   " source_modified_at, raw_json, content_hash, first_seen_at, last_seen_at,"
+                   " platform_status, scope)"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                   " ?16, ?16)",
+                   " ?16, ?16, ?17, ?18)",
                    "UPDATE products SET parent_external_id = ?3, sku = ?4, barcode = ?5,"
                    " title = ?6, brand = ?7, category_external_id = ?8, price = ?9,"
                    " currency = ?10, stock = ?11, status = ?12, source_modified_at = ?13,"
-                   " raw_json = ?14, content_hash = ?15, last_seen_at = ?16"
-                   " WHERE account = ?1 AND external_id = ?2",
+                   " raw_json = ?14, content_hash = ?15, last_seen_at = ?16,"
+                   " platform_status = ?17, scope = ?18 WHERE account = ?1 AND external_id = ?2",
                    "UPDATE products SET last_seen_at = ?16 WHERE account = ?1 AND external_id = ?2",
                    2, 16),
           categories(db,
@@ -271,6 +272,9 @@ struct PageStatements {
           mark_product_deleted(db,
                                "UPDATE products SET status = 'deleted', content_hash = ?3"
                                " WHERE account = ?1 AND external_id = ?2"),
+          touch_seen_product(db,
+                             "UPDATE products SET last_seen_at = ?3"
+                             " WHERE account = ?1 AND external_id = ?2 AND status <> 'deleted'"),
           insert_change(db,
                         "INSERT INTO changes (account, entity, external_id, op, run_id, changed_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
@@ -303,6 +307,7 @@ struct PageStatements {
     Statement insert_order_line;
     Statement product_status;
     Statement mark_product_deleted;
+    Statement touch_seen_product;
     Statement insert_change;
     Statement upsert_dead_letter;
     Statement unresolved_dead_letters;
@@ -437,6 +442,8 @@ class PageWriter {
                 bind_time(s, 13, p.source_modified_at);
                 s.bindNoCopy(14, p.raw_json);
                 s.bind(15, hash);
+                bind_text_or_null(s, 17, p.platform_status);
+                s.bind(18, p.scope);
             });
         if (outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) {
             Use q(st_.relink_stock);
@@ -558,6 +565,18 @@ class PageWriter {
         q->exec();
         ++stats_.deleted;
         record_change("product", product_external_id, "delete");
+    }
+
+    // A product listed again without its details: unchanged, it only gets last_seen_at. Unknown
+    // or deleted ids change nothing (the adapter fetches those instead of touching them).
+    void write_seen(const std::string& product_external_id) {
+        before_row();
+        Use q(st_.touch_seen_product);
+        q->bind(1, key_.account);
+        q->bind(2, product_external_id);
+        q->bind(3, now_);
+        ++rows_written_;
+        if (q->exec() > 0) ++stats_.unchanged;
     }
 
     void write(const DeadLetter& d) {
@@ -990,6 +1009,9 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         for (const std::string& id : records.deleted_product_ids) {
             writer.write_tombstone(id);
         }
+        for (const std::string& id : records.seen_product_ids) {
+            writer.write_seen(id);
+        }
         // Letters last: a record that both applied and failed in one page stays dead-lettered.
         for (const DeadLetter& d : records.dead_letters) {
             writer.write(d);
@@ -1014,6 +1036,146 @@ Status SqliteStore::reset_cursor(const StreamKey& key) {
             q.bind(2, key.stream);
             q.exec();
             return {};
+        });
+}
+
+// --- account state and reads for adapters ------------------------------------------------------
+
+Result<AccountState> SqliteStore::load_account_state(const std::string& account) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded(
+        "reading the state of account '" + account + "'", [&]() -> Result<AccountState> {
+            Statement q(*impl_->db, "SELECT name, value FROM account_state WHERE account = ?1");
+            q.bind(1, account);
+            AccountState out;
+            while (q.executeStep()) {
+                out.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
+            }
+            return out;
+        });
+}
+
+Status SqliteStore::save_account_state(const std::string& account, const AccountState& values) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    return impl_->guarded("saving the state of account '" + account + "'", [&]() -> Status {
+        SQLite::Database& db = *impl_->db;
+        // A rotated refresh token is the only copy once the platform has answered: this one
+        // commit is synced to disk (FULL), not only to the WAL as pages are (NORMAL).
+        db.exec("PRAGMA synchronous = FULL");
+        struct RestoreNormal {
+            SQLite::Database& db;
+            ~RestoreNormal() {
+                try {
+                    db.exec("PRAGMA synchronous = NORMAL");
+                } catch (const std::exception&) {
+                    // FULL stays: slower pages, never less safe.
+                }
+            }
+        } restore{db};
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (auto known = impl_->require_account(account); !known.ok()) {
+            return known;
+        }
+        Statement q(db,
+                    "INSERT INTO account_state (account, name, value, updated_at)"
+                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, name) DO UPDATE SET"
+                    " value = excluded.value, updated_at = excluded.updated_at");
+        const std::string now = impl_->now_text();
+        for (const auto& [name, value] : values) {
+            q.bind(1, account);
+            q.bind(2, name);
+            q.bind(3, value);
+            q.bind(4, now);
+            q.exec();
+            q.reset();
+        }
+        tx.commit();
+        return {};
+    });
+}
+
+namespace {
+
+Status require_product_entity(const std::string& entity) {
+    if (entity == "product") {
+        return {};
+    }
+    return Error::config("store reads for adapters know the entity 'product', not '" + entity +
+                         "'");
+}
+
+}  // namespace
+
+Result<KnownVersions> SqliteStore::known_versions(const std::string& account,
+                                                  const std::string& entity,
+                                                  const std::string& scope,
+                                                  const std::vector<std::string>& ids) {
+    if (auto st = require_product_entity(entity); !st.ok()) {
+        return std::move(st).error();
+    }
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded(
+        "reading stored versions of " + std::to_string(ids.size()) + " products of account '" +
+            account + "'",
+        [&]() -> Result<KnownVersions> {
+            SQLite::Transaction snapshot(*impl_->db, SQLite::TransactionBehavior::DEFERRED);
+            Statement q(*impl_->db,
+                        "SELECT content_hash, source_modified_at, last_seen_at, status"
+                        " FROM products WHERE account = ?1 AND external_id = ?2 AND scope = ?3");
+            KnownVersions out;
+            for (const std::string& id : ids) {
+                q.bind(1, account);
+                q.bind(2, id);
+                q.bind(3, scope);
+                if (q.executeStep()) {
+                    KnownVersion v;
+                    v.content_hash = q.getColumn(0).getString();
+                    v.source_modified_at = time_column(q.getColumn(1));
+                    v.last_seen_at = time_column(q.getColumn(2));
+                    v.deleted = q.getColumn(3).getString() == "deleted";
+                    out.insert_or_assign(id, std::move(v));
+                }
+                q.reset();
+            }
+            return out;
+        });
+}
+
+Result<std::vector<std::string>> SqliteStore::unseen_since(const std::string& account,
+                                                           const std::string& entity,
+                                                           const std::string& scope,
+                                                           UtcTime pass_start, std::size_t limit) {
+    if (auto st = require_product_entity(entity); !st.ok()) {
+        return std::move(st).error();
+    }
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded(
+        "listing products of account '" + account + "' unseen since " + format_utc_iso(pass_start),
+        [&]() -> Result<std::vector<std::string>> {
+            Statement q(*impl_->db,
+                        "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
+                        " AND status <> 'deleted' AND last_seen_at < ?3"
+                        " ORDER BY external_id LIMIT ?4");
+            q.bind(1, account);
+            q.bind(2, scope);
+            q.bind(3, format_utc_iso(pass_start));
+            q.bind(4, static_cast<std::int64_t>(limit));
+            std::vector<std::string> out;
+            while (q.executeStep()) {
+                out.push_back(q.getColumn(0).getString());
+            }
+            return out;
         });
 }
 

@@ -83,6 +83,15 @@ class SqliteStore final : public Store {
     Status finish_run(std::int64_t run_id, const RunSummary& summary) override;
     Status reset_cursor(const StreamKey& key) override;
     Result<std::vector<StreamStatus>> status() override;
+    Result<AccountState> load_account_state(const std::string& account) override;
+    Status save_account_state(const std::string& account, const AccountState& values) override;
+    Result<KnownVersions> known_versions(const std::string& account, const std::string& entity,
+                                         const std::string& scope,
+                                         const std::vector<std::string>& ids) override;
+    Result<std::vector<std::string>> unseen_since(const std::string& account,
+                                                  const std::string& entity,
+                                                  const std::string& scope, UtcTime pass_start,
+                                                  std::size_t limit) override;
 
     // --- CLI ----------------------------------------------------------------------------------
     // Applies pending migrations (one transaction) and returns the resulting schema version.

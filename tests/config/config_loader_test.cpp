@@ -58,6 +58,26 @@ constexpr const char* kSunsky =
     "    platform: sunsky\n"
     "    credentials: { key: k1, secret: s1 }\n";
 
+// The test platforms plus Qianmi as adapters/qianmi declares it, for the shipped configurations.
+std::vector<PlatformSpec> shipped_specs() {
+    std::vector<PlatformSpec> out = specs();
+    PlatformSpec qianmi;
+    qianmi.name = "qianmi";
+    qianmi.default_base_url = "https://api.qianmi.com/api";
+    qianmi.default_timezone = "Asia/Shanghai";
+    qianmi.required_credentials = {"app_key", "app_secret", "access_token", "refresh_token"};
+    qianmi.account_options = {OptionSpec{"token_url", OptionType::string, "", ""}};
+    qianmi.streams = {StreamSpec{"items",
+                                 900s,
+                                 50,
+                                 50,
+                                 {OptionSpec{"skus", OptionType::boolean, "false", ""},
+                                  OptionSpec{"order_by", OptionType::string, "cid", ""},
+                                  OptionSpec{"num_iids", OptionType::string, "", ""}}}};
+    out.push_back(qianmi);
+    return out;
+}
+
 Result<Config> parse(const std::string& yaml) { return parse_config(yaml, "c.yaml", specs()); }
 
 std::string errors(const std::string& yaml) {
@@ -670,10 +690,10 @@ TEST(ConfigLoader, AnEmptyValueIsReportedAtItsKey) {
 TEST(ConfigLoader, ShippedExampleIsValidAgainstTheseSpecs) {
     // The real adapters' specs are checked by the check-config end-to-end test; this catches
     // syntax and shape mistakes in the example early.
-    auto c =
-        load_config(std::string(CSYNC_SOURCE_DIR) + "/config/commerce-syncd.example.yaml", specs());
+    auto c = load_config(std::string(CSYNC_SOURCE_DIR) + "/config/commerce-syncd.example.yaml",
+                         shipped_specs());
     ASSERT_TRUE(c.ok()) << c.error().message;
-    EXPECT_EQ(c->accounts.size(), 2u);
+    EXPECT_EQ(c->accounts.size(), 3u);
 }
 
 TEST(ConfigLoader, DemoConfigurationIsValidAgainstTheseSpecs) {
@@ -682,13 +702,16 @@ TEST(ConfigLoader, DemoConfigurationIsValidAgainstTheseSpecs) {
     ::setenv("DEMO_SUNSKY_SECRET", "s", 1);
     ::setenv("DEMO_WDT_URL", "http://127.0.0.1:2", 1);
     ::setenv("DEMO_WDT_APPSECRET", "a:b", 1);
-    auto c = load_config(std::string(CSYNC_SOURCE_DIR) + "/config/demo.yaml", specs());
+    ::setenv("DEMO_QIANMI_URL", "http://127.0.0.1:3", 1);
+    ::setenv("DEMO_QIANMI_SECRET", "q", 1);
+    auto c = load_config(std::string(CSYNC_SOURCE_DIR) + "/config/demo.yaml", shipped_specs());
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->store.path, "data/demo.db");
     EXPECT_EQ(c->accounts.at(0).base_url, "http://127.0.0.1:1");
     EXPECT_EQ(c->accounts.at(1).credentials.at("appsecret"), "a:b");
-    for (const char* v :
-         {"DEMO_SUNSKY_URL", "DEMO_SUNSKY_SECRET", "DEMO_WDT_URL", "DEMO_WDT_APPSECRET"}) {
+    EXPECT_EQ(c->accounts.at(2).base_url, "http://127.0.0.1:3/api");
+    for (const char* v : {"DEMO_SUNSKY_URL", "DEMO_SUNSKY_SECRET", "DEMO_WDT_URL",
+                          "DEMO_WDT_APPSECRET", "DEMO_QIANMI_URL", "DEMO_QIANMI_SECRET"}) {
         ::unsetenv(v);
     }
 }

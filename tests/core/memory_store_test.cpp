@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fakes/adapter_reads_contract.hpp"
 #include "fakes/memory_store.hpp"
 
 namespace csync {
@@ -140,6 +141,13 @@ TEST(MemoryStore, InjectedLoadAndBeginFailures) {
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(**c, (json{{"since", "x"}}));
     EXPECT_TRUE(store.begin_run(key, at(1)).ok());
+}
+
+TEST(MemoryStore, ReadsForAdaptersAndAccountStateKeepTheStoreContract) {
+    csync::testing::FakeClock clock;
+    MemoryStore store(clock);
+    ASSERT_TRUE(store.register_account("shop", "qianmi").ok());
+    csync::testing::check_adapter_reads_contract(store, clock);
 }
 
 }  // namespace

@@ -2,11 +2,16 @@
 // An in-memory Store for engine and adapter tests: records keyed by (account, external_id), one
 // cursor per stream, runs, and fault injection. `fail_apply_at(n)` makes the n-th apply_page call
 // (1-based, counting every call) fail with a storage error and change nothing — neither records
-// nor cursor — exactly like a rolled-back SQLite transaction.
+// nor cursor — exactly like a rolled-back SQLite transaction. Rows are stamped with
+// last_seen_at from the clock it is given (the system clock by default), as the real store does,
+// so that the reads for adapters (known_versions, unseen_since) behave the same.
 // Thread safety: every method locks, so a test may inspect it from the io_context thread while
 // the engine writes from the database thread. Never throws (except std::bad_alloc).
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -18,12 +23,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/digest.hpp"
+#include "csync/ports/clock.hpp"
 #include "csync/ports/store.hpp"
 
 namespace csync::testing {
 
 class MemoryStore final : public Store {
   public:
+    MemoryStore()
+        : now_([] {
+              return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+          }) {}
+    explicit MemoryStore(const Clock& clock)
+        : now_([&clock] { return std::chrono::floor<std::chrono::seconds>(clock.now()); }) {}
+
     struct Run {
         std::int64_t id = 0;
         StreamKey key;
@@ -77,18 +91,19 @@ class MemoryStore final : public Store {
             return it->second;  // the "transaction" rolls back: nothing below has happened
         }
         const std::string& acc = key.account;
+        const UtcTime now = now_();
         ApplyStats stats;
         for (const auto& p : records.products) {
-            upsert(products_, acc, p.external_id, p, key.stream, stats, same_product);
+            upsert(products_, acc, p.external_id, p, key.stream, now, stats, same_product);
         }
         for (const auto& c : records.categories) {
-            upsert(categories_, acc, c.external_id, c, key.stream, stats, same_category);
+            upsert(categories_, acc, c.external_id, c, key.stream, now, stats, same_category);
         }
         for (const auto& s : records.stock_levels) {
-            upsert(stock_, acc, s.external_id, s, key.stream, stats, same_stock);
+            upsert(stock_, acc, s.external_id, s, key.stream, now, stats, same_stock);
         }
         for (const auto& o : records.orders) {
-            upsert(orders_, acc, o.external_id, o, key.stream, stats, same_order);
+            upsert(orders_, acc, o.external_id, o, key.stream, now, stats, same_order);
         }
         for (const auto& img : records.images) {
             images_[{acc, img.product_external_id, img.position}] = img;
@@ -102,6 +117,14 @@ class MemoryStore final : public Store {
             if (it != products_.end() && it->second.value.status != ProductStatus::deleted) {
                 it->second.value.status = ProductStatus::deleted;
                 ++stats.deleted;
+                ++tombstones_written_;
+            }
+        }
+        for (const auto& id : records.seen_product_ids) {
+            auto it = products_.find({acc, id});
+            if (it != products_.end() && it->second.value.status != ProductStatus::deleted) {
+                it->second.last_seen_at = now;
+                ++stats.unchanged;
             }
         }
         CursorRow& row = cursors_[key_of(key)];
@@ -187,6 +210,61 @@ class MemoryStore final : public Store {
         return out;
     }
 
+    Result<AccountState> load_account_state(const std::string& account) override {
+        std::lock_guard lock(mu_);
+        auto it = account_state_.find(account);
+        return it == account_state_.end() ? AccountState{} : it->second;
+    }
+
+    Status save_account_state(const std::string& account, const AccountState& values) override {
+        std::lock_guard lock(mu_);
+        ++account_state_saves_;
+        if (save_account_state_error_) return *save_account_state_error_;
+        if (!accounts_.count(account)) {
+            return Error::storage("MemoryStore: save_account_state on unregistered account '" +
+                                  account + "'");
+        }
+        for (const auto& [name, value] : values) account_state_[account][name] = value;
+        return {};
+    }
+
+    Result<KnownVersions> known_versions(const std::string& account, const std::string& entity,
+                                         const std::string& scope,
+                                         const std::vector<std::string>& ids) override {
+        std::lock_guard lock(mu_);
+        if (entity != "product") return Error::config("MemoryStore: unknown entity " + entity);
+        KnownVersions out;
+        for (const auto& id : ids) {
+            auto it = products_.find({account, id});
+            if (it == products_.end() || it->second.value.scope != scope) continue;
+            const Product& p = it->second.value;
+            KnownVersion v;
+            v.content_hash = content_hash(p.raw_json + "|" + std::string(to_string(p.status)));
+            v.source_modified_at = p.source_modified_at;
+            v.last_seen_at = it->second.last_seen_at;
+            v.deleted = p.status == ProductStatus::deleted;
+            out.insert_or_assign(id, std::move(v));
+        }
+        return out;
+    }
+
+    Result<std::vector<std::string>> unseen_since(const std::string& account,
+                                                  const std::string& entity,
+                                                  const std::string& scope, UtcTime pass_start,
+                                                  std::size_t limit) override {
+        std::lock_guard lock(mu_);
+        if (entity != "product") return Error::config("MemoryStore: unknown entity " + entity);
+        std::vector<std::string> out;  // the map's order is the id order, as SQLite's ORDER BY
+        for (const auto& [k, row] : products_) {
+            if (out.size() >= limit) break;
+            if (k.first != account || row.value.scope != scope) continue;
+            if (row.value.status == ProductStatus::deleted || row.last_seen_at >= pass_start)
+                continue;
+            out.push_back(k.second);
+        }
+        return out;
+    }
+
     // --- Fault injection ------------------------------------------------------------------------
 
     // The n-th apply_page call (1-based, every call counts, failed ones included) fails with
@@ -194,6 +272,11 @@ class MemoryStore final : public Store {
     void fail_apply_at(int n, Error error = Error::storage("injected: disk I/O error")) {
         std::lock_guard lock(mu_);
         apply_failures_.insert_or_assign(n, std::move(error));
+    }
+    // Every later save_account_state fails with `error` and saves nothing (nullopt: heal).
+    void fail_save_account_state(std::optional<Error> error) {
+        std::lock_guard lock(mu_);
+        save_account_state_error_ = std::move(error);
     }
     // Every later load_cursor / begin_run fails with `error` (nullopt: heal).
     void fail_load_cursor(std::optional<Error> error) {
@@ -277,6 +360,20 @@ class MemoryStore final : public Store {
         std::lock_guard lock(mu_);
         return applied_pages_;
     }
+    int account_state_saves() const {  // every save_account_state call, failed ones included
+        std::lock_guard lock(mu_);
+        return account_state_saves_;
+    }
+    int tombstones_written() const {
+        std::lock_guard lock(mu_);
+        return tombstones_written_;
+    }
+    std::optional<UtcTime> last_seen_at(const std::string& account, const std::string& id) const {
+        std::lock_guard lock(mu_);
+        auto it = products_.find({account, id});
+        if (it == products_.end()) return std::nullopt;
+        return it->second.last_seen_at;
+    }
     int load_cursor_calls() const {
         std::lock_guard lock(mu_);
         return load_cursor_calls_;
@@ -289,6 +386,7 @@ class MemoryStore final : public Store {
     struct Row {
         T value;
         std::string stream;  // the stream that last wrote it
+        UtcTime last_seen_at{};
     };
     struct CursorRow {
         nlohmann::json value;
@@ -306,7 +404,7 @@ class MemoryStore final : public Store {
         auto t = [](const Product& p) {
             return std::tie(p.external_id, p.parent_external_id, p.sku, p.barcode, p.title, p.brand,
                             p.category_external_id, p.price, p.currency, p.stock, p.status,
-                            p.source_modified_at, p.raw_json);
+                            p.source_modified_at, p.raw_json, p.platform_status, p.scope);
         };
         return t(a) == t(b);
     }
@@ -342,14 +440,15 @@ class MemoryStore final : public Store {
     template <class T, class Same>
     static void upsert(std::map<Key, Row<T>>& table, const std::string& account,
                        const std::string& id, const T& value, const std::string& stream,
-                       ApplyStats& stats, Same same) {
-        auto [it, inserted] = table.try_emplace({account, id}, Row<T>{value, stream});
+                       UtcTime now, ApplyStats& stats, Same same) {
+        auto [it, inserted] = table.try_emplace({account, id}, Row<T>{value, stream, now});
         if (inserted) {
             ++stats.inserted;
         } else if (same(it->second.value, value)) {
+            it->second.last_seen_at = now;
             ++stats.unchanged;
         } else {
-            it->second = Row<T>{value, stream};
+            it->second = Row<T>{value, stream, now};
             ++stats.updated;
         }
     }
@@ -388,7 +487,12 @@ class MemoryStore final : public Store {
         return &runs_[static_cast<std::size_t>(id - 1)];
     }
 
+    std::function<UtcTime()> now_;
     mutable std::mutex mu_;
+    std::map<std::string, AccountState> account_state_;
+    std::optional<Error> save_account_state_error_;
+    int account_state_saves_ = 0;
+    int tombstones_written_ = 0;
     std::map<std::string, AccountRow> accounts_;
     std::map<Key, Row<Product>> products_;
     std::map<Key, Row<Category>> categories_;

@@ -69,7 +69,9 @@ TEST(CliEndToEnd, CheckConfigAcceptsTheShippedExamples) {
         {{"DEMO_SUNSKY_URL", "http://127.0.0.1:1"},
          {"DEMO_SUNSKY_SECRET", "s"},
          {"DEMO_WDT_URL", "http://127.0.0.1:2"},
-         {"DEMO_WDT_APPSECRET", "a:b"}});
+         {"DEMO_WDT_APPSECRET", "a:b"},
+         {"DEMO_QIANMI_URL", "http://127.0.0.1:3"},
+         {"DEMO_QIANMI_SECRET", "q"}});
     EXPECT_EQ(demo.exit_code, 0) << demo.output;
 }
 

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "fakes/adapter_reads_contract.hpp"
 #include "store/record_hash.hpp"
 #include "store_test_support.hpp"
 
@@ -566,7 +567,9 @@ TEST_F(SqliteStoreTest, ExportWritesOneJsonObjectPerRowInKeyOrder) {
     EXPECT_TRUE(rows[0]["barcode"].is_null());
     EXPECT_EQ(rows[0]["first_seen_at"], "2023-11-14T22:13:20Z");
     EXPECT_EQ(rows[1]["external_id"], "B2");
-    EXPECT_EQ(rows[0].size(), 17u);  // every column, named as in the schema
+    EXPECT_EQ(rows[0].size(), 19u);   // every column, named as in the schema
+    EXPECT_EQ(rows[0]["scope"], "");  // the rows of no pass
+    EXPECT_TRUE(rows[0]["platform_status"].is_null());
 }
 
 TEST_F(SqliteStoreTest, ExportRefusesUnknownTablesListingTheKnownOnes) {
@@ -579,6 +582,17 @@ TEST_F(SqliteStoreTest, ExportRefusesUnknownTablesListingTheKnownOnes) {
               std::string::npos)
         << refused.error().message;
     EXPECT_TRUE(out.str().empty());
+}
+
+TEST_F(SqliteStoreTest, ReadsForAdaptersAndAccountStateKeepTheStoreContract) {
+    check_adapter_reads_contract(*store_, clock_);
+    // The secrets stay in their one table, and the file keeps its mode.
+    EXPECT_EQ(reader().text("SELECT value FROM account_state WHERE name='token.refresh'"), "R1");
+    EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    EXPECT_EQ(reader().text("SELECT scope FROM products WHERE external_id='s1'"), "skus");
+    EXPECT_EQ(reader().text("SELECT platform_status FROM products WHERE external_id='a'"),
+              "d2c=onsale;d2p=instock");
 }
 
 }  // namespace

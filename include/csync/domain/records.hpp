@@ -31,6 +31,10 @@ struct Product {
     ProductStatus status = ProductStatus::active;
     std::optional<UtcTime> source_modified_at;
     std::string raw_json;
+    // The platform's own status value(s), kept beside the normalized `status`; empty if none.
+    std::string platform_status;
+    // The rows one pass owns (AdapterStore::unseen_since): a pass never names another's rows.
+    std::string scope;
 };
 
 struct Category {
@@ -113,10 +117,13 @@ struct PageRecords {
     std::vector<DeadLetter> dead_letters;
     // Products whose absence the platform reported (tombstones): marked status=deleted.
     std::vector<std::string> deleted_product_ids;
+    // Products listed again unchanged: only their last_seen_at moves (no details were fetched).
+    std::vector<std::string> seen_product_ids;
 
     std::size_t size() const noexcept {
         return products.size() + categories.size() + stock_levels.size() + orders.size() +
-               images.size() + dead_letters.size() + deleted_product_ids.size();
+               images.size() + dead_letters.size() + deleted_product_ids.size() +
+               seen_product_ids.size();
     }
 };
 

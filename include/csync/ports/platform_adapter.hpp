@@ -18,6 +18,7 @@
 #include "csync/domain/time.hpp"
 #include "csync/error.hpp"
 #include "csync/platform_spec.hpp"
+#include "csync/ports/adapter_store.hpp"
 #include "csync/ports/clock.hpp"
 #include "csync/ports/http_client.hpp"
 
@@ -75,6 +76,12 @@ struct AdapterDeps {
     HttpClient& http;              // already rate limited per account
     Clock& clock;
     TimeZone zone;  // the account's zone of naive platform timestamps
+    // The account's state as stored when the adapter is built (empty when none, or no store).
+    AccountState account_state{};
+    // The store, for the daemon and `sync-once` (outlives the adapter). nullptr for commands
+    // that run beside the daemon (`api`, dry runs): they read the state above, write nothing
+    // and never refresh a token.
+    AdapterStore* store = nullptr;
 };
 
 class PlatformAdapter {

@@ -13,6 +13,7 @@
 #include "csync/domain/records.hpp"
 #include "csync/domain/time.hpp"
 #include "csync/error.hpp"
+#include "csync/ports/adapter_store.hpp"
 
 namespace csync {
 
@@ -86,6 +87,22 @@ class Store {
     virtual Status finish_run(std::int64_t run_id, const RunSummary& summary) = 0;
 
     virtual Status reset_cursor(const StreamKey& key) = 0;
+
+    // The account's key/value state (AdapterStore). save_account_state sets the given names in
+    // one transaction synced to disk before it returns.
+    virtual Result<AccountState> load_account_state(const std::string& account) = 0;
+    virtual Status save_account_state(const std::string& account, const AccountState& values) = 0;
+    // Reads for adapters (AdapterStore): see there. `entity` is "product"; anything else is an
+    // Error::config.
+    virtual Result<KnownVersions> known_versions(const std::string& account,
+                                                 const std::string& entity,
+                                                 const std::string& scope,
+                                                 const std::vector<std::string>& ids) = 0;
+    virtual Result<std::vector<std::string>> unseen_since(const std::string& account,
+                                                          const std::string& entity,
+                                                          const std::string& scope,
+                                                          UtcTime pass_start,
+                                                          std::size_t limit) = 0;
     virtual Result<std::vector<StreamStatus>> status() = 0;
 };
 

@@ -22,6 +22,14 @@ namespace csync {
 using SimRequest = ServerRequest;
 using SimResponse = ServerResponse;
 
+// A whole decimal number, all of `text` (no sign but '-', no spaces); nullopt otherwise.
+inline std::optional<std::int64_t> parse_int64(std::string_view text) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
 // A control route's whole-number query parameter (?count=N): `fallback` when absent, nullopt when
 // it is not a non-negative whole number (the route answers 400).
 inline std::optional<std::size_t> count_param(const SimRequest& request, std::string_view name,
@@ -34,10 +42,32 @@ inline std::optional<std::size_t> count_param(const SimRequest& request, std::st
     return n;
 }
 
+// A per-minute call budget as the platforms count it (calls in the current clock minute).
+class MinuteBudget {
+  public:
+    // Counts one call at `now`; true when it goes beyond `per_minute` (0 or less: no limit).
+    bool exceeded(std::chrono::system_clock::time_point now, int per_minute) {
+        if (per_minute <= 0) return false;
+        const auto minute =
+            std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
+        if (minute != minute_) {
+            minute_ = minute;
+            used_ = 0;
+        }
+        return ++used_ > per_minute;
+    }
+
+  private:
+    std::int64_t minute_ = -1;
+    int used_ = 0;
+};
+
 struct SimOptions {
     std::uint64_t seed = 1;
     std::size_t products = 1000;
     int rate_limit_per_minute = 0;  // 0: off
+    // Lifetime of an access token issued by a token-based platform (Qianmi); 0: never expires.
+    std::chrono::seconds token_ttl{0};
     std::string timezone = "Asia/Shanghai";
     std::map<std::string, std::string> credentials;  // platform's credential names
     // Where the platform's behaviour is unverified, which reading to simulate: platform-specific
