@@ -1,4 +1,4 @@
--- commerce-syncd schema, version 4: per-account state that platforms with rotating OAuth tokens
+-- commerce-syncd schema, version 6: per-account state that platforms with rotating OAuth tokens
 -- must keep across restarts, and the product columns that token platforms' passes need.
 -- Conventions: see 0001_initial.sql.
 
