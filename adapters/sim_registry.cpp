@@ -1,5 +1,6 @@
 #include "sim_registry.hpp"
 
+#include "qianmi/simulator_registration.hpp"
 #include "sunsky/simulator_registration.hpp"
 #include "wangdiantong/simulator_registration.hpp"
 
@@ -9,6 +10,7 @@ const std::vector<SimulatorRegistration>& registered_simulators() {
     static const std::vector<SimulatorRegistration> all = {
         {"sunsky", &sunsky::make_simulator},
         {"wangdiantong", &wangdiantong::make_simulator},
+        {"qianmi", &qianmi::make_simulator},
     };
     return all;
 }

@@ -2,6 +2,6 @@
 #include "registry.hpp"
 
 namespace csync::qianmi {
-// The platform's spec, adapter factory and simulator factory, for adapters/registry.cpp.
+// The platform's spec and adapter factory, for adapters/registry.cpp.
 PlatformRegistration registration();
 }  // namespace csync::qianmi

@@ -2,8 +2,8 @@
 
 #include <sstream>
 
-#include "log/log.hpp"
 #include "app/process_metrics.hpp"
+#include "log/log.hpp"
 
 namespace csync::app {
 namespace {
