@@ -132,6 +132,11 @@ int main(int argc, char** argv) {
                            stream_spec.max_page_size ? stream_spec.max_page_size : page_size)
                 : 0;
         for (const auto& o : stream_spec.options) stream.options[o.name] = o.default_value;
+        // Sunsky images: small ones (as the demo), into a folder removed at the end.
+        if (stream.name == "images") {
+            stream.options["size"] = "100";
+            stream.options["folder"] = db_path + "-images";
+        }
         auto sync = adapter->make_stream(stream);
         csync::StreamRunner runner(csync::StreamRunnerDeps{{"bench", stream.name},
                                                            *sync,
@@ -172,5 +177,6 @@ int main(int argc, char** argv) {
         }
     }
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+    std::filesystem::remove_all(db_path + "-images");
     return 0;
 }

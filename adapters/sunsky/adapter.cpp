@@ -7,6 +7,7 @@
 
 #include "log/log.hpp"
 #include "sunsky/caller.hpp"
+#include "sunsky/images.hpp"
 #include "sunsky/mapping.hpp"
 #include "sunsky/orders.hpp"
 #include "sunsky/watermark_loop.hpp"
@@ -149,7 +150,14 @@ const PlatformSpec& platform_spec() {
         orders.default_page_size = kMaxPageSize;
         orders.max_page_size = kMaxPageSize;
         orders.options = orders_options();
-        s.streams = {products, categories, orders};
+        StreamSpec images;
+        images.name = kImagesStream;
+        images.default_interval = std::chrono::seconds{3600};
+        images.default_page_size = kMaxPageSize;
+        images.max_page_size = kMaxPageSize;
+        images.options = {since, reach_back};
+        for (OptionSpec& o : images_options()) images.options.push_back(std::move(o));
+        s.streams = {products, categories, orders, images};
         return s;
     }();
     return spec;
@@ -164,6 +172,7 @@ StreamSyncPtr SunskyAdapter::make_stream(const StreamConfig& stream) {
         return std::make_unique<CategoriesStream>(deps_, credentials_, stream);
     }
     if (stream.name == kOrdersStream) return make_orders_stream(deps_, credentials_, stream);
+    if (stream.name == kImagesStream) return make_images_stream(deps_, credentials_, stream);
     return std::make_unique<ProductsStream>(deps_, credentials_, stream);
 }
 

@@ -65,6 +65,12 @@ SunskySimulator::SunskySimulator(SimOptions options) : options_(std::move(option
     }
     orders_book_ = std::make_unique<SimOrderBook>(options_.seed, std::move(catalogue),
                                                   [this] { return now_local(); });
+    std::vector<std::pair<std::string, LocalTime>> imaged;
+    for (const Item& item : products_) {
+        imaged.emplace_back(item.record["itemNo"].get<std::string>(), item.modified);
+    }
+    image_library_ =
+        std::make_unique<SimImageLibrary>(options_.seed, imaged, [this] { return now_local(); });
 }
 
 LocalTime SunskySimulator::now_local() const {
@@ -313,6 +319,7 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         return r;
     }
     if (request.path.starts_with("/__sim/sunsky/orders")) return orders_book_->control(request);
+    if (request.path.starts_with("/__sim/sunsky/images")) return image_library_->control(request);
     return SimulatedPlatform::control(request);
 }
 
@@ -346,6 +353,10 @@ SimResponse SunskySimulator::handle(const SimRequest& request) {
     if (request.path == "/openapi/product!detail.do") return detail(params);
     if (request.path == "/openapi/category!getChildren.do") return categories(params);
     if (request.path == "/openapi/order!getOrderList.do") return orders_book_->list(params);
+    if (request.path == "/openapi/product!getImageChangeList.do") {
+        return image_library_->change_list(params);
+    }
+    if (request.path == "/openapi/product!getImages.do") return image_library_->images(params);
     if (request.path == "/openapi/order!getOrderDetails.do") return orders_book_->details(params);
     SimResponse r;
     r.status = 404;

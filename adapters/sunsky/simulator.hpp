@@ -21,6 +21,7 @@
 //                                               its timestamp; answers {"late":[itemNo,...]}
 // Orders: see simulator_orders.hpp (order!getOrderList.do, order!getOrderDetails.do, and the
 // control routes under /__sim/sunsky/orders). /__sim/mutate also moves as many orders on.
+// Images: see simulator_images.hpp (product!getImageChangeList.do, product!getImages.do).
 
 #include <cstdint>
 #include <map>
@@ -36,6 +37,7 @@
 
 #include "csync/domain/time.hpp"
 #include "csync/sim/simulated_platform.hpp"
+#include "sunsky/simulator_images.hpp"
 #include "sunsky/simulator_orders.hpp"
 
 namespace csync::sunsky {
@@ -62,6 +64,7 @@ class SunskySimulator final : public SimulatedPlatform {
     std::size_t category_count() const { return categories_.size(); }
     std::int64_t api_calls() const { return api_calls_; }
     SimOrderBook& orders() { return *orders_book_; }
+    SimImageLibrary& images() { return *image_library_; }
     LocalTime now_local() const;
 
   private:
@@ -99,6 +102,7 @@ class SunskySimulator final : public SimulatedPlatform {
     std::map<std::int64_t, std::size_t> index_of_id_;
     std::vector<CategoryNode> categories_;
     std::unique_ptr<SimOrderBook> orders_book_;
+    std::unique_ptr<SimImageLibrary> image_library_;
     bool key_active_ = true;
     std::int64_t api_calls_ = 0;
     MinuteBudget budget_;

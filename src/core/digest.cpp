@@ -32,6 +32,15 @@ std::string md5_hex(std::string_view data) {
     return to_hex(md.data(), len);
 }
 
+std::string sha256_hex(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
+        throw std::runtime_error("OpenSSL EVP_Digest(SHA-256) failed");
+    }
+    return to_hex(md.data(), len);
+}
+
 std::string content_hash(std::string_view data) {
     XXH64_hash_t h = XXH3_64bits(data.data(), data.size());
     std::array<unsigned char, 8> bytes{};

@@ -125,10 +125,11 @@ std::string record_hash(const Order& o) {
 }
 
 std::string record_hash(const Image& i) {
-    return CanonicalText("image.v1")
+    return CanonicalText("image.v2")
         .add(i.product_external_id)
         .add(static_cast<std::int64_t>(i.position))
-        .add(i.url)
+        .add(i.sha256)
+        .add(static_cast<std::int64_t>(i.data.size()))
         .add(i.source_modified_at)
         .hash();
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <ostream>
+#include <set>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,7 @@
 #include "log/log.hpp"
 #include "store/daemon_lock.hpp"
 #include "store/embedded_migrations.hpp"
+#include "store/image_files.hpp"
 #include "store/migrator.hpp"
 #include "store/record_hash.hpp"
 
@@ -245,15 +247,22 @@ struct PageStatements {
           images(db,
                  "SELECT content_hash FROM images"
                  " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
-                 "INSERT INTO images (account, product_external_id, position, url,"
-                 " source_modified_at, content_hash, first_seen_at, last_seen_at)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                 "UPDATE images SET url = ?4, source_modified_at = ?5, content_hash = ?6,"
-                 " last_seen_at = ?7"
+                 "INSERT INTO images (account, product_external_id, position, file_path, sha256,"
+                 " byte_size, source_modified_at, content_hash, first_seen_at, last_seen_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                 "UPDATE images SET file_path = ?4, sha256 = ?5, byte_size = ?6,"
+                 " source_modified_at = ?7, content_hash = ?8, last_seen_at = ?9"
                  " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
-                 "UPDATE images SET last_seen_at = ?7"
+                 "UPDATE images SET last_seen_at = ?9"
                  " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
-                 3, 7),
+                 3, 9),
+          image_rows_of(db,
+                        "SELECT position, file_path FROM images"
+                        " WHERE account = ?1 AND product_external_id = ?2"),
+          delete_image_row(db,
+                           "DELETE FROM images"
+                           " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3"),
+          image_file_named(db, "SELECT 1 FROM images WHERE file_path = ?1 LIMIT 1"),
           // Stock lines follow their product when it appears or changes its sku.
           relink_stock(db,
                        "UPDATE stock_levels SET product_external_id = (SELECT p.external_id"
@@ -302,6 +311,9 @@ struct PageStatements {
     RecordStatements stock_levels;
     RecordStatements orders;
     RecordStatements images;
+    Statement image_rows_of;
+    Statement delete_image_row;
+    Statement image_file_named;
     Statement relink_stock;
     Statement delete_order_lines;
     Statement insert_order_line;
@@ -340,6 +352,61 @@ struct SqliteStore::Impl {
     int schema_version = 0;
     bool read_only = false;
     std::optional<int> fail_after_rows;
+    // Image folders by root, each swept of unreferenced files at its first use.
+    std::map<std::string, store::ImageFolder> image_folders;
+
+    bool image_file_named(const std::string& file) {
+        Use q(page_statements().image_file_named);
+        q->bind(1, file);
+        return q->executeStep();
+    }
+
+    // The folder a page's images go to: the page's own, or <db dir>/<db name>-images.
+    store::ImageFolder& image_folder(const std::string& configured) {
+        namespace fs = std::filesystem;
+        const fs::path db_file(path);
+        fs::path root = configured.empty()
+                            ? db_file.parent_path() / (db_file.stem().string() + "-images")
+                            : fs::path(configured);
+        root = fs::absolute(root).lexically_normal();
+        auto [it, added] = image_folders.try_emplace(root.string(), root);
+        if (added) {
+            // Files written for pages that never committed (a crash, a failed page).
+            it->second.remove_unreferenced(
+                [&](const std::string& f) { return image_file_named(f); });
+        }
+        return it->second;
+    }
+
+    // Refuses a page whose new image files would pass the folder's budget or leave the disk
+    // nearly full: nothing is written, the stream stops with this error, the cursor stays.
+    Status check_image_space(store::ImageFolder& folder, const PageRecords& records) {
+        std::int64_t incoming = 0;
+        std::set<std::string> counted;
+        for (const Image& i : records.images) {
+            if (counted.insert(i.sha256).second && !folder.contains(i.sha256)) {
+                incoming += static_cast<std::int64_t>(i.data.size());
+            }
+        }
+        if (incoming == 0) return {};
+        constexpr std::int64_t kMiB = 1024 * 1024;
+        const std::int64_t used = folder.bytes_used();
+        if (records.image_budget_bytes > 0 && used + incoming > records.image_budget_bytes) {
+            return Error::storage(
+                "image folder " + folder.root().string() + " holds " + std::to_string(used / kMiB) +
+                " MiB; " + std::to_string(incoming) + " more bytes would pass its budget of " +
+                std::to_string(records.image_budget_bytes / kMiB) +
+                " MiB: image downloads stop until the budget (images stream "
+                "option disk_budget_mb) is raised or space is freed");
+        }
+        constexpr std::int64_t kReserve = 64 * kMiB;  // left for the database and its WAL
+        if (auto free = folder.bytes_free(); free && *free < incoming + kReserve) {
+            return Error::storage("the disk holding image folder " + folder.root().string() +
+                                  " has only " + std::to_string(*free / kMiB) +
+                                  " MiB free: image downloads stop until space is freed");
+        }
+        return {};
+    }
 
     int latest_version() const { return migrations.empty() ? 0 : migrations.back().version; }
     std::string now_text() const { return format_utc_iso(to_utc_seconds(clock.now())); }
@@ -522,24 +589,59 @@ class PageWriter {
         after_record("order", o.external_id, outcome);
     }
 
-    void write(const Image& i) {
-        before_row();
-        const std::string hash = store::record_hash(i);
-        const Outcome outcome = upsert(
-            st_.images, hash,
-            [&](Statement& s) {
-                s.bind(2, i.product_external_id);
-                s.bind(3, static_cast<std::int64_t>(i.position));
-            },
-            [&](Statement& s) {
-                s.bind(4, i.url);
-                bind_time(s, 5, i.source_modified_at);
-                s.bind(6, hash);
-            });
-        // Images have no key of their own: the feed names their product.
-        count(outcome);
-        if (outcome != Outcome::unchanged) {
-            record_change("image", i.product_external_id, op_of(outcome));
+    // Replaces the image set of one product with `set` (files already in `folder`); adds to
+    // `stale` the files its old rows named that the new set does not.
+    void write_image_set(const std::string& product, const std::vector<const Image*>& set,
+                         store::ImageFolder& folder, std::vector<std::string>& stale) {
+        std::map<std::int64_t, std::string> old_rows;
+        {
+            Use q(st_.image_rows_of);
+            q->bind(1, key_.account);
+            q->bind(2, product);
+            while (q->executeStep()) {
+                old_rows[q->getColumn(0).getInt64()] = q->getColumn(1).getString();
+            }
+        }
+        std::set<std::string> kept_files;
+        std::set<std::int64_t> kept_positions;
+        for (const Image* i : set) {
+            before_row();
+            const std::string file = folder.path_of(i->sha256).string();
+            kept_files.insert(file);
+            const std::string hash = store::record_hash(*i);
+            const Outcome outcome = upsert(
+                st_.images, hash,
+                [&](Statement& s) {
+                    s.bind(2, product);
+                    s.bind(3, static_cast<std::int64_t>(i->position));
+                },
+                [&](Statement& s) {
+                    s.bind(4, file);
+                    s.bind(5, i->sha256);
+                    s.bind(6, static_cast<std::int64_t>(i->data.size()));
+                    bind_time(s, 7, i->source_modified_at);
+                    s.bind(8, hash);
+                });
+            kept_positions.insert(i->position);
+            // Images have no key of their own: the feed names their product.
+            count(outcome);
+            if (outcome != Outcome::unchanged) {
+                record_change("image", product, op_of(outcome));
+            }
+        }
+        for (const auto& [position, file] : old_rows) {
+            if (kept_positions.contains(position)) continue;
+            Use q(st_.delete_image_row);
+            q->bind(1, key_.account);
+            q->bind(2, product);
+            q->bind(3, position);
+            q->exec();
+            ++stats_.deleted;
+            record_change("image", product, "delete");
+        }
+        resolve_dead_letters_of(product);
+        for (const auto& [position, file] : old_rows) {
+            if (!kept_files.contains(file)) stale.push_back(file);
         }
     }
 
@@ -980,6 +1082,17 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
                              (records.size() == 1 ? " record)" : " records)");
     return impl_->guarded(what, [&]() -> Result<ApplyStats> {
         PageStatements& st = impl_->page_statements();
+        // Image sets by product: the ones the page replaces, with the images it carries.
+        std::map<std::string, std::vector<const Image*>> image_sets;
+        for (const std::string& product : records.replaced_image_sets) image_sets[product];
+        for (const Image& i : records.images) image_sets[i.product_external_id].push_back(&i);
+        store::ImageFolder* image_folder = nullptr;
+        if (!image_sets.empty()) {
+            image_folder = &impl_->image_folder(records.image_folder);
+            if (auto space = impl_->check_image_space(*image_folder, records); !space.ok()) {
+                return std::move(space).error();
+            }
+        }
         // IMMEDIATE: take the write lock now, not at the first write, so a concurrent writer
         // makes us wait (busy_timeout) instead of failing the page half-way with SQLITE_BUSY.
         SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -1003,8 +1116,14 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         for (const Order& o : records.orders) {
             writer.write(o);
         }
-        for (const Image& i : records.images) {
-            writer.write(i);
+        std::vector<std::string> stale_image_files;
+        if (image_folder) {
+            std::vector<std::pair<std::string, std::string_view>> files;
+            for (const Image& i : records.images) files.emplace_back(i.sha256, i.data);
+            image_folder->put_all(files);
+            for (const auto& [product, set] : image_sets) {
+                writer.write_image_set(product, set, *image_folder, stale_image_files);
+            }
         }
         for (const std::string& id : records.deleted_product_ids) {
             writer.write_tombstone(id);
@@ -1018,6 +1137,10 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         }
         writer.write_cursor(next_cursor);
         tx.commit();
+        // Only now may the old set's files go, and only those no row names any more.
+        for (const std::string& file : stale_image_files) {
+            if (!impl_->image_file_named(file)) image_folder->remove(file);
+        }
         return writer.stats();
     });
 }

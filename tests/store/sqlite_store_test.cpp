@@ -1,10 +1,12 @@
 // SqliteStore against real files: page atomicity, change detection, the change feed, dead
 // letters, stock links, tombstones, orders, runs, status and export.
 
-#include <gtest/gtest.h>
-
+#include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
+#include "core/digest.hpp"
 #include "fakes/adapter_reads_contract.hpp"
 #include "store/record_hash.hpp"
 #include "store_test_support.hpp"
@@ -177,7 +179,7 @@ TEST_F(SqliteStoreTest, AnUpdateWritesTheNewHashAndAChangeRow) {
     EXPECT_EQ(db.integer("SELECT count(*) FROM changes WHERE run_id = " + std::to_string(*run)), 2);
 }
 
-TEST_F(SqliteStoreTest, CategoriesAndImagesFollowTheSameRules) {
+TEST_F(SqliteStoreTest, CategoriesFollowTheSameRules) {
     PageRecords page;
     Category c;
     c.external_id = "C1";
@@ -185,19 +187,125 @@ TEST_F(SqliteStoreTest, CategoriesAndImagesFollowTheSameRules) {
     c.status = "active";
     c.raw_json = R"({"id":"C1"})";
     page.categories.push_back(c);
-    page.images.push_back(Image{"A1", "https://img.example/a1.jpg", 0, std::nullopt});
-    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").inserted, 2);
-    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").unchanged, 2);
-    page.images[0].url = "https://img.example/a1-v2.jpg";
-    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").updated, 1);
-
+    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").inserted, 1);
+    EXPECT_EQ(apply(page, {{"page", 1}}, "categories").unchanged, 1);
     auto db = reader();
     EXPECT_EQ(db.text("SELECT parent_external_id FROM categories"), "<null>");
-    EXPECT_EQ(db.text("SELECT url FROM images WHERE product_external_id = 'A1'"),
-              "https://img.example/a1-v2.jpg");
-    EXPECT_EQ(db.text("SELECT group_concat(entity || ':' || external_id || ':' || op, ',') FROM "
-                      "(SELECT * FROM changes ORDER BY id)"),
-              "category:C1:insert,image:A1:insert,image:A1:update");
+}
+
+// --- images -----------------------------------------------------------------------------------
+
+Image make_image(const std::string& product, int position, const std::string& bytes) {
+    return Image{product, position, sha256_hex(bytes), bytes, std::nullopt};
+}
+
+PageRecords image_page(std::vector<std::string> products, std::vector<Image> images) {
+    PageRecords page;
+    page.replaced_image_sets = std::move(products);
+    page.images = std::move(images);
+    return page;
+}
+
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::size_t files_under(const std::filesystem::path& root) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        n += it->is_regular_file();
+    }
+    return n;
+}
+
+TEST_F(SqliteStoreTest, ImagesAreContentAddressedFilesBesideTheDatabase) {
+    auto stats =
+        apply(image_page({"A1"}, {make_image("A1", 0, "front"), make_image("A1", 1, "back")}),
+              {{"page", 1}}, "images");
+    EXPECT_EQ(stats.inserted, 2);
+    const std::filesystem::path root =
+        std::filesystem::path(path_).parent_path() / "commerce-images";
+    const std::string sha = sha256_hex("front");
+    const auto file = root / sha.substr(0, 2) / sha;
+    EXPECT_EQ(read_text(file), "front");
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT file_path FROM images WHERE position = 0"), file.string());
+    EXPECT_EQ(db.text("SELECT sha256 FROM images WHERE position = 0"), sha);
+    EXPECT_EQ(db.integer("SELECT byte_size FROM images WHERE position = 1"), 4);
+    // The same set again changes nothing.
+    EXPECT_EQ(apply(image_page({"A1"}, {make_image("A1", 0, "front"), make_image("A1", 1, "back")}),
+                    {{"page", 2}}, "images")
+                  .unchanged,
+              2);
+}
+
+TEST_F(SqliteStoreTest, ANewImageSetRemovesTheOldFilesOnlyWhenNoRowNamesThem) {
+    apply(image_page({"A1", "B1"}, {make_image("A1", 0, "shared"), make_image("A1", 1, "old"),
+                                    make_image("B1", 0, "shared")}),
+          {{"page", 1}}, "images");
+    const auto root = std::filesystem::path(path_).parent_path() / "commerce-images";
+    EXPECT_EQ(files_under(root), 2u);
+    // A1 now has one new image: "old" goes, "shared" stays for B1.
+    auto stats = apply(image_page({"A1"}, {make_image("A1", 0, "new")}), {{"page", 2}}, "images");
+    EXPECT_EQ(stats.updated, 1);
+    EXPECT_EQ(stats.deleted, 1);
+    EXPECT_EQ(files_under(root), 2u);  // shared (still B1's) + new
+    const std::string old_sha = sha256_hex("old");
+    EXPECT_FALSE(std::filesystem::exists(root / old_sha.substr(0, 2) / old_sha));
+    // A1's position 0 changes its image: the one it replaced goes.
+    apply(image_page({"A1"}, {make_image("A1", 0, "newer")}), {{"page", 3}}, "images");
+    const std::string new_sha = sha256_hex("new");
+    EXPECT_FALSE(std::filesystem::exists(root / new_sha.substr(0, 2) / new_sha));
+    EXPECT_EQ(files_under(root), 2u);
+    // B1 is gone on the platform: its rows go, and with them the last use of "shared".
+    apply(image_page({"B1"}, {}), {{"page", 4}}, "images");
+    EXPECT_EQ(files_under(root), 1u);
+    auto db = reader();
+    EXPECT_EQ(db.integer("SELECT count(*) FROM images"), 1);
+    EXPECT_EQ(db.text("SELECT group_concat(op, ',') FROM (SELECT op FROM changes WHERE"
+                      " external_id = 'A1' ORDER BY id)"),
+              "insert,insert,update,delete,update");
+}
+
+TEST_F(SqliteStoreTest, AFailedImagePageLeavesItsFilesAsOrphansTheNextStoreRemoves) {
+    store_->fail_next_apply_after_rows_for_test(0);
+    PageRecords page = image_page({"A1"}, {make_image("A1", 0, "orphan")});
+    ASSERT_FALSE(store_->apply_page({"shop", "images"}, 0, page, {{"page", 1}}).ok());
+    const auto root = std::filesystem::path(path_).parent_path() / "commerce-images";
+    EXPECT_EQ(files_under(root), 1u);  // written before the rows, which rolled back
+    store_.reset();
+    store_ = open_ok(path_, {});
+    apply(image_page({"B1"}, {make_image("B1", 0, "kept")}), {{"page", 1}}, "images");
+    EXPECT_EQ(files_under(root), 1u);
+    EXPECT_EQ(reader().integer("SELECT count(*) FROM images WHERE product_external_id = 'A1'"), 0);
+}
+
+TEST_F(SqliteStoreTest, TheImageBudgetRefusesAPageBeforeWritingAnything) {
+    PageRecords page = image_page({"A1"}, {make_image("A1", 0, std::string(3000, 'x'))});
+    page.image_folder = dir_.file("pictures");
+    page.image_budget_bytes = 2000;
+    auto refused = store_->apply_page({"shop", "images"}, 0, page, {{"page", 1}});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::storage);
+    EXPECT_NE(refused.error().message.find("budget"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("pictures"), std::string::npos);
+    EXPECT_EQ(files_under(dir_.file("pictures")), 0u);
+    EXPECT_FALSE(store_->load_cursor({"shop", "images"})->has_value());
+    page.image_budget_bytes = 4000;
+    apply(page, {{"page", 1}}, "images");
+    EXPECT_EQ(files_under(dir_.file("pictures")), 1u);
+}
+
+TEST_F(SqliteStoreTest, ImageBytesThatDoNotMatchTheirNameAreRefused) {
+    Image forged = make_image("A1", 0, "real");
+    forged.data = "forged";
+    auto refused =
+        store_->apply_page({"shop", "images"}, 0, image_page({"A1"}, {forged}), {{"page", 1}});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("do not match"), std::string::npos);
 }
 
 // --- tombstones -------------------------------------------------------------------------------

@@ -92,10 +92,13 @@ struct Order {
     std::string raw_json;
 };
 
+// One image of a product, kept as a content-addressed file: the store writes `data` to
+// <image folder>/<sha256[0:2]>/<sha256> (durably, before the row commits) and records the path.
 struct Image {
     std::string product_external_id;
-    std::string url;
     std::int32_t position = 0;
+    std::string sha256;  // lower-case hex of `data`
+    std::string data;    // the image's bytes
     std::optional<UtcTime> source_modified_at;
 };
 
@@ -119,11 +122,17 @@ struct PageRecords {
     std::vector<std::string> deleted_product_ids;
     // Products listed again unchanged: only their last_seen_at moves (no details were fetched).
     std::vector<std::string> seen_product_ids;
+    // Products whose whole image set this page carries (in `images`; none: the product has no
+    // images any more). Their other image rows go, and files no row names any more are removed
+    // once the page committed.
+    std::vector<std::string> replaced_image_sets;
+    std::string image_folder;             // where image files go; empty: beside the database
+    std::int64_t image_budget_bytes = 0;  // the folder may not grow past this; 0: no budget
 
     std::size_t size() const noexcept {
         return products.size() + categories.size() + stock_levels.size() + orders.size() +
                images.size() + dead_letters.size() + deleted_product_ids.size() +
-               seen_product_ids.size();
+               seen_product_ids.size() + replaced_image_sets.size();
     }
 };
 
