@@ -1143,32 +1143,31 @@ Result<SqliteStore::PruneCount> SqliteStore::prune_batch(UtcTime runs_before,
     return impl_->guarded("pruning history", [&]() -> Out {
         SQLite::Database& db = *impl_->db;
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        // Only the oldest `batch` rows are looked at (ids grow with time, so the scan stops
+        // there); of those, the ones older than `before` that `keep` does not hold back go.
+        // Table and column names are literals from this function, never input.
+        auto prune_oldest = [&](const std::string& table, const std::string& time_column,
+                                UtcTime before, const std::string& keep) {
+            Statement q(db, "DELETE FROM " + table + " WHERE id IN (SELECT id FROM (SELECT id, " +
+                                time_column + " FROM " + table + " ORDER BY id LIMIT ?2) WHERE " +
+                                time_column + " < ?1 AND " + keep + ")");
+            q.bind(1, format_utc_iso(before));
+            q.bind(2, batch);
+            return static_cast<std::int64_t>(q.exec());
+        };
         PruneCount n;
-        // The oldest `batch` runs only: ids grow with started_at, so the scan stops there.
-        Statement runs(db,
-                       "DELETE FROM sync_runs WHERE id IN ("
-                       " SELECT id FROM (SELECT id, started_at FROM sync_runs ORDER BY id LIMIT ?2)"
-                       " WHERE started_at < ?1"
-                       " AND id NOT IN (SELECT last_run_id FROM stream_run_summary"
-                       "   WHERE last_run_id IS NOT NULL"
-                       "   UNION SELECT last_success_run_id FROM stream_run_summary"
-                       "   WHERE last_success_run_id IS NOT NULL"
-                       "   UNION SELECT last_error_run_id FROM stream_run_summary"
-                       "   WHERE last_error_run_id IS NOT NULL))");
-        runs.bind(1, format_utc_iso(runs_before));
-        runs.bind(2, batch);
-        n.runs = runs.exec();
+        // Status reads each stream's latest run, success and failure.
+        n.runs = prune_oldest("sync_runs", "started_at", runs_before,
+                              "id NOT IN (SELECT last_run_id FROM stream_run_summary"
+                              " WHERE last_run_id IS NOT NULL"
+                              " UNION SELECT last_success_run_id FROM stream_run_summary"
+                              " WHERE last_success_run_id IS NOT NULL"
+                              " UNION SELECT last_error_run_id FROM stream_run_summary"
+                              " WHERE last_error_run_id IS NOT NULL)");
         // A change stays until every registered consumer has read it.
-        Statement changes(
-            db,
-            "DELETE FROM changes WHERE id IN ("
-            " SELECT id FROM (SELECT id, changed_at FROM changes ORDER BY id LIMIT ?2)"
-            " WHERE changed_at < ?1"
-            " AND id <= (SELECT coalesce(min(last_id), 9223372036854775807)"
-            "            FROM change_consumers))");
-        changes.bind(1, format_utc_iso(changes_before));
-        changes.bind(2, batch);
-        n.changes = changes.exec();
+        n.changes = prune_oldest("changes", "changed_at", changes_before,
+                                 "id <= (SELECT coalesce(min(last_id), 9223372036854775807)"
+                                 " FROM change_consumers)");
         tx.commit();
         return n;
     });
