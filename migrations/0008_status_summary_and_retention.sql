@@ -1,4 +1,4 @@
--- commerce-syncd schema, version 4: status at a cost independent of history, and retention.
+-- commerce-syncd schema, version 8: status at a cost independent of history, and retention.
 -- Conventions: see 0001_initial.sql.
 
 -- Per stream, the ids of its latest run, latest successful run and latest failed run, kept by
