@@ -386,8 +386,31 @@ class ItemsStream final : public StreamSync {
                 }
             }
             for (const std::string& id : batch) {
-                if (!present.count(id)) page.records.deleted_product_ids.push_back(id);
+                if (present.count(id)) continue;
+                page.records.deleted_product_ids.push_back(id);
+                // The item is gone, and its SKUs with it.
+                if (options_.skus) {
+                    if (Status st = co_await delete_stored_skus(id, {}, page); !st.ok())
+                        co_return st;
+                }
             }
+        }
+        co_return Status{};
+    }
+
+    // Tombstones for the stored SKU rows of `num_iid` that `kept` does not name.
+    boost::asio::awaitable<Status> delete_stored_skus(const std::string& num_iid,
+                                                      const std::set<std::string>& kept,
+                                                      Page& page) {
+        if (!store_) co_return Status{};
+        // Every live row of the item's SKU scope: "not seen since" a day from now.
+        const UtcTime any_time =
+            std::chrono::floor<std::chrono::seconds>(clock_.now()) + std::chrono::hours{24};
+        auto stored =
+            co_await store_->unseen_since("product", sku_scope(num_iid), any_time, kMaxSkuRows);
+        if (!stored.ok()) co_return stored.error();
+        for (const std::string& sku_id : *stored) {
+            if (!kept.count(sku_id)) page.records.deleted_product_ids.push_back(sku_id);
         }
         co_return Status{};
     }
@@ -401,17 +424,22 @@ class ItemsStream final : public StreamSync {
         auto item = read_item(*body);
         if (!item.ok()) co_return item.error();
         if (!*item) co_return Status{};  // gone since the batch read: the next pass decides
+        std::set<std::string> listed;
         for (auto& mapped : map_item_skus(**item, modified)) {
             if (auto* letter = std::get_if<DeadLetter>(&mapped)) {
+                // Kept as it is stored: a record that cannot be read is not a deletion.
+                listed.insert(letter->record_key.substr(letter->record_key.find('=') + 1));
                 page.records.dead_letters.push_back(std::move(*letter));
                 continue;
             }
             auto& sku = std::get<MappedProduct>(mapped);
             sku.product.platform_status = sku.platform_status;
-            sku.product.scope = kSkusScope;
+            sku.product.scope = sku_scope(num_iid);
+            listed.insert(sku.product.external_id);
             page.records.products.push_back(std::move(sku.product));
         }
-        co_return Status{};
+        // SKUs the item no longer has.
+        co_return co_await delete_stored_skus(num_iid, listed, page);
     }
 
     std::shared_ptr<Client> client_;

@@ -244,7 +244,7 @@ TEST(QianmiEndToEnd, ARefusedRefreshParksTheAccountWithWhatToDo) {
     env.sim->post_json("/__sim/qianmi/revoke");
     auto r = env.sync_once();
     EXPECT_EQ(r.exit_code, 4) << r.output;
-    EXPECT_NE(r.output.find("authorise the application again"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("authorise the app"), std::string::npos) << r.output;
     EXPECT_EQ(query_one(env.db, "SELECT state FROM accounts WHERE name='qianmi-it'"), "parked");
 }
 
