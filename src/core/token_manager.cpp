@@ -1,11 +1,7 @@
 #include "core/token_manager.hpp"
 
-#include <array>
 #include <charconv>
-#include <stdexcept>
 #include <utility>
-
-#include <openssl/evp.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -15,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/digest.hpp"
 #include "log/log.hpp"
 
 namespace csync {
@@ -46,19 +43,7 @@ struct TokenManager::Flight {
 };
 
 std::string TokenManager::fingerprint(const std::string& configured_source) {
-    const std::string input = "commerce-syncd token source\n" + configured_source;
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_Digest(input.data(), input.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("OpenSSL EVP_Digest(SHA-256) failed");
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += kHex[md[i] >> 4];
-        out += kHex[md[i] & 0x0f];
-    }
-    return out;
+    return sha256_hex("commerce-syncd token source\n" + configured_source);
 }
 
 TokenManager::TokenManager(Clock& clock, TokenManagerOptions options, Refresher refresher)
