@@ -1,4 +1,5 @@
 #include "sunsky/adapter.hpp"
+#include "core/platform_call.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -48,13 +49,18 @@ class Caller {
         : deps_(deps), credentials_(std::move(credentials)) {}
 
     awaitable<Result<json>> call(std::string method, Params params) {
-        auto request =
-            build_request(deps_.account.base_url, method, params, credentials_, deps_.account.name);
-        if (!request.ok()) co_return std::move(request).error();
-        request->timeout = deps_.account.request_timeout;
-        auto response = co_await deps_.http.send(std::move(*request));
-        if (!response.ok()) co_return std::move(response).error();
-        co_return parse_envelope(*response, deps_.clock.now());
+        PlatformCall steps;
+        steps.build = [&](const std::string&) -> Result<HttpRequest> {
+            auto request = build_request(deps_.account.base_url, method, params, credentials_,
+                                         deps_.account.name);
+            if (request.ok()) request->timeout = deps_.account.request_timeout;
+            return request;
+        };
+        steps.read = [this](const HttpResponse& response) {
+            return parse_envelope(response, deps_.clock.now());
+        };
+        std::int64_t sent = 0;  // the streams count their calls themselves
+        co_return co_await call_platform(deps_.http, nullptr, steps, sent);
     }
 
     const AdapterDeps& deps() const { return deps_; }
