@@ -30,7 +30,7 @@ Client::Client(const AdapterDeps& deps, Credentials credentials)
       token_url_(deps.account.option(kTokenUrlOption, std::string(kDefaultTokenUrl))) {
     TokenManagerOptions options;
     options.account = account_.name;
-    options.configured = {creds_.access_token, creds_.refresh_token, std::nullopt};
+    options.configured = {creds_.access_token, creds_.refresh_token, std::nullopt, std::nullopt};
     options.configured_source = creds_.refresh_token;
     options.initial_state = deps.account_state;
     options.store = deps.store;
@@ -54,7 +54,7 @@ boost::asio::awaitable<Result<csync::TokenPair>> Client::refresh(csync::TokenPai
     const UtcTime at = now_seconds(clock_);
     auto pair = read_refresh_response(*response, current.refresh_token, at);
     if (!pair.ok()) co_return pair.error();
-    csync::TokenPair out{pair->access_token, pair->refresh_token, std::nullopt};
+    csync::TokenPair out{pair->access_token, pair->refresh_token, std::nullopt, pair->obtained_at};
     if (pair->expires_in) out.expires_at = pair->obtained_at + *pair->expires_in;
     log::root()
         .with("account", account_.name)

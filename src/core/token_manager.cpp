@@ -58,7 +58,8 @@ std::optional<TokenPair> TokenManager::stored_pair(const AccountState& state) co
         return it == state.end() ? std::string() : it->second;
     };
     if (get(kSourceKey) != fingerprint(options_.configured_source)) return std::nullopt;
-    TokenPair pair{get(kAccessKey), get(kRefreshKey), parse_unix(get(kExpiresAtKey))};
+    TokenPair pair{get(kAccessKey), get(kRefreshKey), parse_unix(get(kExpiresAtKey)),
+                   parse_unix(get(kObtainedAtKey))};
     if (pair.access_token.empty() && pair.refresh_token.empty()) return std::nullopt;
     return pair;
 }
@@ -73,12 +74,14 @@ std::vector<std::string> TokenManager::secret_values() const {
 }
 
 asio::awaitable<Status> TokenManager::store_current() {
+    auto unix_text = [](const std::optional<UtcTime>& t) {
+        return t ? std::to_string(t->time_since_epoch().count()) : std::string();
+    };
     AccountState values{
         {kAccessKey, current_.access_token},
         {kRefreshKey, current_.refresh_token},
-        {kExpiresAtKey, current_.expires_at
-                            ? std::to_string(current_.expires_at->time_since_epoch().count())
-                            : ""},
+        {kExpiresAtKey, unix_text(current_.expires_at)},
+        {kObtainedAtKey, unix_text(current_.obtained_at)},
         {kSourceKey, fingerprint(options_.configured_source)},
     };
     Status saved = co_await options_.store->save_account_state(std::move(values));
@@ -95,8 +98,13 @@ asio::awaitable<Result<std::string>> TokenManager::access_token() {
     if (unsaved_) {
         if (Status st = co_await store_current(); !st.ok()) co_return st.error();
     }
-    const bool expired =
-        current_.expires_at && clock_.now() + options_.expiry_margin >= *current_.expires_at;
+    // The margin never exceeds half the token's lifetime: a short-lived token is not refreshed
+    // on every call.
+    std::chrono::seconds margin = options_.expiry_margin;
+    if (current_.expires_at && current_.obtained_at) {
+        margin = std::min(margin, (*current_.expires_at - *current_.obtained_at) / 2);
+    }
+    const bool expired = current_.expires_at && clock_.now() + margin >= *current_.expires_at;
     if (may_refresh() && (current_.access_token.empty() || expired)) {
         co_return co_await refresh_after_rejection(current_.access_token);
     }

@@ -208,6 +208,22 @@ TEST(QianmiEndToEnd, ATokenRevokedMidPassIsRefreshedOnceAndThePassGoesOn) {
     EXPECT_EQ(pass.output().find(kAppSecret), std::string::npos);
 }
 
+TEST(QianmiEndToEnd, TokensThatExpireDuringAPassAreRefreshedOnceEachTime) {
+    // Tokens live 2 s; the pass takes several: each expiry costs one refresh, not one per call.
+    Env env(3000, {"--token-ttl", "2"}, 150);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = env.sync_once();
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_store_equals_truth(env);
+    const int refreshes = env.tokens().value("refreshes", 0);
+    EXPECT_GE(refreshes, 1);
+    EXPECT_LE(refreshes, seconds / 1 + 2);  // at most one per half lifetime
+    EXPECT_EQ(env.stored_state("token.refresh"), env.tokens().value("refresh_token", ""));
+}
+
 TEST(QianmiEndToEnd, KilledRightAfterARefreshTheDaemonRestartsWithoutReauthorisation) {
     Env env(3000, {}, 150);
     auto daemon = std::make_unique<Process>(env.syncd("run"), env.dir / "daemon1.log");
