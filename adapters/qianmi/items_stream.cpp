@@ -146,7 +146,6 @@ class ItemsStream final : public StreamSync {
         PassCursor c = *parsed;
         if (c.phase == "done") {
             c = start_pass(c.pass + 1);
-            pass_ids_.clear();
             begin_partition();
         }
         Page page;
@@ -214,8 +213,9 @@ class ItemsStream final : public StreamSync {
             auto it = stored->find(id);
             const bool new_in_pass = it == stored->end() || !it->second.last_seen_at ||
                                      *it->second.last_seen_at < c.pass_start;
-            if (new_in_pass && !pass_ids_.count(id)) ++c.seen;
-            pass_ids_.insert(id);
+            // Distinct over the pass: an id a committed page of this pass listed already has
+            // its last_seen_at at or after the pass's start.
+            if (new_in_pass) ++c.seen;
             part_ids_.insert(id);
             const std::optional<UtcTime>& listed = modified[id];
             if (it == stored->end() || it->second.deleted || !listed ||
@@ -447,9 +447,8 @@ class ItemsStream final : public StreamSync {
     Clock& clock_;
     ItemsOptions options_;
     log::Logger logger_;
-    // Ids this process saw in the current pass and partition (a restart forgets them: the pass
-    // then counts from the store's last_seen_at, and a partition is not recounted).
-    std::set<std::string> pass_ids_;
+    // Ids this process saw in the current partition (a restart forgets them: that partition is
+    // then not recounted).
     std::set<std::string> part_ids_;
     bool part_counted_ = false;
 };
