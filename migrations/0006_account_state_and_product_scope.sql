@@ -17,7 +17,7 @@ CREATE TABLE account_state (
 -- `platform_status`: the platform's own status value(s) beside the normalized `status`
 -- (Qianmi: "d2c=<value>;d2p=<value>"); NULL when the platform has none.
 ALTER TABLE products ADD COLUMN platform_status TEXT;
--- `scope`: the rows one sync pass owns (Qianmi 'items' and 'skus'); a pass that did not see one
+-- `scope`: the rows one sync pass owns (Qianmi 'items', 'skus:<num_iid>'); a pass that did not see one
 -- of its rows confirms it gone before marking it deleted, and never names another scope's rows.
 -- '' for platforms whose streams report deletions themselves.
 ALTER TABLE products ADD COLUMN scope TEXT NOT NULL DEFAULT '';

@@ -1,4 +1,5 @@
 #include "qianmi/adapter.hpp"
+#include "core/failing_stream.hpp"
 
 #include <utility>
 
@@ -29,7 +30,7 @@ Client::Client(const AdapterDeps& deps, Credentials credentials)
       token_url_(deps.account.option(kTokenUrlOption, std::string(kDefaultTokenUrl))) {
     TokenManagerOptions options;
     options.account = account_.name;
-    options.configured = {creds_.access_token, creds_.refresh_token, std::nullopt};
+    options.configured = {creds_.access_token, creds_.refresh_token, std::nullopt, std::nullopt};
     options.configured_source = creds_.refresh_token;
     options.initial_state = deps.account_state;
     options.store = deps.store;
@@ -53,7 +54,7 @@ boost::asio::awaitable<Result<csync::TokenPair>> Client::refresh(csync::TokenPai
     const UtcTime at = now_seconds(clock_);
     auto pair = read_refresh_response(*response, current.refresh_token, at);
     if (!pair.ok()) co_return pair.error();
-    csync::TokenPair out{pair->access_token, pair->refresh_token, std::nullopt};
+    csync::TokenPair out{pair->access_token, pair->refresh_token, std::nullopt, pair->obtained_at};
     if (pair->expires_in) out.expires_at = pair->obtained_at + *pair->expires_in;
     log::root()
         .with("account", account_.name)
@@ -80,18 +81,6 @@ boost::asio::awaitable<Result<nlohmann::json>> Client::call(std::string method, 
 
 namespace {
 
-// A stream of an account whose credentials cannot be used: every page fails with the cause.
-class Misconfigured final : public StreamSync {
-  public:
-    explicit Misconfigured(Error e) : error_(std::move(e)) {}
-    boost::asio::awaitable<Result<Page>> fetch_page(const nlohmann::json&) override {
-        co_return error_;
-    }
-
-  private:
-    Error error_;
-};
-
 class QianmiAdapter final : public PlatformAdapter {
   public:
     explicit QianmiAdapter(AdapterDeps deps)
@@ -102,7 +91,7 @@ class QianmiAdapter final : public PlatformAdapter {
     const PlatformSpec& spec() const override { return platform_spec(); }
 
     StreamSyncPtr make_stream(const StreamConfig& stream) override {
-        if (!client_) return std::make_unique<Misconfigured>(creds_.error());
+        if (!client_) return std::make_unique<FailingStream>(creds_.error());
         log::Logger logger =
             log::root().with("account", deps_.account.name).with("stream", stream.name);
         return make_items_stream(client_, deps_.store, deps_.clock, items_options(stream),

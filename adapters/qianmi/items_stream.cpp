@@ -146,7 +146,6 @@ class ItemsStream final : public StreamSync {
         PassCursor c = *parsed;
         if (c.phase == "done") {
             c = start_pass(c.pass + 1);
-            pass_ids_.clear();
             begin_partition();
         }
         Page page;
@@ -214,8 +213,9 @@ class ItemsStream final : public StreamSync {
             auto it = stored->find(id);
             const bool new_in_pass = it == stored->end() || !it->second.last_seen_at ||
                                      *it->second.last_seen_at < c.pass_start;
-            if (new_in_pass && !pass_ids_.count(id)) ++c.seen;
-            pass_ids_.insert(id);
+            // Distinct over the pass: an id a committed page of this pass listed already has
+            // its last_seen_at at or after the pass's start.
+            if (new_in_pass) ++c.seen;
             part_ids_.insert(id);
             const std::optional<UtcTime>& listed = modified[id];
             if (it == stored->end() || it->second.deleted || !listed ||
@@ -386,8 +386,31 @@ class ItemsStream final : public StreamSync {
                 }
             }
             for (const std::string& id : batch) {
-                if (!present.count(id)) page.records.deleted_product_ids.push_back(id);
+                if (present.count(id)) continue;
+                page.records.deleted_product_ids.push_back(id);
+                // The item is gone, and its SKUs with it.
+                if (options_.skus) {
+                    if (Status st = co_await delete_stored_skus(id, {}, page); !st.ok())
+                        co_return st;
+                }
             }
+        }
+        co_return Status{};
+    }
+
+    // Tombstones for the stored SKU rows of `num_iid` that `kept` does not name.
+    boost::asio::awaitable<Status> delete_stored_skus(const std::string& num_iid,
+                                                      const std::set<std::string>& kept,
+                                                      Page& page) {
+        if (!store_) co_return Status{};
+        // Every live row of the item's SKU scope: "not seen since" a day from now.
+        const UtcTime any_time =
+            std::chrono::floor<std::chrono::seconds>(clock_.now()) + std::chrono::hours{24};
+        auto stored =
+            co_await store_->unseen_since("product", sku_scope(num_iid), any_time, kMaxSkuRows);
+        if (!stored.ok()) co_return stored.error();
+        for (const std::string& sku_id : *stored) {
+            if (!kept.count(sku_id)) page.records.deleted_product_ids.push_back(sku_id);
         }
         co_return Status{};
     }
@@ -401,17 +424,22 @@ class ItemsStream final : public StreamSync {
         auto item = read_item(*body);
         if (!item.ok()) co_return item.error();
         if (!*item) co_return Status{};  // gone since the batch read: the next pass decides
+        std::set<std::string> listed;
         for (auto& mapped : map_item_skus(**item, modified)) {
             if (auto* letter = std::get_if<DeadLetter>(&mapped)) {
+                // Kept as it is stored: a record that cannot be read is not a deletion.
+                listed.insert(letter->record_key.substr(letter->record_key.find('=') + 1));
                 page.records.dead_letters.push_back(std::move(*letter));
                 continue;
             }
             auto& sku = std::get<MappedProduct>(mapped);
             sku.product.platform_status = sku.platform_status;
-            sku.product.scope = kSkusScope;
+            sku.product.scope = sku_scope(num_iid);
+            listed.insert(sku.product.external_id);
             page.records.products.push_back(std::move(sku.product));
         }
-        co_return Status{};
+        // SKUs the item no longer has.
+        co_return co_await delete_stored_skus(num_iid, listed, page);
     }
 
     std::shared_ptr<Client> client_;
@@ -419,9 +447,8 @@ class ItemsStream final : public StreamSync {
     Clock& clock_;
     ItemsOptions options_;
     log::Logger logger_;
-    // Ids this process saw in the current pass and partition (a restart forgets them: the pass
-    // then counts from the store's last_seen_at, and a partition is not recounted).
-    std::set<std::string> pass_ids_;
+    // Ids this process saw in the current partition (a restart forgets them: that partition is
+    // then not recounted).
     std::set<std::string> part_ids_;
     bool part_counted_ = false;
 };

@@ -11,7 +11,8 @@
 //          ones are refreshed. An item that merely moved in the listing is never deleted.
 // With `num_iids` the list is fixed: no discovery, the ids are fetched in batches and an id the
 // platform no longer returns is deleted. With `skus: true` each changed item is also read with
-// item.get and every SKU becomes its own row (scope "skus", parent = num_iid).
+// item.get and every SKU becomes its own row (scope "skus:<num_iid>", parent = num_iid); SKUs the
+// item no longer lists, and all of them when the item is gone, are marked deleted.
 //
 // Cursor: {"pass":N,"pass_start":"<UTC ISO>","phase":"list"|"confirm"|"fixed"|"done",
 //          "round":1|2,"page_no":P,"max_pages":M,"seen":S,"total":T,"offset":K}.
@@ -31,7 +32,11 @@ namespace csync::qianmi {
 
 // The scopes of the rows this stream writes (products.scope).
 inline constexpr const char* kItemsScope = "items";
-inline constexpr const char* kSkusScope = "skus";
+// Each item's SKU rows are a scope of their own, so that the SKUs an item no longer has (or all
+// of them, when the item is gone) are found by the item.
+inline std::string sku_scope(const std::string& num_iid) { return "skus:" + num_iid; }
+// SKUs of one item at most, when looking for the ones it no longer has.
+inline constexpr std::size_t kMaxSkuRows = 10'000;
 // Rounds of one pass at most (the first, and one more when it saw fewer ids than listed).
 inline constexpr int kMaxRounds = 2;
 

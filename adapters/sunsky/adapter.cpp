@@ -1,4 +1,5 @@
 #include "sunsky/adapter.hpp"
+#include "core/platform_call.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/platform_call.hpp"
 #include "csync/ports/platform_adapter.hpp"
 #include "sunsky/protocol.hpp"
 
@@ -25,12 +26,15 @@ class Caller {
         return request;
     }
 
+    // Through the one call path every adapter shares (core/platform_call.hpp).
     boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, Params params) {
-        auto request = this->request(method, params);
-        if (!request.ok()) co_return std::move(request).error();
-        auto response = co_await deps_.http.send(std::move(*request));
-        if (!response.ok()) co_return std::move(response).error();
-        co_return parse_envelope(*response, deps_.clock.now());
+        PlatformCall steps;
+        steps.build = [&](const std::string&) { return request(method, params); };
+        steps.read = [this](const HttpResponse& response) {
+            return parse_envelope(response, deps_.clock.now());
+        };
+        std::int64_t sent = 0;  // the streams count their calls themselves
+        co_return co_await call_platform(deps_.http, nullptr, steps, sent);
     }
 
     const AdapterDeps& deps() const { return deps_; }

@@ -3,6 +3,7 @@
 #include <memory>
 #include <set>
 
+#include "core/failing_stream.hpp"
 #include "log/log.hpp"
 #include "wangdiantong/registration.hpp"
 #include "wangdiantong/stock_stream.hpp"
@@ -59,7 +60,7 @@ class WangdiantongAdapter final : public PlatformAdapter {
     StreamSyncPtr make_stream(const StreamConfig& stream) override {
         log::Logger logger =
             log::root().with("account", deps_.account.name).with("stream", stream.name);
-        if (!client_) return std::make_unique<Misconfigured>(creds_.error());
+        if (!client_) return std::make_unique<FailingStream>(creds_.error());
         return make_stock_stream(client_, deps_.zone, stock_stream_options(deps_.account, stream),
                                  std::move(logger));
     }
@@ -109,18 +110,6 @@ class WangdiantongAdapter final : public PlatformAdapter {
     }
 
   private:
-    // A stream of an account whose credentials cannot be used: every page fails with the cause.
-    class Misconfigured final : public StreamSync {
-      public:
-        explicit Misconfigured(Error e) : error_(std::move(e)) {}
-        boost::asio::awaitable<Result<Page>> fetch_page(const nlohmann::json&) override {
-            co_return error_;
-        }
-
-      private:
-        Error error_;
-    };
-
     AdapterDeps deps_;
     Result<Credentials> creds_;
     std::shared_ptr<Client> client_;

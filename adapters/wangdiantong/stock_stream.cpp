@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/json_util.hpp"
+#include "core/platform_call.hpp"
 
 namespace csync::wangdiantong {
 namespace {
@@ -445,22 +446,24 @@ std::string ack_info_without_record(std::string_view result) {
 }
 
 boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body) {
-    HttpRequest req =
-        build_request(account_.base_url, creds_, method, std::move(body), unix_seconds(clock_));
-    req.timeout = account_.request_timeout;
-    auto resp = co_await http_.send(std::move(req));
-    if (!resp.ok()) {
-        Error e = resp.error();
-        e.message = scrub("wangdiantong " + method + ": " + e.message);
-        co_return e;
-    }
-    auto data = read_envelope(*resp, unix_seconds(clock_));
+    PlatformCall steps;
+    steps.build = [&](const std::string&) -> Result<HttpRequest> {
+        HttpRequest req =
+            build_request(account_.base_url, creds_, method, body, unix_seconds(clock_));
+        req.timeout = account_.request_timeout;
+        return req;
+    };
+    steps.read = [this](const HttpResponse& response) {
+        return read_envelope(response, unix_seconds(clock_));
+    };
+    std::int64_t sent = 0;  // the stream counts its calls itself
+    auto data = co_await call_platform(http_, nullptr, steps, sent);
     if (!data.ok()) {
         Error e = data.error();
         e.message = scrub("wangdiantong " + method + ": " + e.message);
         co_return e;
     }
-    co_return std::move(*data);
+    co_return data;
 }
 
 std::string Client::scrub(std::string text) const {

@@ -20,26 +20,22 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
     return out;
 }
 
+std::string evp_hex(std::string_view data, const EVP_MD* kind, const char* name) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md.data(), &len, kind, nullptr) != 1) {
+        // Only fails when OpenSSL itself is broken (e.g. MD5 disabled by a FIPS policy).
+        throw std::runtime_error(std::string("OpenSSL EVP_Digest(") + name + ") failed: is " +
+                                 name + " disabled by policy?");
+    }
+    return to_hex(md.data(), len);
+}
+
 }  // namespace
 
-std::string md5_hex(std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr) != 1) {
-        // Only fails when OpenSSL itself is broken (e.g. MD5 disabled by a FIPS policy).
-        throw std::runtime_error("OpenSSL EVP_Digest(MD5) failed: is MD5 disabled by policy?");
-    }
-    return to_hex(md.data(), len);
-}
+std::string md5_hex(std::string_view data) { return evp_hex(data, EVP_md5(), "MD5"); }
 
-std::string sha256_hex(std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("OpenSSL EVP_Digest(SHA-256) failed");
-    }
-    return to_hex(md.data(), len);
-}
+std::string sha256_hex(std::string_view data) { return evp_hex(data, EVP_sha256(), "SHA-256"); }
 
 std::string content_hash(std::string_view data) {
     XXH64_hash_t h = XXH3_64bits(data.data(), data.size());

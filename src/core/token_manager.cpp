@@ -1,11 +1,7 @@
 #include "core/token_manager.hpp"
 
-#include <array>
 #include <charconv>
-#include <stdexcept>
 #include <utility>
-
-#include <openssl/evp.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -15,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/digest.hpp"
 #include "log/log.hpp"
 
 namespace csync {
@@ -46,19 +43,7 @@ struct TokenManager::Flight {
 };
 
 std::string TokenManager::fingerprint(const std::string& configured_source) {
-    const std::string input = "commerce-syncd token source\n" + configured_source;
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_Digest(input.data(), input.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("OpenSSL EVP_Digest(SHA-256) failed");
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += kHex[md[i] >> 4];
-        out += kHex[md[i] & 0x0f];
-    }
-    return out;
+    return sha256_hex("commerce-syncd token source\n" + configured_source);
 }
 
 TokenManager::TokenManager(Clock& clock, TokenManagerOptions options, Refresher refresher)
@@ -73,7 +58,8 @@ std::optional<TokenPair> TokenManager::stored_pair(const AccountState& state) co
         return it == state.end() ? std::string() : it->second;
     };
     if (get(kSourceKey) != fingerprint(options_.configured_source)) return std::nullopt;
-    TokenPair pair{get(kAccessKey), get(kRefreshKey), parse_unix(get(kExpiresAtKey))};
+    TokenPair pair{get(kAccessKey), get(kRefreshKey), parse_unix(get(kExpiresAtKey)),
+                   parse_unix(get(kObtainedAtKey))};
     if (pair.access_token.empty() && pair.refresh_token.empty()) return std::nullopt;
     return pair;
 }
@@ -88,12 +74,14 @@ std::vector<std::string> TokenManager::secret_values() const {
 }
 
 asio::awaitable<Status> TokenManager::store_current() {
+    auto unix_text = [](const std::optional<UtcTime>& t) {
+        return t ? std::to_string(t->time_since_epoch().count()) : std::string();
+    };
     AccountState values{
         {kAccessKey, current_.access_token},
         {kRefreshKey, current_.refresh_token},
-        {kExpiresAtKey, current_.expires_at
-                            ? std::to_string(current_.expires_at->time_since_epoch().count())
-                            : ""},
+        {kExpiresAtKey, unix_text(current_.expires_at)},
+        {kObtainedAtKey, unix_text(current_.obtained_at)},
         {kSourceKey, fingerprint(options_.configured_source)},
     };
     Status saved = co_await options_.store->save_account_state(std::move(values));
@@ -110,8 +98,13 @@ asio::awaitable<Result<std::string>> TokenManager::access_token() {
     if (unsaved_) {
         if (Status st = co_await store_current(); !st.ok()) co_return st.error();
     }
-    const bool expired =
-        current_.expires_at && clock_.now() + options_.expiry_margin >= *current_.expires_at;
+    // The margin never exceeds half the token's lifetime: a short-lived token is not refreshed
+    // on every call.
+    std::chrono::seconds margin = options_.expiry_margin;
+    if (current_.expires_at && current_.obtained_at) {
+        margin = std::min(margin, (*current_.expires_at - *current_.obtained_at) / 2);
+    }
+    const bool expired = current_.expires_at && clock_.now() + margin >= *current_.expires_at;
     if (may_refresh() && (current_.access_token.empty() || expired)) {
         co_return co_await refresh_after_rejection(current_.access_token);
     }

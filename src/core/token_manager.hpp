@@ -32,8 +32,9 @@ namespace csync {
 
 struct TokenPair {
     std::string access_token;
-    std::string refresh_token;          // empty for platforms without one
-    std::optional<UtcTime> expires_at;  // when the access token ends, when the platform says
+    std::string refresh_token;           // empty for platforms without one
+    std::optional<UtcTime> expires_at;   // when the access token ends, when the platform says
+    std::optional<UtcTime> obtained_at;  // when it was issued (bounds the expiry margin)
 };
 
 struct TokenManagerOptions {
@@ -49,7 +50,8 @@ struct TokenManagerOptions {
     AdapterStore* store = nullptr;
     // What the operator must do when the platform refuses the refresh.
     std::string reauthorize_hint;
-    // A token known to end within this margin is refreshed before it is used.
+    // A token known to end within this margin (at most half its lifetime) is refreshed before
+    // it is used.
     std::chrono::seconds expiry_margin{60};
 };
 
@@ -82,6 +84,7 @@ class TokenManager {
     static constexpr const char* kAccessKey = "token.access";
     static constexpr const char* kRefreshKey = "token.refresh";
     static constexpr const char* kExpiresAtKey = "token.expires_at";
+    static constexpr const char* kObtainedAtKey = "token.obtained_at";
     static constexpr const char* kSourceKey = "token.config_fingerprint";
     // The fingerprint stored for a configured value (SHA-256, hex): detects a change, reveals
     // nothing.

@@ -107,7 +107,7 @@ UtcTime to_utc_seconds(std::chrono::system_clock::time_point t) {
 const std::map<std::string, std::string, std::less<>>& stream_tables() {
     static const std::map<std::string, std::string, std::less<>> tables = {
         {"products", "products"}, {"categories", "categories"}, {"stock", "stock_levels"},
-        {"orders", "orders"},     {"images", "images"},
+        {"orders", "orders"},     {"images", "images"},         {"items", "products"},
     };
     return tables;
 }

@@ -168,6 +168,12 @@ TEST(Md5Hex, KnownVectors) {
               "57edf4a22be3c955ac49da2e2107b67a");
 }
 
+TEST(Sha256Hex, KnownVectors) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(Md5Hex, HashesBytesIncludingNulAndUtf8) {
     EXPECT_EQ(md5_hex(std::string_view("a\0b", 3)).size(), 32u);
     EXPECT_NE(md5_hex(std::string_view("a\0b", 3)), md5_hex("ab"));

@@ -216,6 +216,26 @@ TEST(TokenManager, AKnownExpiryIsRefreshedBeforeUse) {
     EXPECT_EQ(rig.platform.refresh_calls, 2);
 }
 
+TEST(TokenManager, AShortLivedTokenIsNotRefreshedOnEveryCall) {
+    Rig rig;
+    TokenManager tokens(
+        rig.clock, rig.options(), [&](TokenPair) -> asio::awaitable<Result<TokenPair>> {
+            ++rig.platform.refresh_calls;
+            const UtcTime now = std::chrono::floor<std::chrono::seconds>(rig.clock.now());
+            co_return TokenPair{"access-" + std::to_string(rig.platform.refresh_calls), "refresh-x",
+                                now + std::chrono::seconds{10}, now};
+        });
+    ASSERT_TRUE(run_coro(rig.io, tokens.refresh_after_rejection("access-0")).ok());
+    // A 10-second token with a 60-second margin: used for half its life, then refreshed.
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(*run_coro(rig.io, tokens.access_token()), "access-1");
+    rig.clock.advance(std::chrono::seconds{4});
+    EXPECT_EQ(*run_coro(rig.io, tokens.access_token()), "access-1");
+    rig.clock.advance(std::chrono::seconds{1});
+    EXPECT_EQ(*run_coro(rig.io, tokens.access_token()), "access-2");
+    EXPECT_EQ(rig.platform.refresh_calls, 2);
+    EXPECT_EQ(rig.stored(TokenManager::kObtainedAtKey).empty(), false);
+}
+
 // A gateway that accepts one access token and answers "expired" to any other.
 struct OneTokenHttp final : HttpClient {
     std::string accepted;

@@ -208,6 +208,22 @@ TEST(QianmiEndToEnd, ATokenRevokedMidPassIsRefreshedOnceAndThePassGoesOn) {
     EXPECT_EQ(pass.output().find(kAppSecret), std::string::npos);
 }
 
+TEST(QianmiEndToEnd, TokensThatExpireDuringAPassAreRefreshedOnceEachTime) {
+    // Tokens live 2 s; the pass takes several: each expiry costs one refresh, not one per call.
+    Env env(3000, {"--token-ttl", "2"}, 150);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = env.sync_once();
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_store_equals_truth(env);
+    const int refreshes = env.tokens().value("refreshes", 0);
+    EXPECT_GE(refreshes, 1);
+    EXPECT_LE(refreshes, seconds / 1 + 2);  // at most one per half lifetime
+    EXPECT_EQ(env.stored_state("token.refresh"), env.tokens().value("refresh_token", ""));
+}
+
 TEST(QianmiEndToEnd, KilledRightAfterARefreshTheDaemonRestartsWithoutReauthorisation) {
     Env env(3000, {}, 150);
     auto daemon = std::make_unique<Process>(env.syncd("run"), env.dir / "daemon1.log");
@@ -233,6 +249,31 @@ TEST(QianmiEndToEnd, KilledRightAfterARefreshTheDaemonRestartsWithoutReauthorisa
     EXPECT_EQ(query_one(env.db, "SELECT state FROM accounts WHERE name='qianmi-it'"), "ok");
 }
 
+TEST(QianmiEndToEnd, ASighupRebuildSignsWithTheRotatedPairNotTheConfiguredOne) {
+    Env env(3000, {}, 150);
+    auto daemon = std::make_unique<Process>(env.syncd("run"), env.dir / "daemon.log");
+    ASSERT_TRUE(eventually([&] { return env.calls("qianmi.cloudshop.items.all.list") >= 5; }, 20s));
+    env.sim->post_json("/__sim/qianmi/revoke");
+    ASSERT_TRUE(eventually([&] { return env.tokens().value("refreshes", 0) == 1; }, 20s))
+        << daemon->output();
+    // Reloaded with an unchanged configuration: its (now dead) first pair must not come back.
+    daemon->signal(SIGHUP);
+    ASSERT_TRUE(eventually(
+        [&] {
+            return daemon->output().find("SIGHUP: configuration reloaded") != std::string::npos;
+        },
+        10s));
+    ASSERT_TRUE(eventually(
+        [&] { return std::stoi(query_one(env.db, "SELECT count(*) FROM sync_runs")) >= 2; }, 20s));
+    env.sim->post_json("/__sim/qianmi/revoke");
+    ASSERT_TRUE(eventually([&] { return env.tokens().value("refreshes", 0) == 2; }, 20s))
+        << daemon->output();
+    daemon->signal(SIGTERM);
+    ASSERT_EQ(daemon->wait(15s), std::optional<int>(0)) << daemon->output();
+    EXPECT_EQ(query_one(env.db, "SELECT state FROM accounts WHERE name='qianmi-it'"), "ok");
+    EXPECT_EQ(env.stored_state("token.refresh"), env.tokens().value("refresh_token", ""));
+}
+
 TEST(QianmiEndToEnd, ARefusedRefreshParksTheAccountWithWhatToDo) {
     Env env(100);
     // The configured pair is not the simulator's: the gateway refuses the token, and the token
@@ -244,7 +285,7 @@ TEST(QianmiEndToEnd, ARefusedRefreshParksTheAccountWithWhatToDo) {
     env.sim->post_json("/__sim/qianmi/revoke");
     auto r = env.sync_once();
     EXPECT_EQ(r.exit_code, 4) << r.output;
-    EXPECT_NE(r.output.find("authorise the application again"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("authorise the app"), std::string::npos) << r.output;
     EXPECT_EQ(query_one(env.db, "SELECT state FROM accounts WHERE name='qianmi-it'"), "parked");
 }
 
@@ -272,6 +313,10 @@ TEST(QianmiEndToEnd, ApiUsesTheStoredTokenAndNeverRefreshes) {
             30s);
     EXPECT_EQ(api.exit_code, 4) << api.output;
     EXPECT_NE(api.output.find("never refreshes"), std::string::npos) << api.output;
+    EXPECT_EQ(env.tokens().value("refreshes", 0), 0);
+    auto dry = run({syncd_bin(), "sync-once", "--dry-run", "-c", env.config.string()}, 30s);
+    EXPECT_EQ(dry.exit_code, 4) << dry.output;
+    EXPECT_NE(dry.output.find("never refreshes"), std::string::npos) << dry.output;
     EXPECT_EQ(env.tokens().value("refreshes", 0), 0);
 
     r = env.sync_once();  // the daemon refreshes

@@ -4,6 +4,7 @@
 // pass that saw fewer ids than listed pages again, and a fixed id list needs no discovery.
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 
@@ -239,18 +240,31 @@ TEST(QianmiItemsStream, AFixedIdListIsFetchedInBatchesWithoutDiscovery) {
     EXPECT_EQ(pages.size(), 2u);
 }
 
-TEST(QianmiItemsStream, SkusBecomeTheirOwnRowsUnderTheirItem) {
+TEST(QianmiItemsStream, SkusBecomeTheirOwnRowsUnderTheirItemAndGoWithIt) {
     Rig rig(40, {{"skus", "true"}});
     rig.pass();
-    int sku_rows = 0;
+    std::map<std::string, std::vector<std::string>> skus_of;
     for (const Product& p : rig.store.products(kAccount)) {
-        if (p.scope != kSkusScope) continue;
-        ++sku_rows;
-        EXPECT_FALSE(p.parent_external_id.empty());
+        if (p.scope == kItemsScope) continue;
+        EXPECT_EQ(p.scope, sku_scope(p.parent_external_id));
         EXPECT_TRUE(rig.store.product(kAccount, p.parent_external_id).has_value());
+        skus_of[p.parent_external_id].push_back(p.external_id);
     }
-    EXPECT_GT(sku_rows, 0);
+    ASSERT_FALSE(skus_of.empty());
     EXPECT_EQ(rig.calls(kItemGet), 40);
+
+    // The item goes: after the next complete pass, it and every one of its SKUs are deleted.
+    const std::string item = skus_of.begin()->first;
+    ASSERT_TRUE(rig.sim->delete_item(item));
+    rig.clock.advance(std::chrono::seconds{2});
+    rig.pass();
+    EXPECT_EQ(rig.store.product(kAccount, item)->status, ProductStatus::deleted);
+    for (const std::string& sku : skus_of.begin()->second) {
+        EXPECT_EQ(rig.store.product(kAccount, sku)->status, ProductStatus::deleted) << sku;
+    }
+    // The other items' SKUs stay.
+    const auto& other = std::next(skus_of.begin())->second;
+    EXPECT_NE(rig.store.product(kAccount, other.front())->status, ProductStatus::deleted);
 }
 
 }  // namespace

@@ -698,6 +698,9 @@ TEST_F(SqliteStoreTest, ReadsForAdaptersAndAccountStateKeepTheStoreContract) {
     EXPECT_EQ(reader().text("SELECT value FROM account_state WHERE name='token.refresh'"), "R1");
     EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::ostringstream exported;
+    EXPECT_EQ(store_->export_table("account_state", exported).error().kind, ErrorKind::config);
+    EXPECT_TRUE(exported.str().empty());  // the secrets' table is never exported
     EXPECT_EQ(reader().text("SELECT scope FROM products WHERE external_id='s1'"), "skus");
     EXPECT_EQ(reader().text("SELECT platform_status FROM products WHERE external_id='a'"),
               "d2c=onsale;d2p=instock");
