@@ -87,16 +87,14 @@ class AccountStream final : public StreamSync {
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
         if (!policy_.ok()) co_return policy_.error();
-        auto parsed = OrdersCursor::from_json(cursor);
-        if (!parsed.ok()) co_return std::move(parsed).error();
-        OrdersCursor at = std::move(*parsed);
         const AdapterDeps& deps = caller_.deps();
-        const UtcTime now = std::chrono::time_point_cast<std::chrono::seconds>(deps.clock.now());
+        auto planned = day_window_at(cursor, deps, *policy_);
+        if (!planned.ok()) co_return std::move(planned).error();
+        OrdersCursor& at = planned->cursor;
+        const UtcTime now = planned->now;
         Page page;
-        if (!at.today) {
+        if (planned->started) {
             // A cycle starts with the balance.
-            plan_cycle(at, std::chrono::floor<std::chrono::days>(deps.zone.to_local(now)), now,
-                       *policy_);
             std::string method = "order!getBalance";
             auto balance = co_await caller_.call(std::move(method), {});
             ++page.requests;

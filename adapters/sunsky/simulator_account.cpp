@@ -54,36 +54,14 @@ void SimAccount::add_bill(LocalTime at, const std::string& type, const std::stri
 SimResponse SimAccount::balance() const { return envelope_success(signed_cents(balance_cents_)); }
 
 SimResponse SimAccount::bills(const std::map<std::string, std::string>& params) const {
-    auto get = [&](const char* name) -> std::string {
-        auto it = params.find(name);
-        return it == params.end() ? std::string() : it->second;
-    };
-    auto paging = read_paging(get("page"), get("pageSize"));
-    if (!paging) return envelope_error("Invalid parameter: page or pageSize");
-    std::optional<LocalTime> from;
-    std::optional<LocalTime> to;
-    if (auto p = get("gmtCreatedStart"); !p.empty()) {
-        from = parse_time(p);
-        if (!from) return envelope_error("Invalid parameter: gmtCreatedStart");
-    }
-    if (auto p = get("gmtCreatedEnd"); !p.empty()) {
-        to = parse_time(p);
-        if (!to) return envelope_error("Invalid parameter: gmtCreatedEnd");
-        *to += std::chrono::days{1};
-    }
-    std::vector<const json*> matching;
+    auto query = read_day_query(params);
+    if (auto* error = std::get_if<SimResponse>(&query)) return *error;
+    const SimDayQuery& q = std::get<SimDayQuery>(query);
+    std::vector<json> matching;
     for (const auto& [at, bill] : bills_) {
-        if ((!from || at >= *from) && (!to || at < *to)) matching.push_back(&bill);
+        if (q.contains(at)) matching.push_back(bill);
     }
-    const auto total = static_cast<std::int64_t>(matching.size());
-    json rows = json::array();
-    for (std::int64_t i = (paging->page - 1) * paging->page_size;
-         i < std::min(total, paging->page * paging->page_size); ++i) {
-        rows.push_back(*matching[static_cast<std::size_t>(i)]);
-    }
-    return envelope_success(json{{"pageCount", (total + paging->page_size - 1) / paging->page_size},
-                                 {"total", total},
-                                 {"result", std::move(rows)}});
+    return page_of(matching, q.paging);
 }
 
 SimResponse SimAccount::countries() const {
