@@ -57,11 +57,12 @@ SimResponse SimAccount::bills(const std::map<std::string, std::string>& params) 
     auto query = read_day_query(params);
     if (auto* error = std::get_if<SimResponse>(&query)) return *error;
     const SimDayQuery& q = std::get<SimDayQuery>(query);
-    std::vector<json> matching;
+    std::vector<const json*> matching;
     for (const auto& [at, bill] : bills_) {
-        if (q.contains(at)) matching.push_back(bill);
+        if (q.contains(at)) matching.push_back(&bill);
     }
-    return page_of(matching, q.paging);
+    return page_of(static_cast<std::int64_t>(matching.size()), q.paging,
+                   [&](std::size_t i) { return *matching[i]; });
 }
 
 SimResponse SimAccount::countries() const {

@@ -215,9 +215,8 @@ SimResponse SimOrderBook::list(const std::map<std::string, std::string>& params)
     std::sort(matching.begin(), matching.end(), [](const SimOrder* a, const SimOrder* b) {
         return std::pair(a->created, a->seq) > std::pair(b->created, b->seq);
     });
-    std::vector<json> rows;
-    for (const SimOrder* o : matching) rows.push_back(shaped(o->record, false));
-    return page_of(rows, q.paging);
+    return page_of(static_cast<std::int64_t>(matching.size()), q.paging,
+                   [&](std::size_t i) { return shaped(matching[i]->record, false); });
 }
 
 SimResponse SimOrderBook::details(const std::map<std::string, std::string>& params) const {

@@ -94,13 +94,14 @@ inline std::variant<SimDayQuery, SimResponse> read_day_query(
     return q;
 }
 
-// One page of `rows` as the platform's page object.
-inline SimResponse page_of(const std::vector<nlohmann::json>& rows, const SimPaging& paging) {
-    const auto total = static_cast<std::int64_t>(rows.size());
+// One page of `total` rows as the platform's page object; `row(i)` makes the i-th row, called
+// only for the rows on the page.
+template <class Row>
+SimResponse page_of(std::int64_t total, const SimPaging& paging, Row row) {
     nlohmann::json page = nlohmann::json::array();
     for (std::int64_t i = (paging.page - 1) * paging.page_size;
          i < std::min(total, paging.page * paging.page_size); ++i) {
-        page.push_back(rows[static_cast<std::size_t>(i)]);
+        page.push_back(row(static_cast<std::size_t>(i)));
     }
     return envelope_success(
         nlohmann::json{{"pageCount", (total + paging.page_size - 1) / paging.page_size},
