@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "log/log.hpp"
+#include "sunsky/account.hpp"
 #include "sunsky/caller.hpp"
 #include "sunsky/images.hpp"
 #include "sunsky/mapping.hpp"
@@ -158,7 +159,14 @@ const PlatformSpec& platform_spec() {
         images.max_page_size = kMaxPageSize;
         images.options = {since, reach_back};
         for (OptionSpec& o : images_options()) images.options.push_back(std::move(o));
-        s.streams = {products, categories, orders, images};
+        StreamSpec account;
+        account.name = kAccountStream;
+        account.default_interval = std::chrono::seconds{3600};
+        account.options = account_options();
+        StreamSpec countries;
+        countries.name = kCountriesStream;
+        countries.default_interval = std::chrono::seconds{24 * 3600};
+        s.streams = {products, categories, orders, images, account, countries};
         return s;
     }();
     return spec;
@@ -174,6 +182,8 @@ StreamSyncPtr SunskyAdapter::make_stream(const StreamConfig& stream) {
     }
     if (stream.name == kOrdersStream) return make_orders_stream(deps_, credentials_, stream);
     if (stream.name == kImagesStream) return make_images_stream(deps_, credentials_, stream);
+    if (stream.name == kAccountStream) return make_account_stream(deps_, credentials_, stream);
+    if (stream.name == kCountriesStream) return make_countries_stream(deps_, credentials_);
     return std::make_unique<ProductsStream>(deps_, credentials_, stream);
 }
 

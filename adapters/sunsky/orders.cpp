@@ -146,6 +146,20 @@ bool advance(OrdersCursor& c, std::size_t rows, std::int64_t page_count, UtcTime
     return true;
 }
 
+Result<DayWindowAt> day_window_at(const json& cursor, const AdapterDeps& deps,
+                                  const OrdersPolicy& policy) {
+    auto parsed = OrdersCursor::from_json(cursor);
+    if (!parsed.ok()) return std::move(parsed).error();
+    DayWindowAt at{std::move(*parsed),
+                   std::chrono::time_point_cast<std::chrono::seconds>(deps.clock.now()), false};
+    if (!at.cursor.today) {
+        const LocalDay today = std::chrono::floor<std::chrono::days>(deps.zone.to_local(at.now));
+        plan_cycle(at.cursor, today, at.now, policy);
+        at.started = true;
+    }
+    return at;
+}
+
 std::vector<OptionSpec> orders_options() {
     return {
         {"backfill_days", OptionType::integer, "30",
@@ -191,15 +205,13 @@ class OrdersStream final : public StreamSync {
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
         if (!policy_.ok()) co_return policy_.error();
-        auto parsed = OrdersCursor::from_json(cursor);
-        if (!parsed.ok()) co_return std::move(parsed).error();
-        OrdersCursor at = std::move(*parsed);
         const AdapterDeps& deps = caller_.deps();
-        const UtcTime now = std::chrono::time_point_cast<std::chrono::seconds>(deps.clock.now());
-        if (!at.today) {
-            const LocalDay today = std::chrono::floor<std::chrono::days>(deps.zone.to_local(now));
-            plan_cycle(at, today, now, *policy_);
-            forget_older_than(today - std::chrono::days{policy_->horizon_days});
+        auto planned = day_window_at(cursor, deps, *policy_);
+        if (!planned.ok()) co_return std::move(planned).error();
+        OrdersCursor& at = planned->cursor;
+        const UtcTime now = planned->now;
+        if (planned->started) {
+            forget_older_than(*at.today - std::chrono::days{policy_->horizon_days});
         }
         const LocalDay day = at.windows.front();
         Params params = {{"gmtCreatedStart", format_day(day)},

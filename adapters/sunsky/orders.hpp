@@ -75,6 +75,16 @@ void plan_cycle(OrdersCursor& cursor, LocalDay today, UtcTime now, const OrdersP
 bool advance(OrdersCursor& cursor, std::size_t rows, std::int64_t page_count, UtcTime now,
              const OrdersPolicy& policy);
 
+// A day-window stream's cursor at `now`, with a cycle planned on the platform's local today when
+// none runs (`started` then true). Shared by the orders and account streams.
+struct DayWindowAt {
+    OrdersCursor cursor;
+    UtcTime now{};
+    bool started = false;
+};
+Result<DayWindowAt> day_window_at(const nlohmann::json& cursor, const AdapterDeps& deps,
+                                  const OrdersPolicy& policy);
+
 // The stream's options as declared in the platform spec.
 std::vector<OptionSpec> orders_options();
 Result<OrdersPolicy> orders_policy(const StreamConfig& stream);

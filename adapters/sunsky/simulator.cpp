@@ -71,6 +71,7 @@ SunskySimulator::SunskySimulator(SimOptions options) : options_(std::move(option
     }
     image_library_ =
         std::make_unique<SimImageLibrary>(options_.seed, imaged, [this] { return now_local(); });
+    account_ = std::make_unique<SimAccount>([this] { return now_local(); });
 }
 
 LocalTime SunskySimulator::now_local() const {
@@ -320,6 +321,7 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
     }
     if (request.path.starts_with("/__sim/sunsky/orders")) return orders_book_->control(request);
     if (request.path.starts_with("/__sim/sunsky/images")) return image_library_->control(request);
+    if (request.path.starts_with("/__sim/sunsky/account")) return account_->control(request);
     return SimulatedPlatform::control(request);
 }
 
@@ -357,6 +359,9 @@ SimResponse SunskySimulator::handle(const SimRequest& request) {
         return image_library_->change_list(params);
     }
     if (request.path == "/openapi/product!getImages.do") return image_library_->images(params);
+    if (request.path == "/openapi/order!getBalance.do") return account_->balance();
+    if (request.path == "/openapi/order!getBillList.do") return account_->bills(params);
+    if (request.path == "/openapi/order!getCountries.do") return account_->countries();
     if (request.path == "/openapi/order!getOrderDetails.do") return orders_book_->details(params);
     SimResponse r;
     r.status = 404;

@@ -22,6 +22,7 @@
 // Orders: see simulator_orders.hpp (order!getOrderList.do, order!getOrderDetails.do, and the
 // control routes under /__sim/sunsky/orders). /__sim/mutate also moves as many orders on.
 // Images: see simulator_images.hpp (product!getImageChangeList.do, product!getImages.do).
+// Balance, bills and countries: see simulator_account.hpp.
 
 #include <cstdint>
 #include <map>
@@ -37,6 +38,7 @@
 
 #include "csync/domain/time.hpp"
 #include "csync/sim/simulated_platform.hpp"
+#include "sunsky/simulator_account.hpp"
 #include "sunsky/simulator_images.hpp"
 #include "sunsky/simulator_orders.hpp"
 
@@ -103,6 +105,7 @@ class SunskySimulator final : public SimulatedPlatform {
     std::vector<CategoryNode> categories_;
     std::unique_ptr<SimOrderBook> orders_book_;
     std::unique_ptr<SimImageLibrary> image_library_;
+    std::unique_ptr<SimAccount> account_;
     bool key_active_ = true;
     std::int64_t api_calls_ = 0;
     MinuteBudget budget_;

@@ -192,50 +192,31 @@ json SimOrderBook::all_details() const {
 }
 
 SimResponse SimOrderBook::list(const std::map<std::string, std::string>& params) const {
-    auto get = [&](const char* name) -> std::string {
-        auto it = params.find(name);
-        return it == params.end() ? std::string() : it->second;
-    };
-    auto paging = read_paging(get("page"), get("pageSize"));
-    if (!paging) return envelope_error("Invalid parameter: page or pageSize");
-    std::optional<LocalTime> from;
-    std::optional<LocalTime> to;
-    if (auto p = get("gmtCreatedStart"); !p.empty()) {
-        from = parse_time(p);
-        if (!from || p.size() != 10) return envelope_error("Invalid parameter: gmtCreatedStart");
-    }
-    if (auto p = get("gmtCreatedEnd"); !p.empty()) {
-        to = parse_time(p);
-        if (!to || p.size() != 10) return envelope_error("Invalid parameter: gmtCreatedEnd");
-        *to += std::chrono::days{1};  // the whole end day is included
-    }
+    auto query = read_day_query(params);
+    if (auto* error = std::get_if<SimResponse>(&query)) return *error;
+    const SimDayQuery& q = std::get<SimDayQuery>(query);
     std::optional<std::int64_t> status;
-    if (auto p = get("status"); !p.empty()) {
-        status = to_int(p);
+    if (auto p = params.find("status"); p != params.end() && !p->second.empty()) {
+        status = to_int(p->second);
         if (!status) return envelope_error("Invalid parameter: status");
     }
-    const std::string site = get("siteNumber");
-    // Newest first.
+    const auto site = params.find("siteNumber");
     std::vector<const SimOrder*> matching;
     for (const SimOrder& o : orders_) {
-        if (from && o.created < *from) continue;
-        if (to && o.created >= *to) continue;
+        if (!q.contains(o.created)) continue;
         if (status && o.record["status"].get<std::int64_t>() != *status) continue;
-        if (!site.empty() && o.record["siteNumber"] != site) continue;
+        if (site != params.end() && !site->second.empty() &&
+            o.record["siteNumber"] != site->second) {
+            continue;
+        }
         matching.push_back(&o);
     }
+    // Newest first.
     std::sort(matching.begin(), matching.end(), [](const SimOrder* a, const SimOrder* b) {
         return std::pair(a->created, a->seq) > std::pair(b->created, b->seq);
     });
-    const auto total = static_cast<std::int64_t>(matching.size());
-    json rows = json::array();
-    for (std::int64_t i = (paging->page - 1) * paging->page_size;
-         i < std::min(total, paging->page * paging->page_size); ++i) {
-        rows.push_back(shaped(matching[static_cast<std::size_t>(i)]->record, false));
-    }
-    return envelope_success(json{{"pageCount", (total + paging->page_size - 1) / paging->page_size},
-                                 {"total", total},
-                                 {"result", std::move(rows)}});
+    return page_of(static_cast<std::int64_t>(matching.size()), q.paging,
+                   [&](std::size_t i) { return shaped(matching[i]->record, false); });
 }
 
 SimResponse SimOrderBook::details(const std::map<std::string, std::string>& params) const {

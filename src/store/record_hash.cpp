@@ -81,6 +81,17 @@ std::string record_hash(const Category& c) {
         .hash();
 }
 
+std::string record_hash(const Country& c) {
+    return CanonicalText("country.v1")
+        .add(c.external_id)
+        .add(c.code)
+        .add(c.name)
+        .add(std::int64_t{c.ship_to_state ? 1 : 0})
+        .add(c.states_json)
+        .add(c.raw_json)
+        .hash();
+}
+
 std::string record_hash(const StockLevel& s) {
     return CanonicalText("stock_level.v1")
         .add(s.external_id)

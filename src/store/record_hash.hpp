@@ -13,6 +13,7 @@ namespace csync::store {
 
 std::string record_hash(const Product& product);
 std::string record_hash(const Category& category);
+std::string record_hash(const Country& country);
 std::string record_hash(const StockLevel& stock_level);
 std::string record_hash(const Order& order);  // its lines included
 std::string record_hash(const Image& image);

@@ -106,8 +106,10 @@ UtcTime to_utc_seconds(std::chrono::system_clock::time_point t) {
 // The table each stream feeds, for StreamStatus::records.
 const std::map<std::string, std::string, std::less<>>& stream_tables() {
     static const std::map<std::string, std::string, std::less<>> tables = {
-        {"products", "products"}, {"categories", "categories"}, {"stock", "stock_levels"},
-        {"orders", "orders"},     {"images", "images"},         {"items", "products"},
+        {"products", "products"},   {"categories", "categories"}, {"stock", "stock_levels"},
+        {"orders", "orders"},       {"images", "images"},         {"items", "products"},
+        {"account", "ledger"},
+        {"countries", "countries"},
     };
     return tables;
 }
@@ -122,6 +124,9 @@ const std::vector<std::pair<std::string, std::string>>& export_orders() {
         {"orders", "account, external_id"},
         {"order_lines", "account, order_external_id, line_number"},
         {"images", "account, product_external_id, position"},
+        {"ledger", "account, created_at, tx_type, reference, amount, balance, occurrence"},
+        {"account_balances", "account"},
+        {"countries", "account, external_id"},
         {"sync_state", "account, stream"},
         {"sync_runs", "id"},
         {"changes", "id"},
@@ -263,6 +268,31 @@ struct PageStatements {
                            "DELETE FROM images"
                            " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3"),
           image_file_named(db, "SELECT 1 FROM images WHERE file_path = ?1 LIMIT 1"),
+          countries(
+              db, "SELECT content_hash FROM countries WHERE account = ?1 AND external_id = ?2",
+              "INSERT INTO countries (account, external_id, code, name, ship_to_state,"
+              " states, raw_json, content_hash, first_seen_at, last_seen_at)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+              "UPDATE countries SET code = ?3, name = ?4, ship_to_state = ?5, states = ?6,"
+              " raw_json = ?7, content_hash = ?8, last_seen_at = ?9"
+              " WHERE account = ?1 AND external_id = ?2",
+              "UPDATE countries SET last_seen_at = ?9 WHERE account = ?1 AND external_id = ?2", 2,
+              9),
+          // A bill is its content: seen again, it only gets last_seen_at.
+          insert_bill(
+              db,
+              "INSERT INTO ledger (account, created_at, tx_type, reference, amount, balance,"
+              " occurrence, raw_json, first_seen_at, last_seen_at)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) ON CONFLICT DO NOTHING"),
+          touch_bill(db,
+                     "UPDATE ledger SET last_seen_at = ?9 WHERE account = ?1 AND created_at = ?2"
+                     " AND tx_type = ?3 AND reference = ?4 AND amount = ?5 AND balance = ?6"
+                     " AND occurrence = ?7 AND raw_json = ?8"),
+          upsert_balance(db,
+                         "INSERT INTO account_balances (account, balance, currency, observed_at)"
+                         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account) DO UPDATE SET"
+                         " balance = excluded.balance, currency = excluded.currency,"
+                         " observed_at = excluded.observed_at"),
           // Stock lines follow their product when it appears or changes its sku.
           relink_stock(db,
                        "UPDATE stock_levels SET product_external_id = (SELECT p.external_id"
@@ -314,6 +344,10 @@ struct PageStatements {
     Statement image_rows_of;
     Statement delete_image_row;
     Statement image_file_named;
+    RecordStatements countries;
+    Statement insert_bill;
+    Statement touch_bill;
+    Statement upsert_balance;
     Statement relink_stock;
     Statement delete_order_lines;
     Statement insert_order_line;
@@ -643,6 +677,57 @@ class PageWriter {
         for (const auto& [position, file] : old_rows) {
             if (!kept_files.contains(file)) stale.push_back(file);
         }
+    }
+
+    void write(const Country& c) {
+        before_row();
+        const std::string hash = store::record_hash(c);
+        count(upsert(
+            st_.countries, hash, [&](Statement& s) { s.bind(2, c.external_id); },
+            [&](Statement& s) {
+                bind_text_or_null(s, 3, c.code);
+                bind_text_or_null(s, 4, c.name);
+                s.bind(5, std::int64_t{c.ship_to_state ? 1 : 0});
+                s.bind(6, c.states_json.empty() ? std::string("[]") : c.states_json);
+                s.bindNoCopy(7, c.raw_json);
+                s.bind(8, hash);
+            }));
+    }
+
+    void write(const LedgerEntry& e) {
+        before_row();
+        const std::string created = format_utc_iso(e.created_at);
+        const auto bind = [&](Statement& q) {
+            q.bind(1, key_.account);
+            q.bind(2, created);
+            q.bind(3, e.tx_type);
+            q.bind(4, e.reference);
+            q.bind(5, e.amount.text());
+            q.bind(6, e.balance.text());
+            q.bind(7, e.occurrence);
+            q.bindNoCopy(8, e.raw_json);
+            q.bind(9, now_);
+        };
+        Use insert(st_.insert_bill);
+        bind(*insert);
+        if (insert->exec() == 1) {
+            count(Outcome::inserted);
+            return;
+        }
+        Use touch(st_.touch_bill);  // seen before: the same bill, read again
+        bind(*touch);
+        touch->exec();
+        count(Outcome::unchanged);
+    }
+
+    void write(const AccountBalance& b) {
+        before_row();
+        Use q(st_.upsert_balance);
+        q->bind(1, key_.account);
+        q->bind(2, b.balance.text());
+        bind_text_or_null(*q, 3, b.currency);
+        q->bind(4, format_utc_iso(b.observed_at));
+        q->exec();
     }
 
     void write_tombstone(const std::string& product_external_id) {
@@ -1131,6 +1216,9 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         for (const std::string& id : records.seen_product_ids) {
             writer.write_seen(id);
         }
+        for (const Country& c : records.countries) writer.write(c);
+        for (const LedgerEntry& e : records.ledger) writer.write(e);
+        if (records.balance) writer.write(*records.balance);
         // Letters last: a record that both applied and failed in one page stays dead-lettered.
         for (const DeadLetter& d : records.dead_letters) {
             writer.write(d);

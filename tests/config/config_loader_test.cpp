@@ -39,7 +39,10 @@ std::vector<PlatformSpec> specs() {
                    100,
                    {OptionSpec{"size", OptionType::integer, "800", ""},
                     OptionSpec{"folder", OptionType::string, "", ""},
-                    OptionSpec{"disk_budget_mb", OptionType::integer, "2048", ""}}}};
+                    OptionSpec{"disk_budget_mb", OptionType::integer, "2048", ""}}},
+        StreamSpec{
+            "account", 1h, 0, 0, {OptionSpec{"backfill_days", OptionType::integer, "30", ""}}},
+        StreamSpec{"countries", 24h, 0, 0, {}}};
 
     PlatformSpec wdt;
     wdt.name = "wangdiantong";
@@ -216,7 +219,7 @@ TEST(ConfigLoader, DefaultsComeFromTheLoaderAndThePlatformSpec) {
     EXPECT_TRUE(s.tls.verify);
     EXPECT_EQ(s.request_timeout, 60s);
     // No streams key: every stream of the platform, with the spec's defaults, in spec order.
-    ASSERT_EQ(s.streams.size(), 4u);
+    ASSERT_EQ(s.streams.size(), 6u);
     EXPECT_EQ(s.streams[0].name, "products");
     EXPECT_EQ(s.streams[0].interval, 300s);
     EXPECT_EQ(s.streams[0].page_size, 100);
@@ -503,7 +506,7 @@ TEST(ConfigLoader, AccountNamePlatformAndStreams) {
               "c.yaml:2:5: accounts[0].base_url: missing (wangdiantong has no default)");
     EXPECT_EQ(errors("accounts:\n" + std::string(kSunsky) + "    streams: { invoices: {} }\n"),
               "c.yaml:5:16: accounts[0].streams.invoices: unknown stream (sunsky has: products, "
-              "categories, orders, images)");
+              "categories, orders, images, account, countries)");
     EXPECT_EQ(errors("accounts:\n  - name: w\n    platform: wangdiantong\n    base_url: http://w\n"
                      "    credentials: { sid: a, key: b, appsecret: c }\n    ack: maybe\n"
                      "    streams: { stock: { calc_batch_size: many, fallback: 1, pause: 0s } }\n"),

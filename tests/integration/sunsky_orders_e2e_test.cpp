@@ -21,7 +21,8 @@ struct OrdersEnv {
     fs::path config;
     fs::path db;
 
-    OrdersEnv() {
+    explicit OrdersEnv(
+        const std::string& streams = "      orders: { interval: 1h, recheck_interval: 1ms }\n") {
         sim = std::make_unique<Simulator>(
             dir, "sunsky",
             std::vector<std::string>{"--seed", "11", "--products", "80", "--key", "orders-it",
@@ -40,8 +41,8 @@ struct OrdersEnv {
                                "    timezone: Asia/Shanghai\n"
                                "    credentials: { key: orders-it, secret: orders-it-secret }\n"
                                "    rate_limit: { per_second: 500, burst: 100 }\n"
-                               "    streams:\n"
-                               "      orders: { interval: 1h, recheck_interval: 1ms }\n");
+                               "    streams:\n" +
+                               streams);
     }
 
     void sync() {
@@ -161,6 +162,31 @@ TEST(SunskyOrdersEndToEnd, ShippingWayIsReadAtTheTopLevelToo) {
     env.sim->post_json("/__sim/sunsky/orders/shape?shipping_way=top");
     env.sync();
     EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM orders WHERE shipping_way IS NULL"), "0");
+}
+
+TEST(SunskyAccountEndToEnd, BalanceLedgerAndCountriesArriveAndBillsAreNotDuplicated) {
+    OrdersEnv env("      account: { interval: 1h }\n      countries: { interval: 24h }\n");
+    env.sync();
+    env.sync();  // today's bills read again: nothing new
+    const json truth = env.sim->get_json("/__sim/sunsky/account");
+    EXPECT_EQ(query_one(env.db, "SELECT balance FROM account_balances"),
+              decimal_text(truth["balance"]));
+    // Every bill of the back-filled days once, identical ones under their occurrence.
+    std::chrono::sys_days today{};
+    for (const json& b : truth["bills"]) today = std::max(today, local_day(b["gmtCreated"]));
+    std::size_t expected = 0;
+    for (const json& b : truth["bills"]) {
+        expected += local_day(b["gmtCreated"]) >= today - std::chrono::days{30};
+    }
+    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM ledger"), std::to_string(expected));
+    EXPECT_GT(std::stoll(query_one(env.db, "SELECT count(*) FROM ledger WHERE occurrence = 2")), 0);
+    EXPECT_EQ(query_one(env.db,
+                        "SELECT count(*) FROM ledger WHERE tx_type = 'prepay'"
+                        " AND reference <> ''"),
+              "0");
+    EXPECT_EQ(query_one(env.db, "SELECT count(*) FROM countries"), "3");
+    EXPECT_EQ(query_one(env.db, "SELECT states FROM countries WHERE code = 'US'"),
+              R"([{"code":"TX","name":"Texas"},{"code":"CA","name":"California"}])");
 }
 
 }  // namespace

@@ -308,6 +308,27 @@ TEST_F(SqliteStoreTest, ImageBytesThatDoNotMatchTheirNameAreRefused) {
     EXPECT_NE(refused.error().message.find("do not match"), std::string::npos);
 }
 
+// --- ledger, balance, countries ------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, BillsAreKeyedByContentAndOccurrence) {
+    LedgerEntry bill{std::chrono::sys_seconds{std::chrono::seconds{1'717'200'000}},
+                     "cancelOrder",
+                     "SS1",
+                     *Decimal::parse("0"),
+                     *Decimal::parse("12.5"),
+                     1,
+                     "{}"};
+    PageRecords page;
+    page.ledger = {bill, bill};
+    page.ledger[1].occurrence = 2;
+    page.balance = AccountBalance{*Decimal::parse("12.50"), "USD", bill.created_at};
+    EXPECT_EQ(apply(page, {{"page", 1}}, "account").inserted, 2);
+    EXPECT_EQ(apply(page, {{"page", 1}}, "account").unchanged, 2);
+    auto db = reader();
+    EXPECT_EQ(db.integer("SELECT count(*) FROM ledger"), 2);
+    EXPECT_EQ(db.text("SELECT balance FROM account_balances WHERE account = 'shop'"), "12.5");
+}
+
 // --- tombstones -------------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, TombstonesMarkProductsDeletedOnce) {

@@ -102,6 +102,35 @@ struct Image {
     std::optional<UtcTime> source_modified_at;
 };
 
+// A country the platform ships to.
+struct Country {
+    std::string external_id;
+    std::string code;  // ISO 3166
+    std::string name;
+    bool ship_to_state = false;
+    std::string states_json;  // JSON array of {code, name}
+    std::string raw_json;
+};
+
+// A movement of the merchant's balance on the platform. Keyed by its content and `occurrence`
+// (the how-many-th bill of identical content on its day): bills carry no id of their own.
+struct LedgerEntry {
+    UtcTime created_at{};
+    std::string tx_type;
+    std::string reference;  // empty when none
+    Decimal amount;
+    Decimal balance;
+    std::int64_t occurrence = 1;
+    std::string raw_json;
+};
+
+// The balance read from the platform at `observed_at`.
+struct AccountBalance {
+    Decimal balance;
+    std::string currency;
+    UtcTime observed_at{};
+};
+
 // One record a mapping could not turn into a row; it is parked so it never blocks its stream.
 struct DeadLetter {
     std::string record_key;  // best-effort id of the record ("itemNo=..."), may be empty
@@ -118,6 +147,9 @@ struct PageRecords {
     std::vector<Order> orders;
     std::vector<Image> images;
     std::vector<DeadLetter> dead_letters;
+    std::vector<Country> countries;
+    std::vector<LedgerEntry> ledger;
+    std::optional<AccountBalance> balance;
     // Products whose absence the platform reported (tombstones): marked status=deleted.
     std::vector<std::string> deleted_product_ids;
     // Products listed again unchanged: only their last_seen_at moves (no details were fetched).
@@ -132,7 +164,8 @@ struct PageRecords {
     std::size_t size() const noexcept {
         return products.size() + categories.size() + stock_levels.size() + orders.size() +
                images.size() + dead_letters.size() + deleted_product_ids.size() +
-               seen_product_ids.size() + replaced_image_sets.size();
+               seen_product_ids.size() + replaced_image_sets.size() + countries.size() +
+               ledger.size() + (balance ? 1 : 0);
     }
 };
 
