@@ -106,10 +106,9 @@ UtcTime to_utc_seconds(std::chrono::system_clock::time_point t) {
 // The table each stream feeds, for StreamStatus::records.
 const std::map<std::string, std::string, std::less<>>& stream_tables() {
     static const std::map<std::string, std::string, std::less<>> tables = {
-        {"products", "products"},   {"categories", "categories"}, {"stock", "stock_levels"},
-        {"orders", "orders"},       {"images", "images"},         {"items", "products"},
-        {"account", "ledger"},
-        {"countries", "countries"},
+        {"products", "products"}, {"categories", "categories"}, {"stock", "stock_levels"},
+        {"orders", "orders"},     {"images", "images"},         {"items", "products"},
+        {"account", "ledger"},    {"countries", "countries"},
     };
     return tables;
 }
