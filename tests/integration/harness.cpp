@@ -362,4 +362,27 @@ std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::
     return rows;
 }
 
+int status_port(Process& daemon, std::chrono::milliseconds timeout) {
+    const std::string mark = "status endpoint on http://127.0.0.1:";
+    int port = 0;
+    eventually(
+        [&] {
+            const std::string out = daemon.output();
+            const auto pos = out.find(mark);
+            if (pos != std::string::npos) port = std::atoi(out.c_str() + pos + mark.size());
+            return port > 0;
+        },
+        timeout);
+    return port;
+}
+
+long resident_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    }
+    return 0;
+}
+
 }  // namespace csync::it

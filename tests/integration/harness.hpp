@@ -123,6 +123,13 @@ class CannedServer {
     std::thread thread_;
 };
 
+// The port of a running daemon's status endpoint, read from its log line; 0 when it did not
+// appear within `timeout`.
+int status_port(Process& daemon, std::chrono::milliseconds timeout);
+
+// Resident memory of a process in KiB (VmRSS), 0 when unknown.
+long resident_kib(pid_t pid);
+
 // Reads a single-value SQL query from the database (read-only).
 std::string query_one(const fs::path& db, const std::string& sql);
 std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::string& sql);
