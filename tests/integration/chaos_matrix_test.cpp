@@ -30,6 +30,9 @@ constexpr int kRecords = kSoak ? 3000 : 600;
 // The daemon's retry policy: failed attempts of one page before its pass gives up.
 constexpr std::uint64_t kMaxAttempts = 6;
 constexpr const char* kAccount = "chaos";
+// Every secret credential of every row contains this, so that one search finds any of them.
+// (Wangdiantong's sid names the merchant and is shown, so it carries no canary.)
+constexpr std::string_view kCanary = "SECRET-CANARY";
 
 std::string decimal_text(const json& v) {
     const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
@@ -57,6 +60,7 @@ struct PlatformRow {
     // Records the platform still offers for a sync (e.g. ids waiting), when it can tell; a pass
     // that succeeds while some are held back (leased) is not yet the end.
     std::string pending_path;
+    std::vector<std::string> api_call;  // METHOD and arguments of a harmless `api` call
 
     std::string label() const { return reading.empty() ? name : name + "_" + reading; }
 };
@@ -96,7 +100,8 @@ PlatformRow wangdiantong_row(const std::string& reading, const std::string& setu
             "/__sim/lease?seconds=0",
             setup_path,
             reading,
-            "/__sim/waiting"};
+            "/__sim/waiting",
+            {"sales.StockSync.getSelfWaitSyncIdListOpen", "--body", "[10,0]"}};
 }
 
 const std::vector<PlatformRow>& platforms() {
@@ -108,11 +113,13 @@ const std::vector<PlatformRow>& platforms() {
         wangdiantong_row("no_lease", "/__sim/reading?lease=off"),
         {"sunsky",
          [](int records, int seed) {
-             return std::vector<std::string>{
-                 "--seed",  std::to_string(seed), "--products", std::to_string(records), "--key",
-                 "k-chaos", "--secret",           "s-chaos",    "--rate-limit",          "0"};
+             return std::vector<std::string>{"--seed",       std::to_string(seed),
+                                             "--products",   std::to_string(records),
+                                             "--key",        "SECRET-CANARY-sunsky-key",
+                                             "--secret",     "SECRET-CANARY-sunsky-secret",
+                                             "--rate-limit", "0"};
          },
-         "    credentials: { key: k-chaos, secret: s-chaos }\n"
+         "    credentials: { key: SECRET-CANARY-sunsky-key, secret: SECRET-CANARY-sunsky-secret }\n"
          "    streams: { products: { page_size: 20 }, categories: {} }\n",
          "products",
          "price || '|' || stock || '|' || title",
@@ -133,7 +140,8 @@ const std::vector<PlatformRow>& platforms() {
          "",
          "",
          "",
-         ""},
+         "",
+         {"product!search", "-p", "page=1", "-p", "pageSize=10"}},
     };
     return rows;
 }
@@ -364,6 +372,83 @@ std::string case_name(const testing::TestParamInfo<FaultCase>& case_info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Faults, testing::ValuesIn(fault_cases()), case_name);
+
+class Secrecy : public testing::TestWithParam<PlatformRow> {};
+
+// Where a canary appears in `text`, with some context; "" when nowhere.
+std::string canary_in(const std::string& text) {
+    const auto pos = text.find(kCanary);
+    if (pos == std::string::npos) return "";
+    const auto from = pos < 80 ? 0 : pos - 80;
+    return text.substr(from, 200);
+}
+
+// A sync through faults (error texts, retries, dead letters), then every text that leaves the
+// process is searched for the credentials: log lines of every run, the database file and its
+// WAL byte for byte, `status`, `status --json`, `/status`, `/metrics`, `/healthz`, `/readyz`,
+// `dead-letters` and `api --dry-run` (without --show-secrets).
+TEST_P(Secrecy, NoCredentialLeavesTheProcess) {
+    const PlatformRow& row = GetParam();
+    ChaosEnv env(row, 200, 13);
+    env.set_faults(json{{"http_500", 0.15},
+                        {"truncate", 0.1},
+                        {"non_json", 0.1},
+                        {"rate_limit", row.name == "sunsky" ? 0.0 : 0.1},
+                        {"seed", 5}});
+    std::map<std::string, std::string> texts;
+    for (int pass = 0; pass < 3; ++pass) {
+        texts["sync-once pass " + std::to_string(pass)] = env.sync_once().output;
+    }
+    env.set_faults(json::object());
+    Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
+    const int port = status_port(daemon, 20s);
+    ASSERT_GT(port, 0) << daemon.output();
+    // Its start-up cycle, so that /status and /metrics have something to show.
+    EXPECT_TRUE(eventually(
+        [&] { return daemon.output().find("cycle completed") != std::string::npos; }, 30s))
+        << daemon.output();
+    for (const char* target : {"/status", "/metrics", "/healthz", "/readyz"}) {
+        texts[target] = http_request(port, "GET", target).body;
+    }
+    daemon.signal(SIGTERM);
+    daemon.wait(15s);
+    texts["daemon log"] = daemon.output();
+    const std::string c = env.config.string();
+    const std::vector<std::vector<std::string>> commands = {{"status"},
+                                                            {"status", "--json"},
+                                                            {"dead-letters", "--all"},
+                                                            {"dead-letters", "--all", "--json"}};
+    for (const auto& args : commands) {
+        std::vector<std::string> argv = {syncd_bin()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.insert(argv.end(), {"-c", c});
+        texts[args[0] + (args.size() > 1 ? " " + args[1] : "")] = run(argv, 60s).output;
+    }
+    std::vector<std::string> api = {syncd_bin(), "api", "-c", c, kAccount};
+    api.insert(api.end(), row.api_call.begin(), row.api_call.end());
+    api.insert(api.end(), {"--at", "1700000000", "--dry-run"});
+    const auto dry = run(api, 60s);
+    std::string command;
+    for (const auto& a : api) command += a + " ";
+    EXPECT_EQ(dry.exit_code, 0) << command << "\n" << dry.output;
+    texts["api --dry-run"] = dry.output;
+    for (const char* suffix : {"", "-wal"}) {
+        const fs::path file = env.db.string() + suffix;
+        if (fs::exists(file)) texts["database file" + std::string(suffix)] = read_file(file);
+    }
+    std::size_t searched = 0;
+    for (const auto& [where, text] : texts) {
+        searched += text.size();
+        EXPECT_EQ(canary_in(text), "") << "a credential in " << where;
+    }
+    EXPECT_GT(texts.at("/metrics").size(), 0u);
+    EXPECT_NE(texts.at("api --dry-run").find("***"), std::string::npos)
+        << "the dry run masks credentials: " << texts.at("api --dry-run");
+    std::cout << row.label() << ": " << texts.size() << " outputs, " << searched
+              << " bytes searched, no credential found\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Platforms, Secrecy, testing::ValuesIn(platforms()), row_name);
 
 }  // namespace
 }  // namespace csync::it
