@@ -284,6 +284,39 @@ asio::awaitable<void> HttpServer::State::run_session(std::shared_ptr<State> self
     }
 }
 
+Result<ServerRequest> parse_http_request(std::string_view raw, std::size_t max_body_bytes) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(static_cast<std::uint64_t>(max_body_bytes));
+    parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHeaderBytes));
+    parser.eager(true);
+    error_code ec;
+    std::size_t used = 0;
+    while (!parser.is_done() && used < raw.size()) {
+        const std::size_t n = parser.put(asio::buffer(raw.data() + used, raw.size() - used), ec);
+        if (ec == http::error::need_more) {
+            ec = {};
+            break;
+        }
+        if (ec || n == 0) {
+            break;
+        }
+        used += n;
+    }
+    if (!parser.got_some()) {
+        return Error::bad_response("empty HTTP request");
+    }
+    if (!ec && !parser.is_done()) {
+        parser.put_eof(ec);
+    }
+    if (ec) {
+        return Error::bad_response("malformed HTTP request: " + ec.message());
+    }
+    if (!parser.is_done()) {
+        return Error::bad_response("incomplete HTTP request");
+    }
+    return to_server_request(parser.release());
+}
+
 HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options, Handler handler)
     : state_(std::make_shared<State>(std::move(executor), std::move(options), std::move(handler))) {
 }

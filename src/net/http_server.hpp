@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -45,6 +46,12 @@ struct HttpServerOptions {
     std::optional<std::string> tls_cert_file;  // PEM certificate chain; TLS when set
     std::optional<std::string> tls_key_file;   // PEM private key, required with the cert
 };
+
+// Parses one complete HTTP/1.1 request from `raw` with the limits the server applies (headers up
+// to 64 KiB, the body up to `max_body_bytes`) into what a handler receives. A malformed,
+// oversized or incomplete request is a bad_response error saying why. The server's own parsing,
+// callable without a socket (for fuzzing).
+Result<ServerRequest> parse_http_request(std::string_view raw, std::size_t max_body_bytes);
 
 class HttpServer {
   public:

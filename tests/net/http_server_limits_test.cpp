@@ -144,5 +144,24 @@ TEST(HttpServerLimits, ConnectionsBeyondTheCapAreClosedAndServiceResumes) {
     EXPECT_TRUE(served);
 }
 
+TEST(HttpRequestParse, GivesWhatAHandlerReceives) {
+    auto r = parse_http_request(
+        "POST /a%20b?x=1&y=%41 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc", 1024);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->method, "POST");
+    EXPECT_EQ(r->path, "/a b");
+    EXPECT_EQ(r->query_param("y"), "A");
+    EXPECT_EQ(r->body, "abc");
+}
+
+TEST(HttpRequestParse, RefusesMalformedOversizedAndIncompleteRequests) {
+    EXPECT_EQ(parse_http_request("NOT HTTP\r\n\r\n", 1024).error().kind, ErrorKind::bad_response);
+    EXPECT_EQ(
+        parse_http_request("GET / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 1024).error().message,
+        "malformed HTTP request: body limit exceeded");
+    EXPECT_FALSE(parse_http_request("GET / HTTP/1.1\r\nHost: h\r\n", 1024).ok());
+    EXPECT_FALSE(parse_http_request("", 1024).ok());
+}
+
 }  // namespace
 }  // namespace csync
