@@ -91,11 +91,21 @@ struct HttpListenConfig {
     bool operator==(const HttpListenConfig&) const = default;
 };
 
+// How long history is kept (top-level `retention`). Changes a registered consumer has not read
+// (change_consumers.last_id) are kept however old they are.
+struct RetentionConfig {
+    std::chrono::milliseconds runs = std::chrono::hours(24 * 30);     // sync_runs
+    std::chrono::milliseconds changes = std::chrono::hours(24 * 90);  // the change feed
+
+    bool operator==(const RetentionConfig&) const = default;
+};
+
 struct Config {
     std::string source_path;  // the file it was read from
     StoreConfig store;
     LogConfig log;
     HttpListenConfig http;
+    RetentionConfig retention;
     std::vector<AccountConfig> accounts;
 
     const AccountConfig* find_account(const std::string& name) const {

@@ -11,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -283,6 +284,51 @@ int run_daemon(Config config, const DaemonOptions& options) {
         pet();
     }
 
+    // Retention: a minute after start-up, then hourly, history older than `retention` is pruned
+    // in small batches on the database thread, so commits and status reads interleave.
+    asio::steady_timer prune_timer(ioc);
+    bool loop_done = false;
+    if (!options.once) {
+        SqliteStore* db_store = store.get();
+        asio::co_spawn(
+            ioc,
+            [&, db_store]() -> asio::awaitable<void> {
+                boost::system::error_code ec;
+                for (auto wait = std::chrono::minutes(1);; wait = std::chrono::minutes(60)) {
+                    prune_timer.expires_after(wait);
+                    co_await prune_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                    if (ec || stopping || loop_done) co_return;
+                    const RetentionConfig retention = current->config.retention;
+                    SqliteStore::PruneCount total;
+                    while (!stopping && !loop_done) {
+                        const UtcTime now =
+                            std::chrono::time_point_cast<std::chrono::seconds>(clock.now());
+                        const UtcTime runs_before =
+                            now - std::chrono::duration_cast<std::chrono::seconds>(retention.runs);
+                        const UtcTime changes_before =
+                            now -
+                            std::chrono::duration_cast<std::chrono::seconds>(retention.changes);
+                        auto prune = [db_store, runs_before, changes_before] {
+                            return db_store->prune_batch(runs_before, changes_before);
+                        };
+                        auto n = co_await db.run(std::move(prune));
+                        if (!n.ok()) {
+                            log::root().warn("retention: {}", n.error().describe());
+                            break;
+                        }
+                        total.runs += n->runs;
+                        total.changes += n->changes;
+                        if (n->runs == 0 && n->changes == 0) break;
+                    }
+                    if (total.runs > 0 || total.changes > 0) {
+                        log::root().info("retention: pruned {} runs and {} changes", total.runs,
+                                         total.changes);
+                    }
+                }
+            },
+            asio::detached);
+    }
+
     int exit_code = kExitOk;
     asio::co_spawn(
         ioc,
@@ -322,6 +368,8 @@ int run_daemon(Config config, const DaemonOptions& options) {
                 else if (any_failed)
                     exit_code = kExitSyncFailed;
             }
+            loop_done = true;
+            prune_timer.cancel();
             force_exit.cancel();
             signals.cancel();
             watchdog.cancel();

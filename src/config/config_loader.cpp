@@ -399,17 +399,33 @@ class Validator {
             add(root, "", "the configuration is empty (it needs at least store and accounts)");
             return;
         }
-        auto entries = mapping(root, "", "a mapping with store, log, http and accounts", root);
+        auto entries =
+            mapping(root, "", "a mapping with store, log, http, retention and accounts", root);
         if (!entries) return;
-        auto keys = known_keys(*entries, {"store", "log", "http", "accounts"});
+        auto keys = known_keys(*entries, {"store", "log", "http", "retention", "accounts"});
         if (auto it = keys.find("store"); it != keys.end())
             validate_store(*it->second, config.store);
         if (auto it = keys.find("log"); it != keys.end()) validate_log(*it->second, config.log);
         if (auto it = keys.find("http"); it != keys.end()) validate_http(*it->second, config.http);
+        if (auto it = keys.find("retention"); it != keys.end()) {
+            validate_retention(*it->second, config.retention);
+        }
         if (auto it = keys.find("accounts"); it != keys.end()) {
             validate_accounts(*it->second, config.accounts);
         } else {
             add(root, "accounts", "missing (at least one account is needed)");
+        }
+    }
+
+    void validate_retention(const Entry& retention, RetentionConfig& out) {
+        auto entries = mapping(retention);
+        if (!entries) return;
+        auto keys = known_keys(*entries, {"runs", "changes"});
+        if (auto it = keys.find("runs"); it != keys.end()) {
+            if (auto d = duration(*it->second, true)) out.runs = *d;
+        }
+        if (auto it = keys.find("changes"); it != keys.end()) {
+            if (auto d = duration(*it->second, true)) out.changes = *d;
         }
     }
 

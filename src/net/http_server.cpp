@@ -205,6 +205,9 @@ asio::awaitable<void> HttpServer::State::serve(Stream& stream, SessionEntry& ent
         const bool client_keeps_alive = req.keep_alive();
         ServerResponse response = co_await call_handler(to_server_request(std::move(req)));
 
+#if CSYNC_SERVER_FAULTS
+        // Misbehaving on purpose is for the simulators only: the daemon's build of this file
+        // (csync_http_server) has none of it, and answers every response as it is.
         if (response.delay.count() > 0) {
             asio::steady_timer timer(executor, response.delay);
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -234,6 +237,11 @@ asio::awaitable<void> HttpServer::State::serve(Stream& stream, SessionEntry& ent
             entry.tcp->close();
             co_return;
         }
+#else
+        const bool keep_alive = client_keeps_alive && !stopping;
+        auto res = to_beast_response(std::move(response), version, keep_alive);
+        entry.tcp->expires_after(options.read_timeout);
+#endif
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
         if (ec || !keep_alive) {
             co_return;

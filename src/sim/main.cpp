@@ -46,6 +46,20 @@ std::string known_platforms() {
     return names;
 }
 
+// NAME=VALUE arguments of a repeatable flag into `out`; false (and why, on stderr) on a bad one.
+bool add_name_values(const char* flag, const std::vector<std::string>& args,
+                     std::map<std::string, std::string>& out) {
+    for (const auto& arg : args) {
+        const auto eq = arg.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "commerce-sim: " << flag << " takes NAME=VALUE, got '" << arg << "'\n";
+            return false;
+        }
+        out[arg.substr(0, eq)] = arg.substr(eq + 1);
+    }
+    return true;
+}
+
 // Readers poll for the file: they must never see it half written.
 bool write_port_file(const std::string& path, std::uint16_t port, std::string& error) {
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -145,21 +159,9 @@ int main(int argc, char** argv) {
             sim_options.credentials[name] = value;
         }
     }
-    for (const auto& cred : extra_credentials) {
-        const auto eq = cred.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            std::cerr << "commerce-sim: --cred takes NAME=VALUE, got '" << cred << "'\n";
-            return kExitUsage;
-        }
-        sim_options.credentials[cred.substr(0, eq)] = cred.substr(eq + 1);
-    }
-    for (const auto& reading : readings) {
-        const auto eq = reading.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            std::cerr << "commerce-sim: --reading takes NAME=VALUE, got '" << reading << "'\n";
-            return kExitUsage;
-        }
-        sim_options.readings[reading.substr(0, eq)] = reading.substr(eq + 1);
+    if (!add_name_values("--cred", extra_credentials, sim_options.credentials) ||
+        !add_name_values("--reading", readings, sim_options.readings)) {
+        return kExitUsage;
     }
 
     std::unique_ptr<csync::SimulatedPlatform> simulated;

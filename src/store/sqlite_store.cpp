@@ -1075,26 +1075,26 @@ Result<std::vector<StreamStatus>> SqliteStore::status() {
         SQLite::Database& db = *impl_->db;
         // One read transaction: every figure comes from the same snapshot.
         SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+        // Every figure is a primary-key or index lookup (stream_run_summary and record_counts
+        // are kept by triggers, migration 0004): the cost does not grow with history.
         Statement streams(
             db,
             "WITH keys AS (SELECT account, stream FROM sync_state"
-            "              UNION SELECT account, stream FROM sync_runs)"
+            "              UNION SELECT account, stream FROM stream_run_summary)"
             " SELECT k.account, k.stream, a.platform, a.state, a.state_reason, s.cursor,"
             " s.updated_at,"
-            " (SELECT max(started_at) FROM sync_runs r"
-            "   WHERE r.account = k.account AND r.stream = k.stream),"
-            " (SELECT finished_at FROM sync_runs r WHERE r.account = k.account"
-            "   AND r.stream = k.stream AND r.finished_at IS NOT NULL AND r.error IS NULL"
-            "   ORDER BY r.id DESC LIMIT 1),"
+            " (SELECT started_at FROM sync_runs WHERE id = m.last_run_id),"
+            " (SELECT finished_at FROM sync_runs WHERE id = m.last_success_run_id),"
             " (SELECT count(*) FROM dead_letters d WHERE d.account = k.account"
-            "   AND d.stream = k.stream AND d.resolved_at IS NULL)"
+            "   AND d.stream = k.stream AND d.resolved_at IS NULL),"
+            " e.error, e.finished_at"
             " FROM keys k"
+            " LEFT JOIN stream_run_summary m ON m.account = k.account AND m.stream = k.stream"
+            " LEFT JOIN sync_runs e ON e.id = m.last_error_run_id"
             " LEFT JOIN accounts a ON a.name = k.account"
             " LEFT JOIN sync_state s ON s.account = k.account AND s.stream = k.stream"
             " ORDER BY k.account, k.stream");
-        Statement last_error(db,
-                             "SELECT error, finished_at FROM sync_runs WHERE account = ?1"
-                             " AND stream = ?2 AND error IS NOT NULL ORDER BY id DESC LIMIT 1");
+        Statement records(db, "SELECT records FROM record_counts WHERE account = ?1 AND tbl = ?2");
         std::vector<StreamStatus> out;
         while (streams.executeStep()) {
             StreamStatus s;
@@ -1114,24 +1114,62 @@ Result<std::vector<StreamStatus>> SqliteStore::status() {
             s.last_success_at = time_column(streams.getColumn(8));
             s.dead_letters = streams.getColumn(9).getInt64();
 
-            Use err(last_error);
-            err->bind(1, s.account);
-            err->bind(2, s.stream);
-            if (err->executeStep()) {
-                s.last_error = err->getColumn(0).getString();
-                s.last_error_at = time_column(err->getColumn(1));
-            }
+            s.last_error = text_column(streams.getColumn(10));
+            s.last_error_at = time_column(streams.getColumn(11));
             if (auto table = stream_tables().find(s.stream); table != stream_tables().end()) {
-                // The table name comes from the fixed map above, never from input.
-                Statement records(db,
-                                  "SELECT count(*) FROM " + table->second + " WHERE account = ?1");
-                records.bind(1, s.account);
-                records.executeStep();
-                s.records = records.getColumn(0).getInt64();
+                Use count(records);
+                count->bind(1, s.account);
+                count->bind(2, table->second);
+                s.records = count->executeStep() ? count->getColumn(0).getInt64() : 0;
             }
             out.push_back(std::move(s));
         }
         return out;
+    });
+}
+
+// --- retention ---------------------------------------------------------------------------------
+
+Result<SqliteStore::PruneCount> SqliteStore::prune_batch(UtcTime runs_before,
+                                                         UtcTime changes_before,
+                                                         std::int64_t batch) {
+    using Out = Result<PruneCount>;
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("pruning history", [&]() -> Out {
+        SQLite::Database& db = *impl_->db;
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        // Only the oldest `batch` rows are looked at (ids grow with time, so the scan stops
+        // there); of those, the ones older than `before` that `keep` does not hold back go.
+        // Table and column names are literals from this function, never input.
+        auto prune_oldest = [&](const std::string& table, const std::string& time_column,
+                                UtcTime before, const std::string& keep) {
+            Statement q(db, "DELETE FROM " + table + " WHERE id IN (SELECT id FROM (SELECT id, " +
+                                time_column + " FROM " + table + " ORDER BY id LIMIT ?2) WHERE " +
+                                time_column + " < ?1 AND " + keep + ")");
+            q.bind(1, format_utc_iso(before));
+            q.bind(2, batch);
+            return static_cast<std::int64_t>(q.exec());
+        };
+        PruneCount n;
+        // Status reads each stream's latest run, success and failure.
+        n.runs = prune_oldest("sync_runs", "started_at", runs_before,
+                              "id NOT IN (SELECT last_run_id FROM stream_run_summary"
+                              " WHERE last_run_id IS NOT NULL"
+                              " UNION SELECT last_success_run_id FROM stream_run_summary"
+                              " WHERE last_success_run_id IS NOT NULL"
+                              " UNION SELECT last_error_run_id FROM stream_run_summary"
+                              " WHERE last_error_run_id IS NOT NULL)");
+        // A change stays until every registered consumer has read it.
+        n.changes = prune_oldest("changes", "changed_at", changes_before,
+                                 "id <= (SELECT coalesce(min(last_id), 9223372036854775807)"
+                                 " FROM change_consumers)");
+        tx.commit();
+        return n;
     });
 }
 

@@ -79,6 +79,19 @@ class SqliteStore final : public Store {
     Status reset_cursor(const StreamKey& key) override;
     Result<std::vector<StreamStatus>> status() override;
 
+    // --- Retention ----------------------------------------------------------------------------
+    // One small batch of pruning, its own short transaction: sync_runs that started before
+    // `runs_before` (never a stream's latest run, latest success or latest failure) and changes
+    // written before `changes_before` that every registered consumer (change_consumers) has read.
+    // At most `batch` rows of each are looked at; returns the rows deleted (0: nothing left to
+    // prune). Call it repeatedly, yielding between calls, so commits and status reads interleave.
+    struct PruneCount {
+        std::int64_t runs = 0;
+        std::int64_t changes = 0;
+    };
+    Result<PruneCount> prune_batch(UtcTime runs_before, UtcTime changes_before,
+                                   std::int64_t batch = 500);
+
     // --- CLI ----------------------------------------------------------------------------------
     // Applies pending migrations (one transaction) and returns the resulting schema version.
     Result<int> migrate();

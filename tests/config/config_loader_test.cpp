@@ -218,6 +218,25 @@ TEST(ConfigLoader, RelativeStorePathIsKeptAsGiven) {
     EXPECT_EQ(c.store.path, "data/demo.db");
 }
 
+// ---- retention --------------------------------------------------------------------------
+
+TEST(ConfigLoader, RetentionDefaultsAndValues) {
+    using namespace std::chrono_literals;
+    auto d = valid("accounts:\n" + std::string(kSunsky)).retention;
+    EXPECT_EQ(d.runs, std::chrono::hours(24 * 30));
+    EXPECT_EQ(d.changes, std::chrono::hours(24 * 90));
+    auto r = valid("retention: { runs: 7d, changes: 12h }\naccounts:\n" + std::string(kSunsky));
+    EXPECT_EQ(r.retention.runs, std::chrono::hours(24 * 7));
+    EXPECT_EQ(r.retention.changes, 12h);
+    const std::string bad = errors("retention: { runs: soon, changes: 0d, keep: 1d }\naccounts:\n" +
+                                   std::string(kSunsky));
+    EXPECT_NE(bad.find("c.yaml:1:20: retention.runs: invalid duration 'soon'"), std::string::npos)
+        << bad;
+    EXPECT_NE(bad.find("retention.changes: must be longer than zero, got '0d'"), std::string::npos)
+        << bad;
+    EXPECT_NE(bad.find("retention.keep"), std::string::npos) << bad;
+}
+
 // ---- listen -----------------------------------------------------------------------------
 
 TEST(ConfigLoader, ListenAddresses) {
@@ -317,13 +336,15 @@ TEST(ConfigLoader, YamlSyntaxErrorWithPosition) {
 TEST(ConfigLoader, EmptyOrNonMappingDocument) {
     EXPECT_EQ(errors(""),
               "c.yaml:1:1: the configuration is empty (it needs at least store and accounts)");
-    EXPECT_EQ(errors("- a\n- b\n"),
-              "c.yaml:1:1: expected a mapping with store, log, http and accounts, got a list");
+    EXPECT_EQ(
+        errors("- a\n- b\n"),
+        "c.yaml:1:1: expected a mapping with store, log, http, retention and accounts, got a list");
 }
 
 TEST(ConfigLoader, UnknownKeysAnywhere) {
-    EXPECT_EQ(errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
-              "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, accounts)");
+    EXPECT_EQ(
+        errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
+        "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, retention, accounts)");
     EXPECT_EQ(errors("store: { path: x, mode: 600 }\naccounts:\n" + std::string(kSunsky)),
               "c.yaml:1:19: store.mode: unknown key (expected one of: path)");
     EXPECT_EQ(errors("log: { levle: info }\naccounts:\n" + std::string(kSunsky)),

@@ -583,3 +583,77 @@ TEST_F(SqliteStoreTest, ExportRefusesUnknownTablesListingTheKnownOnes) {
 
 }  // namespace
 }  // namespace csync::testing
+
+namespace csync::testing {
+namespace {
+
+class RetentionTest : public StoreFixture {};
+
+UtcTime at(std::int64_t s) { return UtcTime{std::chrono::seconds{s}}; }
+
+// Old runs and old changes go; a stream's latest run, latest success and latest failure stay
+// whatever their age (status reads them), and so does every change a consumer has not read.
+TEST_F(RetentionTest, PrunesOldRunsAndReadChangesOnly) {
+    const StreamKey key{"shop", "products"};
+    std::vector<std::int64_t> runs;
+    for (int i = 0; i < 10; ++i) {
+        auto run = store_->begin_run(key, at(1'700'000'000 + i * 100));
+        ASSERT_TRUE(run.ok());
+        RunSummary s;
+        s.finished_at = at(1'700'000'000 + i * 100 + 10);
+        if (i == 3) s.error = "transient: HTTP 502";  // the latest failure
+        ASSERT_TRUE(store_->finish_run(*run, s).ok());
+        runs.push_back(*run);
+    }
+    for (int i = 0; i < 6; ++i) {
+        PageRecords page;
+        page.products.push_back(make_product("P" + std::to_string(i)));
+        apply(page, {{"page", i}}, "products", runs[9]);
+    }
+    auto db = reader();
+    ASSERT_EQ(db.integer("SELECT count(*) FROM changes"), 6);
+    {
+        SQLite::Database writer(path_, SQLite::OPEN_READWRITE);
+        writer.exec(
+            "INSERT INTO change_consumers (name, last_id) VALUES ('erp', "
+            "(SELECT min(id) + 2 FROM changes))");
+    }
+    const auto status_before = store_->status();
+    ASSERT_TRUE(status_before.ok());
+
+    // Everything is older than both cut-offs, in batches of 2.
+    SqliteStore::PruneCount total;
+    for (int i = 0; i < 20; ++i) {
+        auto n = store_->prune_batch(at(1'800'000'000), at(1'800'000'000), 2);
+        ASSERT_TRUE(n.ok()) << n.error().message;
+        total.runs += n->runs;
+        total.changes += n->changes;
+        if (n->runs == 0 && n->changes == 0) break;
+    }
+    EXPECT_EQ(total.runs, 8);     // all but the latest run (also the latest success) and failure
+    EXPECT_EQ(total.changes, 3);  // up to and including the consumer's last_id
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sync_runs"), 2);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sync_runs WHERE id IN (" + std::to_string(runs[3]) +
+                         "," + std::to_string(runs[9]) + ")"),
+              2);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 3);
+    EXPECT_EQ(db.integer("SELECT min(id) FROM changes"),
+              db.integer("SELECT last_id + 1 FROM change_consumers"));
+
+    // Status reads the same figures after pruning.
+    const auto status_after = store_->status();
+    ASSERT_TRUE(status_after.ok());
+    ASSERT_EQ(status_after->size(), 1u);
+    EXPECT_EQ((*status_after)[0].last_run_started_at, (*status_before)[0].last_run_started_at);
+    EXPECT_EQ((*status_after)[0].last_success_at, (*status_before)[0].last_success_at);
+    EXPECT_EQ((*status_after)[0].last_error, (*status_before)[0].last_error);
+    EXPECT_EQ((*status_after)[0].records, 6);
+
+    // Nothing newer than the cut-off goes.
+    auto none = store_->prune_batch(at(1'600'000'000), at(1'600'000'000));
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->runs + none->changes, 0);
+}
+
+}  // namespace
+}  // namespace csync::testing

@@ -24,7 +24,8 @@ struct ServerRequest {
     std::string query_param(std::string_view name) const;  // "" when absent
 };
 
-// How the server frame misbehaves on purpose (simulator faults).
+// How the server frame misbehaves on purpose (simulator faults). Only the simulators' build of
+// the frame (csync_http_server_faults) honours `fault` and `delay`; the daemon's ignores them.
 enum class TransportFault {
     none,
     reset,     // close the connection without answering
