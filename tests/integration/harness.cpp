@@ -117,21 +117,27 @@ RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout,
     return r;
 }
 
-PlainResponse http_request(int port, const std::string& method, const std::string& target,
-                           const std::string& body) {
-    PlainResponse out;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return out;
-    timeval tv{30, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
-        return out;
+        return -1;
     }
+    return fd;
+}
+
+PlainResponse http_request(int port, const std::string& method, const std::string& target,
+                           const std::string& body) {
+    PlainResponse out;
+    const int fd = connect_loopback(port);
+    if (fd < 0) return out;
+    timeval tv{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string req = method + " " + target +
                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                       "Content-Type: application/json\r\nContent-Length: " +

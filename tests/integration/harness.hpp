@@ -93,6 +93,8 @@ struct PlainResponse {
     int status = 0;
     std::string body;
 };
+// A blocking TCP connection to 127.0.0.1:port; -1 when it cannot be made.
+int connect_loopback(int port);
 PlainResponse http_request(int port, const std::string& method, const std::string& target,
                            const std::string& body = "");
 

@@ -21,20 +21,6 @@ using namespace std::chrono_literals;
 
 constexpr int kConnections = 1000;
 
-int connect_loopback(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 // Opens kConnections connections and keeps them busy the hostile ways until `stop`: a third
 // trickle header bytes, a third send malformed requests, a third say nothing at all.
 class HostileLoad {
