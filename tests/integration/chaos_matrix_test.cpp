@@ -165,8 +165,10 @@ struct ChaosEnv {
         db = dir / "store.db";
         config = dir / "config.yaml";
         // A short request timeout, so that the delay fault is a timeout and the suite stays fast.
+        // The status endpoint on an ephemeral port: tests run in parallel.
         write_file(config, "store: { path: " + db.string() +
                                " }\n"
+                               "http: { listen: \"127.0.0.1:0\" }\n"
                                "accounts:\n"
                                "  - name: " +
                                kAccount + "\n    platform: " + row.name +
