@@ -90,15 +90,26 @@ const char* describe_type(const YAML::Node& n) {
     return "nothing";
 }
 
-// Reads a file; returns the problem (naming the path, never the content) when it cannot.
-std::optional<std::string> read_whole_file(const std::string& path, std::string& content) {
+constexpr std::size_t kMaxCredentialFileBytes = 64 * 1024;  // a credential is short
+constexpr std::size_t kMaxCaFileBytes = 16 * 1024 * 1024;   // a CA bundle is not
+
+// Reads a file of at most `max_bytes`; returns the problem (naming the path, never the content)
+// when it cannot. The bound keeps a path such as /dev/zero from filling the memory.
+std::optional<std::string> read_whole_file(const std::string& path, std::string& content,
+                                           std::size_t max_bytes) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         return "cannot read " + path + ": it is a directory";
     std::ifstream in(path, std::ios::binary);
     if (!in) return "cannot read " + path + ": " + std::strerror(errno);
-    content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    content.assign(max_bytes + 1, '\0');
+    in.read(content.data(), static_cast<std::streamsize>(content.size()));
     if (in.bad()) return "cannot read " + path + ": " + std::strerror(errno);
+    content.resize(static_cast<std::size_t>(in.gcount()));
+    if (content.size() > max_bytes) {
+        return "cannot read " + path + ": larger than " + std::to_string(max_bytes / 1024) +
+               " KiB, more than such a file ever holds";
+    }
     return std::nullopt;
 }
 
@@ -771,7 +782,7 @@ class Validator {
                 auto file = nonempty_string(e);
                 if (!file) continue;
                 std::string content;
-                if (auto problem = read_whole_file(*file, content)) {
+                if (auto problem = read_whole_file(*file, content, kMaxCredentialFileBytes)) {
                     add(e.value, e.path, *problem);
                     continue;
                 }
@@ -829,7 +840,7 @@ class Validator {
                 out.ca_file.reset();
             } else if (auto s = nonempty_string(e)) {
                 std::string pem;
-                if (auto problem = read_whole_file(*s, pem)) {
+                if (auto problem = read_whole_file(*s, pem, kMaxCaFileBytes)) {
                     add(e.value, e.path, *problem);
                 } else {
                     out.ca_file = *s;

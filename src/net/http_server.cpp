@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <set>
 #include <utility>
@@ -117,6 +118,8 @@ struct HttpServer::State {
     std::uint16_t bound_port = 0;
     bool stopping = false;
     std::size_t accepted = 0;
+    std::size_t refused = 0;
+    std::size_t live_sessions = 0;
     std::set<SessionEntry*> sessions;
 };
 
@@ -136,6 +139,12 @@ asio::awaitable<void> HttpServer::State::accept_loop(std::shared_ptr<State> self
             continue;
         }
         ++self->accepted;
+        if (self->live_sessions >= self->options.max_connections) {
+            ++self->refused;
+            socket.close(ec);
+            continue;
+        }
+        ++self->live_sessions;  // counted here: a session coroutine registers itself later
         asio::co_spawn(self->executor, run_session(self, std::move(socket)), asio::detached);
     }
 }
@@ -161,9 +170,15 @@ asio::awaitable<void> HttpServer::State::serve(Stream& stream, SessionEntry& ent
         http::request_parser<http::string_body> parser;
         parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
         parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHeaderBytes));
-        entry.tcp->expires_after(options.read_timeout);
-        co_await http::async_read(stream, buffer, parser,
-                                  asio::redirect_error(asio::use_awaitable, ec));
+        entry.tcp->expires_after(std::min(options.header_timeout, options.read_timeout));
+        co_await http::async_read_header(stream, buffer, parser,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && !parser.is_done()) {
+            entry.idle = false;
+            entry.tcp->expires_after(options.read_timeout);
+            co_await http::async_read(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+        }
         entry.idle = false;
         if (ec) {
             std::optional<ServerResponse> refusal;
@@ -241,7 +256,10 @@ asio::awaitable<void> HttpServer::State::run_session(std::shared_ptr<State> self
     struct Unregister {
         State& state;
         SessionEntry& entry;
-        ~Unregister() { state.sessions.erase(&entry); }
+        ~Unregister() {
+            state.sessions.erase(&entry);
+            --state.live_sessions;
+        }
     } unregister{*self, entry};
 
     error_code ec;
@@ -272,6 +290,39 @@ asio::awaitable<void> HttpServer::State::run_session(std::shared_ptr<State> self
             entry.tcp->close();
         }
     }
+}
+
+Result<ServerRequest> parse_http_request(std::string_view raw, std::size_t max_body_bytes) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(static_cast<std::uint64_t>(max_body_bytes));
+    parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHeaderBytes));
+    parser.eager(true);
+    error_code ec;
+    std::size_t used = 0;
+    while (!parser.is_done() && used < raw.size()) {
+        const std::size_t n = parser.put(asio::buffer(raw.data() + used, raw.size() - used), ec);
+        if (ec == http::error::need_more) {
+            ec = {};
+            break;
+        }
+        if (ec || n == 0) {
+            break;
+        }
+        used += n;
+    }
+    if (!parser.got_some()) {
+        return Error::bad_response("empty HTTP request");
+    }
+    if (!ec && !parser.is_done()) {
+        parser.put_eof(ec);
+    }
+    if (ec) {
+        return Error::bad_response("malformed HTTP request: " + ec.message());
+    }
+    if (!parser.is_done()) {
+        return Error::bad_response("incomplete HTTP request");
+    }
+    return to_server_request(parser.release());
 }
 
 HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options, Handler handler)
@@ -367,5 +418,7 @@ void HttpServer::stop() {
 }
 
 std::size_t HttpServer::connections_accepted() const { return state_->accepted; }
+
+std::size_t HttpServer::connections_refused() const { return state_->refused; }
 
 }  // namespace csync

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -33,12 +34,24 @@ struct HttpServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;                        // 0: an ephemeral port, see HttpServer::port()
     std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger requests get 413
-    // How long a connection may take to deliver one request (also how long an idle keep-alive
-    // connection stays open), and to accept its answer.
+    // How long a connection may take to deliver one request, and to accept its answer.
     std::chrono::milliseconds read_timeout{30'000};
+    // How long a connection may take to deliver a request's headers, counted from its opening or
+    // from its previous answer (so also how long an idle keep-alive connection stays open): a
+    // client trickling its headers byte by byte is dropped after this, whatever read_timeout is.
+    std::chrono::milliseconds header_timeout{10'000};
+    // Connections served at once; one more is closed as soon as it is accepted, so that a flood
+    // of clients costs a bounded amount of memory and never the executor's other work.
+    std::size_t max_connections = 256;
     std::optional<std::string> tls_cert_file;  // PEM certificate chain; TLS when set
     std::optional<std::string> tls_key_file;   // PEM private key, required with the cert
 };
+
+// Parses one complete HTTP/1.1 request from `raw` with the limits the server applies (headers up
+// to 64 KiB, the body up to `max_body_bytes`) into what a handler receives. A malformed,
+// oversized or incomplete request is a bad_response error saying why. The server's own parsing,
+// callable without a socket (for fuzzing).
+Result<ServerRequest> parse_http_request(std::string_view raw, std::size_t max_body_bytes);
 
 class HttpServer {
   public:
@@ -60,6 +73,8 @@ class HttpServer {
 
     // Connections accepted since start(): lets tests observe keep-alive reuse.
     std::size_t connections_accepted() const;
+    // Connections closed on arrival because max_connections were open.
+    std::size_t connections_refused() const;
 
   private:
     struct State;

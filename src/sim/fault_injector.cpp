@@ -12,23 +12,30 @@ namespace {
 using nlohmann::json;
 
 constexpr std::int64_t kMaxDelayMs = 600'000;
+// Bounds for the sizes of the hostile answers: enough to exceed every parser limit, small
+// enough that a typo does not exhaust the simulator's memory.
+constexpr std::uint64_t kMaxNestingDepth = 10'000'000;
+constexpr std::uint64_t kMaxHugeBodyBytes = 1024ULL * 1024 * 1024;
 
 struct ProbabilityKey {
     std::string_view name;
     double FaultSettings::*field;
 };
 
-constexpr std::array<ProbabilityKey, 6> kProbabilities{{
+constexpr std::array<ProbabilityKey, 8> kProbabilities{{
     {"http_500", &FaultSettings::http_500},
     {"delay", &FaultSettings::delay},
     {"reset", &FaultSettings::reset},
     {"truncate", &FaultSettings::truncate},
     {"non_json", &FaultSettings::non_json},
     {"rate_limit", &FaultSettings::rate_limit},
+    {"deep_nesting", &FaultSettings::deep_nesting},
+    {"huge_body", &FaultSettings::huge_body},
 }};
 
 constexpr std::string_view kKnownKeys =
-    "http_500, delay, delay_ms, reset, truncate, non_json, rate_limit, seed";
+    "http_500, delay, delay_ms, reset, truncate, non_json, rate_limit, deep_nesting, "
+    "nesting_depth, huge_body, huge_body_bytes, seed";
 
 Error bad_setting(std::string message) {
     return Error::config("fault settings: " + std::move(message));
@@ -50,6 +57,10 @@ std::string_view to_string(FaultKind kind) noexcept {
             return "non_json";
         case FaultKind::rate_limit:
             return "rate_limit";
+        case FaultKind::deep_nesting:
+            return "deep_nesting";
+        case FaultKind::huge_body:
+            return "huge_body";
     }
     return "none";
 }
@@ -96,6 +107,15 @@ Result<FaultSettings> parse_fault_settings(std::string_view json_text) {
                                    std::to_string(kMaxDelayMs) + ", got " + value.dump());
             }
             settings.delay_ms = std::chrono::milliseconds(value.get<std::int64_t>());
+        } else if (key == "nesting_depth" || key == "huge_body_bytes") {
+            const std::uint64_t max = key == "nesting_depth" ? kMaxNestingDepth : kMaxHugeBodyBytes;
+            if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
+                value.get<std::uint64_t>() > max) {
+                return bad_setting("'" + key + "' must be an integer from 1 to " +
+                                   std::to_string(max) + ", got " + value.dump());
+            }
+            const auto size = static_cast<std::size_t>(value.get<std::uint64_t>());
+            (key == "nesting_depth" ? settings.nesting_depth : settings.huge_body_bytes) = size;
         } else if (key == "seed") {
             // The parser types every integer >= 0 as unsigned.
             if (!value.is_number_unsigned()) {
@@ -115,6 +135,8 @@ std::string fault_settings_json(const FaultSettings& settings) {
         out[std::string(p.name)] = settings.*(p.field);
     }
     out["delay_ms"] = settings.delay_ms.count();
+    out["nesting_depth"] = settings.nesting_depth;
+    out["huge_body_bytes"] = settings.huge_body_bytes;
     out["seed"] = settings.seed;
     return out.dump();
 }
@@ -134,16 +156,23 @@ double FaultInjector::draw() {
 }
 
 FaultDecision FaultInjector::next() {
-    const std::array<std::pair<FaultKind, double>, 5> ordered{{
+    const std::array<std::pair<FaultKind, double>, 7> ordered{{
         {FaultKind::http_500, settings_.http_500},
         {FaultKind::reset, settings_.reset},
         {FaultKind::truncate, settings_.truncate},
         {FaultKind::non_json, settings_.non_json},
         {FaultKind::rate_limit, settings_.rate_limit},
+        {FaultKind::deep_nesting, settings_.deep_nesting},
+        {FaultKind::huge_body, settings_.huge_body},
     }};
+    // The hostile-body kinds came later: they draw only when enabled, so that the sequences of
+    // settings without them (and the seeds tests chose for those) stay as they were.
+    const std::size_t kinds =
+        settings_.deep_nesting > 0 || settings_.huge_body > 0 ? ordered.size() : 5;
     FaultDecision decision;
     decision.delayed = draw() < settings_.delay;
-    for (const auto& [kind, probability] : ordered) {
+    for (std::size_t i = 0; i < kinds; ++i) {
+        const auto& [kind, probability] = ordered[i];
         const bool fires = draw() < probability;
         if (fires && decision.kind == FaultKind::none) {
             decision.kind = kind;

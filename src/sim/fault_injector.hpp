@@ -4,6 +4,7 @@
 // Pure logic, no I/O. Not thread-safe: the simulator frame serialises calls.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,17 +15,30 @@ namespace csync::sim {
 
 // Probabilities are 0..1 per request. All zero: no faults.
 struct FaultSettings {
-    double http_500 = 0;    // 500 with a JSON error body
-    double delay = 0;       // answer `delay_ms` late (combines with the others)
-    double reset = 0;       // close the connection without answering
-    double truncate = 0;    // the real answer, cut in half
-    double non_json = 0;    // 200 with an HTML gateway page
-    double rate_limit = 0;  // the platform's own "too many calls" answer
+    double http_500 = 0;      // 500 with a JSON error body
+    double delay = 0;         // answer `delay_ms` late (combines with the others)
+    double reset = 0;         // close the connection without answering
+    double truncate = 0;      // the real answer, cut in half
+    double non_json = 0;      // 200 with an HTML gateway page
+    double rate_limit = 0;    // the platform's own "too many calls" answer
+    double deep_nesting = 0;  // 200 with a success envelope whose data nests `nesting_depth` deep
+    double huge_body = 0;     // 200 with a body of `huge_body_bytes` (above any client's cap)
     std::chrono::milliseconds delay_ms{500};
+    std::size_t nesting_depth = 200'000;
+    std::size_t huge_body_bytes = 65 * 1024 * 1024;
     std::uint64_t seed = 1;
 };
 
-enum class FaultKind { none, http_500, reset, truncate, non_json, rate_limit };
+enum class FaultKind {
+    none,
+    http_500,
+    reset,
+    truncate,
+    non_json,
+    rate_limit,
+    deep_nesting,
+    huge_body
+};
 
 std::string_view to_string(FaultKind kind) noexcept;
 
@@ -47,9 +61,10 @@ class FaultInjector {
     // Replaces the settings and restarts the PRNG from their seed.
     void configure(const FaultSettings& settings);
     const FaultSettings& settings() const noexcept { return settings_; }
-    // The fate of the next request. Every call consumes the same number of draws, so the
-    // sequence depends on the seed and the request count only. Kinds are tried in the order
-    // http_500, reset, truncate, non_json, rate_limit; the first that fires wins.
+    // The fate of the next request. Every call consumes the same number of draws for given
+    // settings, so the sequence depends on the settings, the seed and the request count only. Kinds
+    // are tried in the order http_500, reset, truncate, non_json, rate_limit, deep_nesting,
+    // huge_body; the first that fires wins.
     FaultDecision next();
 
   private:

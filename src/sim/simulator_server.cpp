@@ -1,5 +1,6 @@
 #include "sim/simulator_server.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -137,6 +138,28 @@ ServerResponse SimulatorServer::State::platform_call(const ServerRequest& reques
             break;
         case FaultKind::rate_limit:
             response = platform->rate_limit_response();
+            break;
+        case FaultKind::deep_nesting: {
+            // What anyone on a plain-HTTP path could send: a success envelope around data nested
+            // far deeper than any real answer, to find readers that recurse without a bound.
+            const std::size_t depth = injector.settings().nesting_depth;
+            response.status = 200;
+            response.content_type = "application/json";
+            response.body.reserve(2 * depth + 64);
+            response.body = R"({"result":"success","code":0,"data":)";
+            response.body.append(depth, '[');
+            response.body.append(depth, ']');
+            response.body += "}";
+            break;
+        }
+        case FaultKind::huge_body:
+            // Valid JSON that never ends soon: a client must stop at its size cap, not buffer it.
+            response.status = 200;
+            response.content_type = "application/json";
+            response.body = R"({"result":"success","data":")";
+            response.body.resize(
+                std::max(injector.settings().huge_body_bytes, response.body.size() + 2), 'x');
+            response.body.replace(response.body.size() - 2, 2, "\"}");
             break;
         case FaultKind::none:
             response = platform->handle(request);

@@ -517,6 +517,17 @@ TEST(ConfigLoader, AccountNamePlatformAndStreams) {
               "c.yaml:7:68: accounts[0].streams.stock.pause: must be longer than zero, got '0s'");
 }
 
+TEST(ConfigLoader, ACredentialFileThatNeverEndsIsRefusedNotRead) {
+    // /dev/zero stands for any path that is not a credential: reading it whole would never end.
+    const std::string message = errors(
+        "accounts:\n  - name: sun\n    platform: sunsky\n"
+        "    credentials: { key: k1, secret_file: /dev/zero }\n");
+    EXPECT_NE(message.find("accounts[0].credentials.secret_file: cannot read /dev/zero: larger "
+                           "than 64 KiB"),
+              std::string::npos)
+        << message;
+}
+
 TEST(ConfigLoader, CredentialErrors) {
     auto with_creds = [](const std::string& creds) {
         return errors("accounts:\n  - name: sun\n    platform: sunsky\n    credentials: " + creds +

@@ -117,21 +117,27 @@ RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout,
     return r;
 }
 
-PlainResponse http_request(int port, const std::string& method, const std::string& target,
-                           const std::string& body) {
-    PlainResponse out;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return out;
-    timeval tv{30, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
-        return out;
+        return -1;
     }
+    return fd;
+}
+
+PlainResponse http_request(int port, const std::string& method, const std::string& target,
+                           const std::string& body) {
+    PlainResponse out;
+    const int fd = connect_loopback(port);
+    if (fd < 0) return out;
+    timeval tv{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string req = method + " " + target +
                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                       "Content-Type: application/json\r\nContent-Length: " +
@@ -360,6 +366,29 @@ std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+int status_port(Process& daemon, std::chrono::milliseconds timeout) {
+    const std::string mark = "status endpoint on http://127.0.0.1:";
+    int port = 0;
+    eventually(
+        [&] {
+            const std::string out = daemon.output();
+            const auto pos = out.find(mark);
+            if (pos != std::string::npos) port = std::atoi(out.c_str() + pos + mark.size());
+            return port > 0;
+        },
+        timeout);
+    return port;
+}
+
+long resident_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    }
+    return 0;
 }
 
 }  // namespace csync::it

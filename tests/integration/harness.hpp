@@ -93,6 +93,8 @@ struct PlainResponse {
     int status = 0;
     std::string body;
 };
+// A blocking TCP connection to 127.0.0.1:port; -1 when it cannot be made.
+int connect_loopback(int port);
 PlainResponse http_request(int port, const std::string& method, const std::string& target,
                            const std::string& body = "");
 
@@ -122,6 +124,13 @@ class CannedServer {
     std::vector<std::string> received_;
     std::thread thread_;
 };
+
+// The port of a running daemon's status endpoint, read from its log line; 0 when it did not
+// appear within `timeout`.
+int status_port(Process& daemon, std::chrono::milliseconds timeout);
+
+// Resident memory of a process in KiB (VmRSS), 0 when unknown.
+long resident_kib(pid_t pid);
 
 // Reads a single-value SQL query from the database (read-only).
 std::string query_one(const fs::path& db, const std::string& sql);

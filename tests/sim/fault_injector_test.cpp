@@ -12,7 +12,8 @@ using nlohmann::json;
 TEST(FaultSettingsParse, TakesEveryKnownKeyAndEchoesThem) {
     auto s = parse_fault_settings(
         R"({"http_500":0.1,"delay":0.2,"delay_ms":250,"reset":0.05,"truncate":0.06,)"
-        R"("non_json":0.07,"rate_limit":0.08,"seed":7})");
+        R"("non_json":0.07,"rate_limit":0.08,"deep_nesting":0.09,"nesting_depth":1000,)"
+        R"("huge_body":0.11,"huge_body_bytes":4096,"seed":7})");
     ASSERT_TRUE(s.ok()) << s.error().message;
     EXPECT_DOUBLE_EQ(s->http_500, 0.1);
     EXPECT_DOUBLE_EQ(s->delay, 0.2);
@@ -21,10 +22,16 @@ TEST(FaultSettingsParse, TakesEveryKnownKeyAndEchoesThem) {
     EXPECT_DOUBLE_EQ(s->truncate, 0.06);
     EXPECT_DOUBLE_EQ(s->non_json, 0.07);
     EXPECT_DOUBLE_EQ(s->rate_limit, 0.08);
+    EXPECT_DOUBLE_EQ(s->deep_nesting, 0.09);
+    EXPECT_EQ(s->nesting_depth, 1000u);
+    EXPECT_DOUBLE_EQ(s->huge_body, 0.11);
+    EXPECT_EQ(s->huge_body_bytes, 4096u);
     EXPECT_EQ(s->seed, 7u);
     EXPECT_EQ(json::parse(fault_settings_json(*s)),
               json::parse(R"({"http_500":0.1,"delay":0.2,"delay_ms":250,"reset":0.05,)"
-                          R"("truncate":0.06,"non_json":0.07,"rate_limit":0.08,"seed":7})"));
+                          R"("truncate":0.06,"non_json":0.07,"rate_limit":0.08,)"
+                          R"("deep_nesting":0.09,"nesting_depth":1000,"huge_body":0.11,)"
+                          R"("huge_body_bytes":4096,"seed":7})"));
 }
 
 TEST(FaultSettingsParse, EmptyObjectOrBodyClearsEverything) {
@@ -32,7 +39,8 @@ TEST(FaultSettingsParse, EmptyObjectOrBodyClearsEverything) {
         auto s = parse_fault_settings(body);
         ASSERT_TRUE(s.ok()) << body;
         EXPECT_EQ(fault_settings_json(*s), fault_settings_json(FaultSettings{}));
-        EXPECT_EQ(s->http_500 + s->delay + s->reset + s->truncate + s->non_json + s->rate_limit,
+        EXPECT_EQ(s->http_500 + s->delay + s->reset + s->truncate + s->non_json + s->rate_limit +
+                      s->deep_nesting + s->huge_body,
                   0.0);
     }
 }
@@ -45,7 +53,13 @@ TEST(FaultSettingsParse, BadInputNamesTheKeyAndWhatIsWrong) {
     const Case cases[] = {
         {R"({"boom":0.1})",
          "fault settings: unknown key 'boom'; known keys: http_500, delay, delay_ms, reset, "
-         "truncate, non_json, rate_limit, seed"},
+         "truncate, non_json, rate_limit, deep_nesting, nesting_depth, huge_body, "
+         "huge_body_bytes, seed"},
+        {R"({"nesting_depth":0})",
+         "fault settings: 'nesting_depth' must be an integer from 1 to 10000000, got 0"},
+        {R"({"huge_body_bytes":2000000000})",
+         "fault settings: 'huge_body_bytes' must be an integer from 1 to 1073741824, got "
+         "2000000000"},
         {R"({"reset":1.5})",
          "fault settings: 'reset' must be a probability between 0 and 1, got 1.5"},
         {R"({"http_500":-0.1})",
@@ -150,6 +164,8 @@ TEST(FaultKindNames, MatchTheSettingKeys) {
     EXPECT_EQ(to_string(FaultKind::truncate), "truncate");
     EXPECT_EQ(to_string(FaultKind::non_json), "non_json");
     EXPECT_EQ(to_string(FaultKind::rate_limit), "rate_limit");
+    EXPECT_EQ(to_string(FaultKind::deep_nesting), "deep_nesting");
+    EXPECT_EQ(to_string(FaultKind::huge_body), "huge_body");
 }
 
 }  // namespace

@@ -174,7 +174,9 @@ TEST_F(SimulatorServerTest, FaultSettingsAreEchoedShownAndCleared) {
                                R"({"http_500":0.1,"delay":0.1,"delay_ms":500,"reset":0.05,)"
                                R"("truncate":0.05,"non_json":0.05,"rate_limit":0.05,"seed":7})");
     EXPECT_EQ(set, json::parse(R"({"http_500":0.1,"delay":0.1,"delay_ms":500,"reset":0.05,)"
-                               R"("truncate":0.05,"non_json":0.05,"rate_limit":0.05,"seed":7})"));
+                               R"("truncate":0.05,"non_json":0.05,"rate_limit":0.05,"seed":7,)"
+                               R"("deep_nesting":0.0,"nesting_depth":200000,"huge_body":0.0,)"
+                               R"("huge_body_bytes":68157440})"));
     EXPECT_EQ(call_json("GET", "/__sim/faults"), set);
     const json cleared = call_json("POST", "/__sim/faults", "{}");
     EXPECT_EQ(cleared, json::parse(fault_settings_json(FaultSettings{})));
@@ -238,6 +240,31 @@ TEST_F(SimulatorServerTest, RateLimitFaultAnswersThePlatformsOwnRefusal) {
     auto r = call("GET", "/api/x");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->body, platform_->rate_limit_response().body);
+    EXPECT_EQ(platform_->calls, 0);
+}
+
+TEST_F(SimulatorServerTest, DeepNestingFaultAnswersASuccessEnvelopeNestedAsDeepAsAsked) {
+    set_faults(R"({"deep_nesting":1.0,"nesting_depth":1000})");
+    auto r = call("GET", "/api/x");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200);
+    const std::string open = R"({"result":"success","code":0,"data":)";
+    ASSERT_EQ(r->body.size(), open.size() + 2000 + 1);
+    EXPECT_EQ(r->body.substr(0, open.size()), open);
+    EXPECT_EQ(r->body.substr(open.size(), 1000), std::string(1000, '['));
+    EXPECT_EQ(r->body.substr(open.size() + 1000), std::string(1000, ']') + "}");
+    EXPECT_EQ(platform_->calls, 0);
+}
+
+TEST_F(SimulatorServerTest, HugeBodyFaultAnswersValidJsonOfTheAskedSize) {
+    set_faults(R"({"huge_body":1.0,"huge_body_bytes":5000})");
+    auto r = call("GET", "/api/x");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.size(), 5000u);
+    const auto doc = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(doc.is_object());
+    EXPECT_EQ(doc.at("data").get<std::string>().size(), 5000u - 30u);
     EXPECT_EQ(platform_->calls, 0);
 }
 
