@@ -326,8 +326,10 @@ SimResponse WshotoSimulator::control(const SimRequest& request) {
         return answer(json{{"revoked", true}});
     }
     if (path == "/__sim/wshoto/stats" && request.method == "GET") {
-        return answer(json{
-            {"calls", calls_}, {"token_calls", token_calls_}, {"tokens_issued", tokens_issued_}});
+        return answer(json{{"calls", calls_},
+                           {"token_calls", token_calls_},
+                           {"tokens_issued", tokens_issued_},
+                           {"access_token", token_}});
     }
     if (path == "/__sim/wshoto/readings" && (request.method == "GET" || request.method == "POST")) {
         const Readings before = readings_;

@@ -33,7 +33,8 @@
 //
 // Control routes:
 //   POST /__sim/wshoto/revoke       the current token stops working now
-//   GET  /__sim/wshoto/stats        {"calls":{path:n},"token_calls":n,"tokens_issued":n}
+//   GET  /__sim/wshoto/stats        {"calls":{path:n},"token_calls":n,"tokens_issued":n,
+//                                   "access_token":"..."}
 //   GET|POST /__sim/wshoto/readings[?NAME=VALUE...]
 //   POST /__sim/wshoto/touch?id=X   renames product X;  POST /__sim/wshoto/delete?id=X
 // plus the frame's /__sim/truth (current products) and /__sim/mutate?count=N (adds, edits,
