@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/failing_stream.hpp"
 #include "core/platform_call.hpp"
 #include "log/log.hpp"
 #include "qianmi/items_stream.hpp"
@@ -80,18 +81,6 @@ boost::asio::awaitable<Result<nlohmann::json>> Client::call(std::string method, 
 
 namespace {
 
-// A stream of an account whose credentials cannot be used: every page fails with the cause.
-class Misconfigured final : public StreamSync {
-  public:
-    explicit Misconfigured(Error e) : error_(std::move(e)) {}
-    boost::asio::awaitable<Result<Page>> fetch_page(const nlohmann::json&) override {
-        co_return error_;
-    }
-
-  private:
-    Error error_;
-};
-
 class QianmiAdapter final : public PlatformAdapter {
   public:
     explicit QianmiAdapter(AdapterDeps deps)
@@ -102,7 +91,7 @@ class QianmiAdapter final : public PlatformAdapter {
     const PlatformSpec& spec() const override { return platform_spec(); }
 
     StreamSyncPtr make_stream(const StreamConfig& stream) override {
-        if (!client_) return std::make_unique<Misconfigured>(creds_.error());
+        if (!client_) return std::make_unique<FailingStream>(creds_.error());
         log::Logger logger =
             log::root().with("account", deps_.account.name).with("stream", stream.name);
         return make_items_stream(client_, deps_.store, deps_.clock, items_options(stream),

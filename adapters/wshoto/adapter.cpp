@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/failing_stream.hpp"
 #include "core/json_util.hpp"
 #include "core/platform_call.hpp"
 #include "log/log.hpp"
@@ -9,22 +10,9 @@
 #include "wshoto/streams.hpp"
 
 namespace csync::wshoto {
-namespace {
 
 namespace asio = boost::asio;
 using nlohmann::json;
-
-// A stream of an account whose configuration cannot be used: every page fails with the cause.
-class Misconfigured final : public StreamSync {
-  public:
-    explicit Misconfigured(Error e) : error_(std::move(e)) {}
-    asio::awaitable<Result<Page>> fetch_page(const json&) override { co_return error_; }
-
-  private:
-    Error error_;
-};
-
-}  // namespace
 
 Client::Client(const AdapterDeps& deps, Credentials credentials, ErrorCodes codes,
                std::chrono::milliseconds token_min_interval)
@@ -142,8 +130,8 @@ class WshotoAdapter final : public PlatformAdapter {
     const PlatformSpec& spec() const override { return platform_spec(); }
 
     StreamSyncPtr make_stream(const StreamConfig& stream) override {
-        if (!creds_.ok()) return std::make_unique<Misconfigured>(creds_.error());
-        if (!settings_.ok()) return std::make_unique<Misconfigured>(settings_.error());
+        if (!creds_.ok()) return std::make_unique<FailingStream>(creds_.error());
+        if (!settings_.ok()) return std::make_unique<FailingStream>(settings_.error());
         log::Logger logger =
             log::root().with("account", deps_.account.name).with("stream", stream.name);
         return make_stream_sync(client_, deps_.store, deps_.clock, stream, std::move(logger));
