@@ -230,7 +230,12 @@ class ProductsStream final : public StreamSync {
 
     asio::awaitable<Status> list_page(PassCursor& c, Page& page) {
         const std::string& type = c.types[c.type_index];
-        auto body = product_list_body(std::stoll(type), c.cursor, page_size_);
+        auto type_number = CategoriesStream::parse_unsigned(type);
+        if (!type_number) {
+            co_return Error::bad_response("wshoto products: product_type_id `" + type +
+                                          "` is not a whole number");
+        }
+        auto body = product_list_body(*type_number, c.cursor, page_size_);
         if (!body.ok()) co_return body.error();
         auto data = co_await client_->call(kProductListPath, std::move(*body), page.requests);
         if (!data.ok()) co_return data.error();
