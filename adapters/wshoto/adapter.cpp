@@ -75,16 +75,19 @@ asio::awaitable<Result<TokenPair>> Client::fetch_token(TokenPair current) {
 asio::awaitable<Result<json>> Client::call(std::string_view path, json body, std::int64_t& requests,
                                            Reader reader) {
     PlatformCall steps;
-    steps.build = [this, path, &body](const std::string& token) -> Result<HttpRequest> {
+    // The token this call was sent with: another call may have replaced the current one while
+    // this one was in flight.
+    std::string sent_with;
+    steps.build = [this, path, &body, &sent_with](const std::string& token) -> Result<HttpRequest> {
+        sent_with = token;
         auto request = build_call(base_url_, path, token, body);
         prepare(request);
         return request;
     };
-    steps.read = [this, path, &reader](const HttpResponse& response) {
+    steps.read = [this, path, &reader, &sent_with](const HttpResponse& response) {
         auto data = reader ? reader(response) : read_envelope(response, codes_, path);
-        if (!data.ok() && data.error().kind == ErrorKind::token_expired) {
-            rejected_token_ = tokens_->current_access_token();
-        }
+        if (!data.ok() && data.error().kind == ErrorKind::token_expired)
+            rejected_token_ = sent_with;
         return data;
     };
     co_return co_await call_platform(http_, tokens_.get(), steps, requests);
