@@ -3,6 +3,7 @@
 #include "qianmi/registration.hpp"
 #include "sunsky/registration.hpp"
 #include "wangdiantong/registration.hpp"
+#include "wshoto/registration.hpp"
 
 namespace csync {
 
@@ -11,6 +12,7 @@ const std::vector<PlatformRegistration>& registered_platforms() {
         sunsky::registration(),
         wangdiantong::registration(),
         qianmi::registration(),
+        wshoto::registration(),
     };
     return all;
 }

@@ -3,6 +3,7 @@
 #include "qianmi/simulator_registration.hpp"
 #include "sunsky/simulator_registration.hpp"
 #include "wangdiantong/simulator_registration.hpp"
+#include "wshoto/simulator_registration.hpp"
 
 namespace csync {
 
@@ -11,6 +12,7 @@ const std::vector<SimulatorRegistration>& registered_simulators() {
         {"sunsky", &sunsky::make_simulator},
         {"wangdiantong", &wangdiantong::make_simulator},
         {"qianmi", &qianmi::make_simulator},
+        {"wshoto", &wshoto::make_simulator},
     };
     return all;
 }

@@ -2,7 +2,8 @@
 // the real simulator (no sockets, so the figure is the engine's, not loopback's) into a real
 // SQLite store on disk. Prints its figures; asserts nothing about speed.
 //
-//   sync_bench [--platform sunsky|wangdiantong|qianmi] [--records N] [--page-size P] [--db PATH]
+//   sync_bench [--platform sunsky|wangdiantong|qianmi|wshoto] [--records N] [--page-size P] [--db
+//   PATH]
 
 #include <sys/resource.h>
 

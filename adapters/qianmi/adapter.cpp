@@ -1,8 +1,8 @@
 #include "qianmi/adapter.hpp"
-#include "core/failing_stream.hpp"
 
 #include <utility>
 
+#include "core/failing_stream.hpp"
 #include "core/platform_call.hpp"
 #include "log/log.hpp"
 #include "qianmi/items_stream.hpp"

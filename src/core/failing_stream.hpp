@@ -1,6 +1,7 @@
 #pragma once
-// A stream of an account whose configuration cannot be used (credentials the adapter cannot
-// read): every page fails with the cause, so the runner reports it and the policy decides.
+// A stream of an account whose configuration cannot be used (missing credentials, unreadable
+// platform options): every page fails with the cause, so the account reports it instead of
+// syncing.
 
 #include <utility>
 
@@ -10,13 +11,13 @@ namespace csync {
 
 class FailingStream final : public StreamSync {
   public:
-    explicit FailingStream(Error error) : error_(std::move(error)) {}
+    explicit FailingStream(Error cause) : cause_(std::move(cause)) {}
     boost::asio::awaitable<Result<Page>> fetch_page(const nlohmann::json&) override {
-        co_return error_;
+        co_return cause_;
     }
 
   private:
-    Error error_;
+    Error cause_;
 };
 
 }  // namespace csync

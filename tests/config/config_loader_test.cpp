@@ -68,7 +68,8 @@ constexpr const char* kSunsky =
     "    platform: sunsky\n"
     "    credentials: { key: k1, secret: s1 }\n";
 
-// The test platforms plus Qianmi as adapters/qianmi declares it, for the shipped configurations.
+// The test platforms plus Qianmi and Wshoto as their adapters declare them, for the shipped
+// configurations.
 std::vector<PlatformSpec> shipped_specs() {
     std::vector<PlatformSpec> out = specs();
     PlatformSpec qianmi;
@@ -85,6 +86,17 @@ std::vector<PlatformSpec> shipped_specs() {
                                   OptionSpec{"order_by", OptionType::string, "cid", ""},
                                   OptionSpec{"num_iids", OptionType::string, "", ""}}}};
     out.push_back(qianmi);
+    PlatformSpec wshoto;
+    wshoto.name = "wshoto";
+    wshoto.default_base_url = "https://open.wshoto.com";
+    wshoto.default_timezone = "Asia/Shanghai";
+    wshoto.required_credentials = {"appid", "app_secret"};
+    wshoto.account_options = {OptionSpec{"auth_codes", OptionType::string, "", ""},
+                              OptionSpec{"token_min_interval", OptionType::duration, "", ""}};
+    wshoto.streams = {StreamSpec{"product_types", 21600s, 100, 100, {}},
+                      StreamSpec{"categories", 21600s, 100, 100, {}},
+                      StreamSpec{"products", 3600s, 100, 100, {}}};
+    out.push_back(wshoto);
     return out;
 }
 
@@ -746,14 +758,17 @@ TEST(ConfigLoader, DemoConfigurationIsValidAgainstTheseSpecs) {
     ::setenv("DEMO_WDT_APPSECRET", "a:b", 1);
     ::setenv("DEMO_QIANMI_URL", "http://127.0.0.1:3", 1);
     ::setenv("DEMO_QIANMI_SECRET", "q", 1);
+    ::setenv("DEMO_WSHOTO_URL", "http://127.0.0.1:4", 1);
+    ::setenv("DEMO_WSHOTO_SECRET", "w", 1);
     auto c = load_config(std::string(CSYNC_SOURCE_DIR) + "/config/demo.yaml", shipped_specs());
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->store.path, "data/demo.db");
     EXPECT_EQ(c->accounts.at(0).base_url, "http://127.0.0.1:1");
     EXPECT_EQ(c->accounts.at(1).credentials.at("appsecret"), "a:b");
     EXPECT_EQ(c->accounts.at(2).base_url, "http://127.0.0.1:3/api");
-    for (const char* v : {"DEMO_SUNSKY_URL", "DEMO_SUNSKY_SECRET", "DEMO_WDT_URL",
-                          "DEMO_WDT_APPSECRET", "DEMO_QIANMI_URL", "DEMO_QIANMI_SECRET"}) {
+    for (const char* v :
+         {"DEMO_SUNSKY_URL", "DEMO_SUNSKY_SECRET", "DEMO_WDT_URL", "DEMO_WDT_APPSECRET",
+          "DEMO_QIANMI_URL", "DEMO_QIANMI_SECRET", "DEMO_WSHOTO_URL", "DEMO_WSHOTO_SECRET"}) {
         ::unsetenv(v);
     }
 }

@@ -71,7 +71,9 @@ TEST(CliEndToEnd, CheckConfigAcceptsTheShippedExamples) {
          {"DEMO_WDT_URL", "http://127.0.0.1:2"},
          {"DEMO_WDT_APPSECRET", "a:b"},
          {"DEMO_QIANMI_URL", "http://127.0.0.1:3"},
-         {"DEMO_QIANMI_SECRET", "q"}});
+         {"DEMO_QIANMI_SECRET", "q"},
+         {"DEMO_WSHOTO_URL", "http://127.0.0.1:4"},
+         {"DEMO_WSHOTO_SECRET", "w"}});
     EXPECT_EQ(demo.exit_code, 0) << demo.output;
 }
 

@@ -1,0 +1,197 @@
+#include "wshoto/adapter.hpp"
+
+#include <utility>
+
+#include "core/failing_stream.hpp"
+#include "core/json_util.hpp"
+#include "core/platform_call.hpp"
+#include "log/log.hpp"
+#include "wshoto/spec.hpp"
+#include "wshoto/streams.hpp"
+
+namespace csync::wshoto {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+Client::Client(const AdapterDeps& deps, Credentials credentials, ErrorCodes codes,
+               std::chrono::milliseconds token_min_interval)
+    : account_(deps.account),
+      http_(deps.http),
+      clock_(deps.clock),
+      creds_(std::move(credentials)),
+      codes_(std::move(codes)),
+      token_min_interval_(token_min_interval),
+      base_url_(deps.account.base_url.empty() ? std::string(kDefaultBaseUrl)
+                                              : deps.account.base_url) {
+    TokenManagerOptions options;
+    options.account = account_.name;
+    // A stored token belongs to the appid and secret it was fetched with.
+    options.configured_source = creds_.appid + "\n" + creds_.app_secret;
+    options.initial_state = deps.account_state;
+    options.store = deps.store;
+    options.reauthorize_hint = kReauthorizeHint;
+    options.expiry_margin = kExpiryMargin;
+    tokens_ = std::make_unique<TokenManager>(
+        clock_, std::move(options), [this](TokenPair current) { return fetch_token(current); });
+}
+
+void Client::prepare(HttpRequest& request) const {
+    request.connection_key = "wshoto:" + account_.name;
+    request.timeout = account_.request_timeout;
+}
+
+asio::awaitable<Result<TokenPair>> Client::fetch_token(TokenPair current) {
+    const auto now = clock_.now();
+    if (last_token_call_ && now - *last_token_call_ < token_min_interval_) {
+        const bool rejected =
+            !current.access_token.empty() && current.access_token == rejected_token_;
+        // Near its end but still valid: keep using it rather than call the endpoint again.
+        if (!rejected && !current.access_token.empty() && current.expires_at &&
+            now < *current.expires_at) {
+            co_return current;
+        }
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+            token_min_interval_ - (now - *last_token_call_));
+        co_return Error::rate_limited(
+            "wshoto: the token endpoint was called less than token_min_interval ago; waiting "
+            "before calling it again",
+            wait);
+    }
+    auto request = build_token_request(base_url_, creds_);
+    prepare(request);
+    last_token_call_ = now;
+    ++token_calls_;
+    auto response = co_await http_.send(std::move(request));
+    if (!response.ok()) co_return response.error();
+    auto issued = read_token_response(*response, codes_);
+    if (!issued.ok()) co_return issued.error();
+    log::root()
+        .with("account", account_.name)
+        .info("access token fetched (kept in the account state)");
+    // Issued at create_at: the expiry margin is bounded by the token's real lifetime.
+    co_return TokenPair{issued->access_token, "", token_expires_at(*issued),
+                        UtcTime{std::chrono::seconds{issued->create_at}}};
+}
+
+asio::awaitable<Result<json>> Client::call(std::string_view path, json body, std::int64_t& requests,
+                                           Reader reader) {
+    PlatformCall steps;
+    // The token this call was sent with: another call may have replaced the current one while
+    // this one was in flight.
+    std::string sent_with;
+    steps.build = [this, path, &body, &sent_with](const std::string& token) -> Result<HttpRequest> {
+        sent_with = token;
+        auto request = build_call(base_url_, path, token, body);
+        prepare(request);
+        return request;
+    };
+    steps.read = [this, path, &reader, &sent_with](const HttpResponse& response) {
+        auto data = reader ? reader(response) : read_envelope(response, codes_, path);
+        if (!data.ok() && data.error().kind == ErrorKind::token_expired)
+            rejected_token_ = sent_with;
+        return data;
+    };
+    co_return co_await call_platform(http_, tokens_.get(), steps, requests);
+}
+
+namespace {
+
+struct AccountSettings {
+    ErrorCodes codes;
+    std::chrono::milliseconds token_min_interval{60'000};
+};
+
+Result<AccountSettings> settings_from(const AccountConfig& account) {
+    AccountSettings s;
+    auto auth =
+        parse_code_list(account.option(kAuthCodesOption, kDefaultAuthCodes), kAuthCodesOption);
+    if (!auth.ok()) return auth.error();
+    s.codes.auth = std::move(*auth);
+    // Durations reach adapters as whole milliseconds (the loader normalizes them).
+    if (auto text = account.option(kTokenMinIntervalOption); !text.empty()) {
+        auto ms = parse_code_list(text, kTokenMinIntervalOption);
+        if (!ms.ok() || ms->size() != 1 || *ms->begin() < 0) {
+            return Error::config("wshoto option `token_min_interval`: `" + text +
+                                 "` is not a duration");
+        }
+        s.token_min_interval = std::chrono::milliseconds{*ms->begin()};
+    }
+    return s;
+}
+
+class WshotoAdapter final : public PlatformAdapter {
+  public:
+    explicit WshotoAdapter(AdapterDeps deps)
+        : deps_(std::move(deps)),
+          creds_(credentials_from(deps_.account.credentials)),
+          settings_(settings_from(deps_.account)) {
+        if (creds_.ok() && settings_.ok()) {
+            client_ = std::make_shared<Client>(deps_, *creds_, settings_->codes,
+                                               settings_->token_min_interval);
+        }
+    }
+
+    const PlatformSpec& spec() const override { return platform_spec(); }
+
+    StreamSyncPtr make_stream(const StreamConfig& stream) override {
+        if (!creds_.ok()) return std::make_unique<FailingStream>(creds_.error());
+        if (!settings_.ok()) return std::make_unique<FailingStream>(settings_.error());
+        log::Logger logger =
+            log::root().with("account", deps_.account.name).with("stream", stream.name);
+        return make_stream_sync(client_, deps_.store, deps_.clock, stream, std::move(logger));
+    }
+
+    Result<HttpRequest> build_raw_call(const RawCall& call) const override {
+        if (!creds_.ok()) return creds_.error();
+        if (!settings_.ok()) return settings_.error();
+        json body = json::object();
+        if (call.body) {
+            auto parsed = parse_json_exact(*call.body);
+            if (!parsed.ok()) return Error::config("wshoto api: --body is not JSON");
+            body = std::move(*parsed);
+        }
+        for (const auto& [k, v] : call.params) body[k] = v;
+        const std::string path =
+            call.method.empty() || call.method.front() == '/' ? call.method : "/" + call.method;
+        auto request =
+            build_call(client_->base_url(), path, client_->tokens().current_access_token(), body);
+        client_->prepare(request);
+        return request;
+    }
+
+    Status read_raw_response(const HttpResponse& response) const override {
+        if (!settings_.ok()) return settings_.error();
+        auto data = read_envelope(response, settings_->codes, "api");
+        if (!data.ok()) return data.error();
+        return Status{};
+    }
+
+    std::vector<std::string> secret_values() const override {
+        std::vector<std::string> out;
+        for (const char* name : {"appid", "app_secret"}) {
+            auto it = deps_.account.credentials.find(name);
+            if (it != deps_.account.credentials.end() && !it->second.empty()) {
+                out.push_back(it->second);
+            }
+        }
+        if (client_) {
+            for (auto& v : client_->tokens().secret_values()) out.push_back(std::move(v));
+        }
+        return out;
+    }
+
+  private:
+    AdapterDeps deps_;
+    Result<Credentials> creds_;
+    Result<AccountSettings> settings_;
+    std::shared_ptr<Client> client_;
+};
+
+}  // namespace
+
+PlatformAdapterPtr make_adapter(AdapterDeps deps) {
+    return std::make_unique<WshotoAdapter>(std::move(deps));
+}
+
+}  // namespace csync::wshoto

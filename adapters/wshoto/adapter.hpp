@@ -1,0 +1,68 @@
+#pragma once
+// The Wshoto adapter: one Client per account calls the open API with the account's app token
+// (TokenManager: the token lives in the account state, so a restart reuses it; it is fetched
+// again at create_at + expires_in minus a margin, or once when a call answers an auth-class code,
+// and never more often than token_min_interval) and reads the envelope (wire.hpp). The streams
+// are in streams.hpp.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/token_manager.hpp"
+#include "csync/ports/platform_adapter.hpp"
+#include "wshoto/wire.hpp"
+
+namespace csync::wshoto {
+
+inline constexpr const char* kReauthorizeHint =
+    "check the account's appid and app_secret in the Wshoto (企微管家) console";
+// A token is fetched again this long before create_at + expires_in.
+inline constexpr std::chrono::seconds kExpiryMargin{120};
+
+class Client {
+  public:
+    // `deps.account` and everything `deps` refers to outlive the client. The account options
+    // must have been validated (make_adapter checks them).
+    Client(const AdapterDeps& deps, Credentials credentials, ErrorCodes codes,
+           std::chrono::milliseconds token_min_interval);
+
+    // One business call: POST base+path?access_token= with `body`; an auth-class answer drops
+    // the token, fetches one once and retries once. `requests` counts the calls sent.
+    // `reader` replaces read_envelope for calls that read the envelope their own way.
+    using Reader = std::function<Result<nlohmann::json>(const HttpResponse&)>;
+    boost::asio::awaitable<Result<nlohmann::json>> call(std::string_view path, nlohmann::json body,
+                                                        std::int64_t& requests, Reader reader = {});
+
+    TokenManager& tokens() noexcept { return *tokens_; }
+    const TokenManager& tokens() const noexcept { return *tokens_; }
+    const std::string& base_url() const noexcept { return base_url_; }
+    const ErrorCodes& codes() const noexcept { return codes_; }
+    void prepare(HttpRequest& request) const;
+    // Token endpoint calls made by this client.
+    int token_calls() const noexcept { return token_calls_; }
+
+  private:
+    boost::asio::awaitable<Result<TokenPair>> fetch_token(TokenPair current);
+
+    const AccountConfig& account_;
+    HttpClient& http_;
+    Clock& clock_;
+    Credentials creds_;
+    ErrorCodes codes_;
+    std::chrono::milliseconds token_min_interval_;
+    std::string base_url_;
+    std::unique_ptr<TokenManager> tokens_;
+    std::optional<std::chrono::system_clock::time_point> last_token_call_;
+    std::string rejected_token_;  // the last token a call answered with an auth-class code
+    int token_calls_ = 0;
+};
+
+PlatformAdapterPtr make_adapter(AdapterDeps deps);
+
+}  // namespace csync::wshoto
