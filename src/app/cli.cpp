@@ -1,11 +1,13 @@
 #include "app/cli.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -60,16 +62,33 @@ void print_status_table(const std::vector<StreamStatus>& streams) {
         std::cout << "no stream has run yet\n";
         return;
     }
-    std::cout << std::left << std::setw(18) << "ACCOUNT" << std::setw(14) << "PLATFORM"
-              << std::setw(12) << "STREAM" << std::setw(8) << "STATE" << std::setw(9) << "RECORDS"
-              << std::setw(6) << "DEAD" << std::setw(22) << "LAST SUCCESS"
+    // Columns as wide as their longest value, so long stream names never run into the next.
+    auto width = [&](std::string_view header, auto field) {
+        std::size_t w = header.size();
+        for (const auto& s : streams) w = std::max(w, std::string_view(field(s)).size());
+        return static_cast<int>(w + 2);
+    };
+    const int account_w = width("ACCOUNT", [](const StreamStatus& s) { return s.account; });
+    const int platform_w = width("PLATFORM", [](const StreamStatus& s) { return s.platform; });
+    const int stream_w = width("STREAM", [](const StreamStatus& s) { return s.stream; });
+    // A cursor can be long (open orders it follows): the table shows its start, --json all of it.
+    constexpr std::size_t kCursorShown = 100;
+    auto cursor_cell = [&](const StreamStatus& s) -> std::string {
+        if (s.cursor.is_null()) return "-";
+        std::string text = s.cursor.dump();
+        if (text.size() > kCursorShown) text = text.substr(0, kCursorShown) + "... (status --json)";
+        return text;
+    };
+    std::cout << std::left << std::setw(account_w) << "ACCOUNT" << std::setw(platform_w)
+              << "PLATFORM" << std::setw(stream_w) << "STREAM" << std::setw(8) << "STATE"
+              << std::setw(9) << "RECORDS" << std::setw(6) << "DEAD" << std::setw(22)
+              << "LAST SUCCESS"
               << "CURSOR / LAST ERROR\n";
     for (const auto& s : streams) {
-        std::cout << std::left << std::setw(18) << s.account << std::setw(14) << s.platform
-                  << std::setw(12) << s.stream << std::setw(8) << s.account_state << std::setw(9)
-                  << s.records << std::setw(6) << s.dead_letters << std::setw(22)
-                  << cell(s.last_success_at) << (s.cursor.is_null() ? "-" : s.cursor.dump())
-                  << '\n';
+        std::cout << std::left << std::setw(account_w) << s.account << std::setw(platform_w)
+                  << s.platform << std::setw(stream_w) << s.stream << std::setw(8)
+                  << s.account_state << std::setw(9) << s.records << std::setw(6) << s.dead_letters
+                  << std::setw(22) << cell(s.last_success_at) << cursor_cell(s) << '\n';
         bool error_is_current = s.last_error && (!s.last_success_at || !s.last_error_at ||
                                                  *s.last_error_at >= *s.last_success_at);
         if (error_is_current) {
