@@ -61,5 +61,49 @@ TEST(StatusJson, CarriesEachAccountsHttpFigures) {
     EXPECT_FALSE(doc["accounts"].contains("gone"));
 }
 
+TEST(MetricsText, TheAccountBalanceIsOneGaugePerAccountWithItsExactDecimalText) {
+    StreamStatus s;
+    s.account = "shop";
+    s.stream = "account";
+    s.account_state = "ok";
+    // More digits than a double holds: printed as stored, never rounded.
+    s.account_balance = AccountBalance{*Decimal::parse("1234567890.0123456789"), "USD",
+                                       UtcTime{std::chrono::seconds{1'717'200'000}}};
+    StreamStatus orders = s;
+    orders.stream = "orders";
+    StreamStatus other;
+    other.account = "erp";
+    other.stream = "stock";
+    std::string text = metrics_text({s, orders, other}, {}, {}, UtcTime{});
+    EXPECT_TRUE(has_line(text, "# TYPE csync_account_balance gauge")) << text;
+    EXPECT_TRUE(has_line(
+        text, R"(csync_account_balance{account="shop",currency="USD"} 1234567890.0123456789)"))
+        << text;
+    std::size_t samples = 0;
+    for (std::size_t at = 0; (at = text.find("\ncsync_account_balance{", at)) != std::string::npos;
+         ++at)
+        ++samples;
+    EXPECT_EQ(samples, 1u) << text;
+}
+
+TEST(StatusJson, CarriesTheAccountBalanceAsExactTextWithCurrencyAndTime) {
+    StreamStatus s;
+    s.account = "shop";
+    s.platform = "sunsky";
+    s.stream = "account";
+    s.account_state = "ok";
+    s.account_balance = AccountBalance{*Decimal::parse("-0.01"), "USD",
+                                       UtcTime{std::chrono::seconds{1'717'200'000}}};
+    StreamStatus other;
+    other.account = "erp";
+    other.stream = "stock";
+    auto doc = status_json({s, other}, nullptr);
+    EXPECT_EQ(
+        doc["accounts"]["shop"]["balance"],
+        (nlohmann::json{
+            {"amount", "-0.01"}, {"currency", "USD"}, {"observed_at", "2024-06-01T00:00:00Z"}}));
+    EXPECT_FALSE(doc["accounts"]["erp"].contains("balance"));
+}
+
 }  // namespace
 }  // namespace csync::app
