@@ -11,6 +11,15 @@ bool has_line(const std::string& text, const std::string& line) {
     return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
 }
 
+StreamStatus stream_status(const std::string& account, const std::string& stream) {
+    StreamStatus s;
+    s.account = account;
+    s.platform = "sunsky";
+    s.stream = stream;
+    s.account_state = "ok";
+    return s;
+}
+
 TEST(MetricsText, CursorLagIsNowMinusTheWatermarkForWatermarkStreamsOnly) {
     std::map<SyncMetrics::Key, StreamMetrics> live;
     live[{"shop", "products"}].watermark_unix = 1'700'000'000;
@@ -43,11 +52,7 @@ TEST(MetricsText, CycleDurationsFormACumulativeHistogram) {
 }
 
 TEST(StatusJson, CarriesEachAccountsHttpFigures) {
-    StreamStatus s;
-    s.account = "shop";
-    s.platform = "sunsky";
-    s.stream = "products";
-    s.account_state = "ok";
+    StreamStatus s = stream_status("shop", "products");
     std::map<std::string, AccountMetrics> http;
     http["shop"].responses = {{200, 7}, {429, 1}};
     http["shop"].transport_errors = 2;
@@ -62,18 +67,13 @@ TEST(StatusJson, CarriesEachAccountsHttpFigures) {
 }
 
 TEST(MetricsText, TheAccountBalanceIsOneGaugePerAccountWithItsExactDecimalText) {
-    StreamStatus s;
-    s.account = "shop";
-    s.stream = "account";
-    s.account_state = "ok";
+    StreamStatus s = stream_status("shop", "account");
     // More digits than a double holds: printed as stored, never rounded.
     s.account_balance = AccountBalance{*Decimal::parse("1234567890.0123456789"), "USD",
                                        UtcTime{std::chrono::seconds{1'717'200'000}}};
     StreamStatus orders = s;
     orders.stream = "orders";
-    StreamStatus other;
-    other.account = "erp";
-    other.stream = "stock";
+    const StreamStatus other = stream_status("erp", "stock");
     std::string text = metrics_text({s, orders, other}, {}, {}, UtcTime{});
     EXPECT_TRUE(has_line(text, "# TYPE csync_account_balance gauge")) << text;
     EXPECT_TRUE(has_line(
@@ -87,16 +87,10 @@ TEST(MetricsText, TheAccountBalanceIsOneGaugePerAccountWithItsExactDecimalText) 
 }
 
 TEST(StatusJson, CarriesTheAccountBalanceAsExactTextWithCurrencyAndTime) {
-    StreamStatus s;
-    s.account = "shop";
-    s.platform = "sunsky";
-    s.stream = "account";
-    s.account_state = "ok";
+    StreamStatus s = stream_status("shop", "account");
     s.account_balance = AccountBalance{*Decimal::parse("-0.01"), "USD",
                                        UtcTime{std::chrono::seconds{1'717'200'000}}};
-    StreamStatus other;
-    other.account = "erp";
-    other.stream = "stock";
+    const StreamStatus other = stream_status("erp", "stock");
     auto doc = status_json({s, other}, nullptr);
     EXPECT_EQ(
         doc["accounts"]["shop"]["balance"],
