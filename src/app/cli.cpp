@@ -99,6 +99,16 @@ void print_status_table(const std::vector<StreamStatus>& streams) {
             std::cout << "    parked: " << log::redact(s.account_state_reason) << '\n';
         }
     }
+    // One line per account that has a balance read (rows come ordered by account).
+    std::string last_account;
+    for (const auto& s : streams) {
+        if (!s.account_balance || s.account == last_account) continue;
+        last_account = s.account;
+        const AccountBalance& b = *s.account_balance;
+        std::cout << "balance " << s.account << ": " << b.balance.text()
+                  << (b.currency.empty() ? "" : " " + b.currency) << " as of "
+                  << format_utc_iso(b.observed_at) << '\n';
+    }
 }
 
 void print_dead_letters(const std::vector<DeadLetterRow>& rows, bool json_lines) {

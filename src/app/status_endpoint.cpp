@@ -38,6 +38,12 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
                    {"state", s.account_state},
                    {"state_reason", s.account_state_reason},
                    {"streams", nlohmann::json::object()}};
+            if (s.account_balance) {
+                // Exact decimal text, never a JSON number: money is not a double.
+                acc["balance"] = {{"amount", s.account_balance->balance.text()},
+                                  {"currency", s.account_balance->currency},
+                                  {"observed_at", format_utc_iso(s.account_balance->observed_at)}};
+            }
         }
         nlohmann::json st = {
             {"cursor", s.cursor},
@@ -109,6 +115,17 @@ std::string metrics_text(const std::vector<StreamStatus>& streams,
     for (const auto& s : streams) parked[s.account] = s.account_state == "parked";
     for (const auto& [a, p] : parked)
         out << "csync_account_parked" << account_label(a) << ' ' << (p ? 1 : 0) << '\n';
+    out << "# HELP csync_account_balance The account's latest balance on the platform.\n"
+           "# TYPE csync_account_balance gauge\n";
+    std::map<std::string, const AccountBalance*> balances;
+    for (const auto& s : streams)
+        if (s.account_balance) balances[s.account] = &*s.account_balance;
+    for (const auto& [a, b] : balances) {
+        // The stored exact decimal text is a valid sample value as it is: no double, no rounding.
+        out << "csync_account_balance"
+            << account_label(a, ",currency=\"" + label_escape(b->currency) + "\"") << ' '
+            << b->balance.text() << '\n';
+    }
 
     struct Counter {
         const char* name;

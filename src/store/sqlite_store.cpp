@@ -1483,6 +1483,9 @@ Result<std::vector<StreamStatus>> SqliteStore::status() {
             " LEFT JOIN sync_state s ON s.account = k.account AND s.stream = k.stream"
             " ORDER BY k.account, k.stream");
         Statement records(db, "SELECT records FROM record_counts WHERE account = ?1 AND tbl = ?2");
+        Statement balance(db,
+                          "SELECT balance, currency, observed_at FROM account_balances"
+                          " WHERE account = ?1");
         std::vector<StreamStatus> out;
         while (streams.executeStep()) {
             StreamStatus s;
@@ -1509,6 +1512,21 @@ Result<std::vector<StreamStatus>> SqliteStore::status() {
                 count->bind(1, s.account);
                 count->bind(2, table->second);
                 s.records = count->executeStep() ? count->getColumn(0).getInt64() : 0;
+            }
+            if (!out.empty() && out.back().account == s.account) {
+                s.account_balance = out.back().account_balance;  // rows come ordered by account
+            } else {
+                Use read(balance);
+                read->bind(1, s.account);
+                if (read->executeStep()) {
+                    // Written by this store from a Decimal: exact text, parsed back unchanged.
+                    auto amount = Decimal::parse(read->getColumn(0).getString());
+                    auto observed = time_column(read->getColumn(2));
+                    if (amount && observed) {
+                        s.account_balance = AccountBalance{
+                            *amount, text_column(read->getColumn(1)).value_or(""), *observed};
+                    }
+                }
             }
             out.push_back(std::move(s));
         }

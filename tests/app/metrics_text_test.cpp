@@ -11,6 +11,15 @@ bool has_line(const std::string& text, const std::string& line) {
     return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
 }
 
+StreamStatus stream_status(const std::string& account, const std::string& stream) {
+    StreamStatus s;
+    s.account = account;
+    s.platform = "sunsky";
+    s.stream = stream;
+    s.account_state = "ok";
+    return s;
+}
+
 TEST(MetricsText, CursorLagIsNowMinusTheWatermarkForWatermarkStreamsOnly) {
     std::map<SyncMetrics::Key, StreamMetrics> live;
     live[{"shop", "products"}].watermark_unix = 1'700'000'000;
@@ -43,11 +52,7 @@ TEST(MetricsText, CycleDurationsFormACumulativeHistogram) {
 }
 
 TEST(StatusJson, CarriesEachAccountsHttpFigures) {
-    StreamStatus s;
-    s.account = "shop";
-    s.platform = "sunsky";
-    s.stream = "products";
-    s.account_state = "ok";
+    StreamStatus s = stream_status("shop", "products");
     std::map<std::string, AccountMetrics> http;
     http["shop"].responses = {{200, 7}, {429, 1}};
     http["shop"].transport_errors = 2;
@@ -59,6 +64,39 @@ TEST(StatusJson, CarriesEachAccountsHttpFigures) {
                               {"transport_errors", 2},
                               {"rate_limit_wait_seconds", 0.25}}));
     EXPECT_FALSE(doc["accounts"].contains("gone"));
+}
+
+TEST(MetricsText, TheAccountBalanceIsOneGaugePerAccountWithItsExactDecimalText) {
+    StreamStatus s = stream_status("shop", "account");
+    // More digits than a double holds: printed as stored, never rounded.
+    s.account_balance = AccountBalance{*Decimal::parse("1234567890.0123456789"), "USD",
+                                       UtcTime{std::chrono::seconds{1'717'200'000}}};
+    StreamStatus orders = s;
+    orders.stream = "orders";
+    const StreamStatus other = stream_status("erp", "stock");
+    std::string text = metrics_text({s, orders, other}, {}, {}, UtcTime{});
+    EXPECT_TRUE(has_line(text, "# TYPE csync_account_balance gauge")) << text;
+    EXPECT_TRUE(has_line(
+        text, R"(csync_account_balance{account="shop",currency="USD"} 1234567890.0123456789)"))
+        << text;
+    std::size_t samples = 0;
+    for (std::size_t at = 0; (at = text.find("\ncsync_account_balance{", at)) != std::string::npos;
+         ++at)
+        ++samples;
+    EXPECT_EQ(samples, 1u) << text;
+}
+
+TEST(StatusJson, CarriesTheAccountBalanceAsExactTextWithCurrencyAndTime) {
+    StreamStatus s = stream_status("shop", "account");
+    s.account_balance = AccountBalance{*Decimal::parse("-0.01"), "USD",
+                                       UtcTime{std::chrono::seconds{1'717'200'000}}};
+    const StreamStatus other = stream_status("erp", "stock");
+    auto doc = status_json({s, other}, nullptr);
+    EXPECT_EQ(
+        doc["accounts"]["shop"]["balance"],
+        (nlohmann::json{
+            {"amount", "-0.01"}, {"currency", "USD"}, {"observed_at", "2024-06-01T00:00:00Z"}}));
+    EXPECT_FALSE(doc["accounts"]["erp"].contains("balance"));
 }
 
 }  // namespace

@@ -59,18 +59,20 @@ struct SunskyDaemonEnv {
                                "    rate_limit: { per_second: 500, burst: 100 }\n"
                                "    streams:\n"
                                "      products: { interval: 1h, page_size: 50 }\n"
-                               "      categories: { interval: 6h }\n");
+                               "      categories: { interval: 6h }\n"
+                               "      account: { interval: 1h, backfill_days: 1 }\n");
     }
 
-    // Waits until the products stream has completed a cycle (its last success is set).
-    bool products_synced() {
+    // Waits until the stream has completed a cycle (its last success is set).
+    bool synced(const std::string& stream = "products") {
         return eventually(
             [&] {
                 auto s = http_request(port, "GET", "/status");
                 auto doc = nlohmann::json::parse(s.body, nullptr, /*allow_exceptions=*/false);
                 if (s.status != 200 || doc.is_discarded()) return false;
-                auto products = doc.value("/accounts/sunsky-ops/streams/products"_json_pointer,
-                                          nlohmann::json());
+                auto products = doc.value(
+                    nlohmann::json::json_pointer("/accounts/sunsky-ops/streams/" + stream),
+                    nlohmann::json());
                 return products.is_object() &&
                        products.value("last_success_at", nlohmann::json()).is_string();
             },
@@ -97,7 +99,8 @@ TEST(OpsEndToEnd, HealthcheckExitsZeroAgainstTheRunningDaemonAndOneWithoutIt) {
 TEST(OpsEndToEnd, MetricsPassPromtoolAndCarryLagDurationAndProcessSeries) {
     SunskyDaemonEnv env;
     Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
-    ASSERT_TRUE(env.products_synced()) << daemon.output();
+    ASSERT_TRUE(env.synced("products")) << daemon.output();
+    ASSERT_TRUE(env.synced("account")) << daemon.output();
     auto metrics = http_request(env.port, "GET", "/metrics");
     ASSERT_EQ(metrics.status, 200);
     write_file(env.dir / "metrics.txt", metrics.body);
@@ -111,6 +114,7 @@ TEST(OpsEndToEnd, MetricsPassPromtoolAndCarryLagDurationAndProcessSeries) {
           "csync_cycle_duration_seconds_bucket{account=\"sunsky-ops\",stream=\"products\",le=\"+"
           "Inf\"} 1",
           "csync_cycle_duration_seconds_count{account=\"sunsky-ops\",stream=\"products\"} 1",
+          "csync_account_balance{account=\"sunsky-ops\",currency=\"USD\"} ",
           "process_resident_memory_bytes ", "process_open_fds ", "process_start_time_seconds "}) {
         EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
     }

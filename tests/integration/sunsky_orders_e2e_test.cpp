@@ -171,6 +171,22 @@ TEST(SunskyAccountEndToEnd, BalanceLedgerAndCountriesArriveAndBillsAreNotDuplica
     const json truth = env.sim->get_json("/__sim/sunsky/account");
     EXPECT_EQ(query_one(env.db, "SELECT balance FROM account_balances"),
               decimal_text(truth["balance"]));
+    // The balance in `status --json` (exact text, currency, when read) and in the table.
+    auto st = run({syncd_bin(), "status", "--json", "-c", env.config.string()}, 30s);
+    ASSERT_EQ(st.exit_code, 0) << st.output;
+    const json doc = json::parse(st.output);
+    // The account is named like its API key, which status masks: the one account it lists.
+    ASSERT_EQ(doc["accounts"].size(), 1u) << st.output;
+    const json& balance = doc["accounts"].begin().value()["balance"];
+    EXPECT_EQ(balance["amount"], decimal_text(truth["balance"])) << st.output;
+    EXPECT_EQ(balance["currency"], "USD") << st.output;
+    EXPECT_EQ(balance["observed_at"],
+              query_one(env.db, "SELECT observed_at FROM account_balances"));
+    auto table = run({syncd_bin(), "status", "-c", env.config.string()}, 30s);
+    ASSERT_EQ(table.exit_code, 0) << table.output;
+    EXPECT_NE(table.output.find(": " + decimal_text(truth["balance"]) + " USD as of "),
+              std::string::npos)
+        << table.output;
     // Every bill of the back-filled days once, identical ones under their occurrence.
     std::chrono::sys_days today{};
     for (const json& b : truth["bills"]) today = std::max(today, local_day(b["gmtCreated"]));

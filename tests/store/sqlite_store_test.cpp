@@ -329,6 +329,23 @@ TEST_F(SqliteStoreTest, BillsAreKeyedByContentAndOccurrence) {
     EXPECT_EQ(db.text("SELECT balance FROM account_balances WHERE account = 'shop'"), "12.5");
 }
 
+TEST_F(SqliteStoreTest, StatusCarriesTheAccountsBalanceOnEachOfItsStreams) {
+    PageRecords page;
+    page.balance = AccountBalance{*Decimal::parse("1234567890.0123456789"), "USD",
+                                  UtcTime{std::chrono::seconds{1'717'200'000}}};
+    apply(page, {{"page", 1}}, "account");
+    apply(PageRecords{}, {{"page", 1}}, "products");
+    auto status = store_->status();
+    ASSERT_TRUE(status.ok()) << status.error().message;
+    ASSERT_EQ(status->size(), 2u);
+    for (const StreamStatus& s : *status) {
+        ASSERT_TRUE(s.account_balance.has_value()) << s.stream;
+        EXPECT_EQ(s.account_balance->balance.text(), "1234567890.0123456789");
+        EXPECT_EQ(s.account_balance->currency, "USD");
+        EXPECT_EQ(format_utc_iso(s.account_balance->observed_at), "2024-06-01T00:00:00Z");
+    }
+}
+
 // --- tombstones -------------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, TombstonesMarkProductsDeletedOnce) {

@@ -62,6 +62,9 @@ struct StreamStatus {
     std::optional<UtcTime> last_error_at;
     std::int64_t records = 0;       // rows this stream owns for the account
     std::int64_t dead_letters = 0;  // unresolved
+    // The account's latest balance read (Sunsky `account` stream), repeated on each of the
+    // account's rows; nullopt when the account has none.
+    std::optional<AccountBalance> account_balance;
 };
 
 class Store {
