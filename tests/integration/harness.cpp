@@ -353,6 +353,15 @@ std::string query_one(const fs::path& db, const std::string& sql) {
     return rows.empty() || rows[0].empty() ? "" : rows[0][0];
 }
 
+std::string query_when_ready(const fs::path& db, const std::string& sql) {
+    if (!fs::exists(db)) return "";
+    try {
+        return query_one(db, sql);
+    } catch (const SQLite::Exception&) {
+        return "";  // e.g. "no such table": the schema is still being created
+    }
+}
+
 std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::string& sql) {
     SQLite::Database conn(db.string(), SQLite::OPEN_READONLY);
     conn.setBusyTimeout(5000);

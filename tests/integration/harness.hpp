@@ -134,6 +134,9 @@ long resident_kib(pid_t pid);
 
 // Reads a single-value SQL query from the database (read-only).
 std::string query_one(const fs::path& db, const std::string& sql);
+// The same, for polling a database another process is still creating: "" until the file exists
+// and its migrations have committed the tables the query names.
+std::string query_when_ready(const fs::path& db, const std::string& sql);
 std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::string& sql);
 
 // Polls `pred` every 50 ms until true or the timeout passes.

@@ -195,10 +195,8 @@ TEST(SunskyEndToEnd, SigtermDuringASyncLeavesAConsistentDatabase) {
     Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
     ASSERT_TRUE(eventually(
         [&] {
-            return fs::exists(env.db) &&
-                   query_one(env.db, "SELECT count(*) FROM sqlite_master WHERE name='products'") ==
-                       "1" &&
-                   std::stoll(query_one(env.db, "SELECT count(*) FROM products")) >= 300;
+            const std::string n = query_when_ready(env.db, "SELECT count(*) FROM products");
+            return !n.empty() && std::stoll(n) >= 300;
         },
         60s))
         << daemon.output();
@@ -303,13 +301,9 @@ TEST(SunskyEndToEnd, SighupReloadsAValidConfigAndKeepsTheRunningOneOtherwise) {
     Env env(200);
     Process daemon({syncd_bin(), "run", "-c", env.config.string()}, env.dir / "daemon.log");
     auto products_of = [&](const std::string& account) {
-        if (!fs::exists(env.db)) return 0;
-        try {
-            return std::stoi(
-                query_one(env.db, "SELECT count(*) FROM products WHERE account='" + account + "'"));
-        } catch (const std::exception&) {
-            return 0;  // the file exists, its first migration has not committed yet
-        }
+        const std::string n = query_when_ready(
+            env.db, "SELECT count(*) FROM products WHERE account='" + account + "'");
+        return n.empty() ? 0 : std::stoi(n);
     };
     ASSERT_TRUE(eventually([&] { return products_of("sunsky-it") == 200; }, 60s))
         << daemon.output();

@@ -219,10 +219,7 @@ TEST(WangdiantongEndToEnd, SigtermDuringSlowAcknowledgementsExitsWithoutTheForce
     Process p({syncd_bin(), "sync-once", "-c", (env.dir / "config.yaml").string()},
               env.dir / "daemon.log");
     ASSERT_TRUE(eventually(
-        [&] {
-            return fs::exists(env.db) &&
-                   query_one(env.db, "SELECT count(*) FROM stock_levels") == "500";
-        },
+        [&] { return query_when_ready(env.db, "SELECT count(*) FROM stock_levels") == "500"; },
         60s))
         << p.output();
     std::this_thread::sleep_for(500ms);  // acknowledgements under way
