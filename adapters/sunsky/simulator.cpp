@@ -20,6 +20,7 @@ constexpr std::string_view kCatalogueStart = "03/01/2023 08:00:00";
 // An amount in 1/10000 units as the platform writes it, with `decimals` digits (2..4), trailing
 // zeros kept: 26600 with 4 decimals -> "2.6600".
 std::string money(std::int64_t ten_thousandths, int decimals) {
+    decimals = std::clamp(decimals, 0, 4);
     std::int64_t scale = 1;
     for (int i = decimals; i < 4; ++i) scale *= 10;
     std::int64_t v = ten_thousandths / scale;
@@ -41,6 +42,13 @@ const char* const kModels[] = {"iPhone 14", "Galaxy S23", "Mi 13",
 const char* const kColors[] = {"Black", "White", "Blue", "Red"};
 const char* const kPrefixes[] = {"EDA", "IPC", "SPM", "TBD", "MPH"};
 
+std::string group_item_no(std::uint32_t group) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%s%07zu", kPrefixes[group % 5],
+                  4400 + static_cast<std::size_t>(group) * 7);
+    return text;
+}
+
 }  // namespace
 
 SunskySimulator::SunskySimulator(SimOptions options) : options_(std::move(options)) {
@@ -59,15 +67,16 @@ SunskySimulator::SunskySimulator(SimOptions options) : options_(std::move(option
     generate();
     std::vector<SimOrderBook::CatalogueItem> catalogue;
     for (std::size_t i = 0; i < products_.size() && catalogue.size() < 50; i += 7) {
-        const json& r = products_[i].record;
+        const json r = record(i);
         catalogue.push_back({r["itemNo"].get<std::string>(), r["name"].get<std::string>(),
                              r["id"].get<std::int64_t>()});
     }
     orders_book_ = std::make_unique<SimOrderBook>(options_.seed, std::move(catalogue),
                                                   [this] { return now_local(); });
     std::vector<std::pair<std::string, LocalTime>> imaged;
-    for (const Item& item : products_) {
-        imaged.emplace_back(item.record["itemNo"].get<std::string>(), item.modified);
+    imaged.reserve(products_.size());
+    for (std::size_t i = 0; i < products_.size(); ++i) {
+        imaged.emplace_back(item_no(i), products_[i].modified);
     }
     image_library_ =
         std::make_unique<SimImageLibrary>(options_.seed, imaged, [this] { return now_local(); });
@@ -139,24 +148,16 @@ void SunskySimulator::generate() {
     LocalTime t = start;
     std::size_t group_no = 0;
     products_.reserve(n);
+    order_.reserve(n);
     while (products_.size() < n) {
         const std::size_t variants =
             std::min<std::size_t>(1 + next_random() % 4, n - products_.size());
-        char group[32];
-        std::snprintf(group, sizeof group, "%s%07zu", kPrefixes[group_no % 5], 4400 + group_no * 7);
         ++group_no;
-        const std::string brand = kBrands[next_random() % 7];
-        const std::string noun = kNouns[next_random() % 8];
-        const std::string model = kModels[next_random() % 6];
+        const auto brand = static_cast<std::uint8_t>(next_random() % 7);
+        const auto noun = static_cast<std::uint8_t>(next_random() % 8);
+        const auto model = static_cast<std::uint8_t>(next_random() % 6);
         const std::int64_t category = leaves[next_random() % leaves.size()];
-        json model_list = json::array();
-        std::vector<std::string> items;
-        for (std::size_t v = 0; v < variants; ++v) {
-            items.push_back(variants == 1 ? std::string(group)
-                                          : std::string(group) + static_cast<char>('A' + v));
-            if (variants > 1)
-                model_list.push_back(json{{"key", items.back()}, {"value", kColors[v]}});
-        }
+        group_first_.push_back(static_cast<std::uint32_t>(products_.size()));
         for (std::size_t v = 0; v < variants; ++v) {
             const std::size_t index = products_.size();
             if (index >= bulk_begin && index < bulk_end) {
@@ -167,77 +168,135 @@ void SunskySimulator::generate() {
                     t += std::chrono::seconds{1 + static_cast<long>(next_random() % 90)};
             }
             Item item;
-            item.id = 2'900'000 + static_cast<std::int64_t>(index) * 13;
             item.modified = t;
-            const std::int64_t price = 5000 + static_cast<std::int64_t>(next_random() % 2'000'000);
-            const int decimals = 2 + static_cast<int>(next_random() % 3);
-            std::int64_t stock = static_cast<std::int64_t>(next_random() % 500);
+            item.group = static_cast<std::uint32_t>(group_no - 1);
+            item.category = static_cast<std::int32_t>(category);
+            item.variant = static_cast<std::uint8_t>(v);
+            item.variants = static_cast<std::uint8_t>(variants);
+            item.brand = brand;
+            item.noun = noun;
+            item.model = model;
+            item.first_price = 5000 + static_cast<std::int64_t>(next_random() % 2'000'000);
+            item.price = item.first_price;
+            item.first_decimals = static_cast<std::uint8_t>(2 + next_random() % 3);
+            item.decimals = item.first_decimals;
+            item.stock = static_cast<std::int64_t>(next_random() % 500);
             const std::uint64_t s = next_random() % 100;
-            const int status = s < 85 ? 1 : (s < 90 ? 0 : (s < 94 ? 2 : 3));
-            if (status == 3) stock = 0;
-            const std::string title = (brand.empty() ? "" : brand + " ") + noun + " for " + model +
-                                      (variants > 1 ? std::string(" (") + kColors[v] + ")" : "");
-            char barcode[16];
-            std::snprintf(barcode, sizeof barcode, "692%010llu",
-                          static_cast<unsigned long long>(next_random() % 10'000'000'000ULL));
-            item.record = json{
-                {"id", item.id},
-                {"itemNo", items[v]},
-                {"groupItemNo", group},
-                {"name", title},
-                {"description", "<p>" + title + "</p>"},
-                {"categoryId", category},
-                {"status", status},
-                {"price", money(price, decimals)},
-                {"priceList",
-                 json::array({json{{"key", 1}, {"value", money(price, decimals)}},
-                              json{{"key", 10}, {"value", money(price * 9 / 10, decimals)}}})},
-                {"stock", stock},
-                {"moq", 1},
-                {"warehouse", index % 9 == 0 ? "HK" : "CN"},
-                {"leadTimeLevel", 1 + static_cast<int>(index % 3)},
-                {"gmtModified", format_time(item.modified)},
-                {"gmtListed", format_time(item.modified - std::chrono::hours{24 * 3})},
-                {"unitWeight", money(840 + static_cast<std::int64_t>(index % 50) * 10, 3)},
-                {"packQty", 200},
-                {"packWeight", "17.000"},
-                {"barcode", index % 10 < 7 ? std::string(barcode) : std::string()},
-                {"brandName", brand},
-                {"modelLabel", variants > 1 ? "Color" : ""},
-                {"modelList", model_list},
-                {"oem", false},
-                {"clearance", false},
-                {"containsBattery", noun == "Battery" || noun == "Power Bank"},
-            };
-            by_item_no_[items[v]] = index;
-            index_of_id_[item.id] = index;
-            order_.insert({item.modified, item.id});
-            products_.push_back(std::move(item));
+            item.status = static_cast<std::int8_t>(s < 85 ? 1 : (s < 90 ? 0 : (s < 94 ? 2 : 3)));
+            if (item.status == 3) item.stock = 0;
+            item.barcode = next_random() % 10'000'000'000ULL;
+            order_.emplace_back(item.modified, static_cast<std::uint32_t>(index));
+            products_.push_back(item);
         }
     }
+    std::sort(order_.begin(), order_.end());
+}
+
+std::string SunskySimulator::item_no(std::size_t index) const {
+    const Item& item = products_[index];
+    std::string out = group_item_no(item.group);
+    if (item.variants > 1) out += static_cast<char>('A' + item.variant);
+    return out;
+}
+
+std::optional<std::size_t> SunskySimulator::index_of(std::string_view text) const {
+    // <prefix: 3 letters><4400 + 7 * group, 7+ digits>[<variant letter>]
+    if (text.size() < 10) return std::nullopt;
+    std::size_t end = 3;
+    std::size_t number = 0;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') {
+        number = number * 10 + static_cast<std::size_t>(text[end] - '0');
+        ++end;
+    }
+    if (number < 4400 || (number - 4400) % 7 != 0) return std::nullopt;
+    const std::size_t group = (number - 4400) / 7;
+    if (group >= group_first_.size() || text.size() > end + 1) return std::nullopt;
+    std::size_t index = group_first_[group];
+    if (text.size() == end + 1) index += static_cast<std::size_t>(text[end] - 'A');
+    if (index >= products_.size() || products_[index].group != group) return std::nullopt;
+    if (item_no(index) != text) return std::nullopt;
+    return index;
+}
+
+json SunskySimulator::record(std::size_t index) const {
+    const Item& item = products_[index];
+    const std::string group = group_item_no(item.group);
+    const std::string brand = kBrands[item.brand];
+    const std::string noun = kNouns[item.noun];
+    const std::string title =
+        (brand.empty() ? "" : brand + " ") + noun + " for " + kModels[item.model] +
+        (item.variants > 1 ? std::string(" (") + kColors[item.variant] + ")" : "");
+    json model_list = json::array();
+    if (item.variants > 1) {
+        for (std::size_t v = 0; v < item.variants; ++v) {
+            model_list.push_back(
+                json{{"key", group + static_cast<char>('A' + v)}, {"value", kColors[v]}});
+        }
+    }
+    char barcode[16];
+    std::snprintf(barcode, sizeof barcode, "692%010llu",
+                  static_cast<unsigned long long>(item.barcode));
+    const std::string price = item.corrupt ? "n/a" : money(item.price, item.decimals);
+    return json{
+        {"id", 2'900'000 + static_cast<std::int64_t>(index) * 13},
+        {"itemNo", item_no(index)},
+        {"groupItemNo", group},
+        {"name", title},
+        {"description", "<p>" + title + "</p>"},
+        {"categoryId", item.category},
+        {"status", item.status},
+        {"price", price},
+        {"priceList",
+         json::array({json{{"key", 1}, {"value", price}},
+                      json{{"key", 10},
+                           {"value", money(item.first_price * 9 / 10, item.first_decimals)}}})},
+        {"stock", item.stock},
+        {"moq", 1},
+        {"warehouse", index % 9 == 0 ? "HK" : "CN"},
+        {"leadTimeLevel", 1 + static_cast<int>(index % 3)},
+        {"gmtModified", format_time(item.modified)},
+        {"gmtListed", format_time(item.modified - std::chrono::hours{24 * 3})},
+        {"unitWeight", money(840 + static_cast<std::int64_t>(index % 50) * 10, 3)},
+        {"packQty", 200},
+        {"packWeight", "17.000"},
+        {"barcode", index % 10 < 7 ? std::string(barcode) : std::string()},
+        {"brandName", brand},
+        {"modelLabel", item.variants > 1 ? "Color" : ""},
+        {"modelList", model_list},
+        {"oem", false},
+        {"clearance", false},
+        {"containsBattery", noun == "Battery" || noun == "Power Bank"},
+    };
+}
+
+void SunskySimulator::reorder(const std::vector<std::size_t>& moved) {
+    if (moved.empty()) return;
+    std::vector<bool> is_moved(products_.size(), false);
+    for (std::size_t index : moved) is_moved[index] = true;
+    std::erase_if(order_, [&](const Key& k) { return is_moved[k.second]; });
+    const auto kept = static_cast<std::ptrdiff_t>(order_.size());
+    for (std::size_t index = 0; index < products_.size(); ++index) {
+        if (is_moved[index]) {
+            is_moved[index] = false;  // once each, however often it was named
+            order_.emplace_back(products_[index].modified, static_cast<std::uint32_t>(index));
+        }
+    }
+    std::sort(order_.begin() + kept, order_.end());
+    std::inplace_merge(order_.begin(), order_.begin() + kept, order_.end());
 }
 
 void SunskySimulator::set_modified(std::size_t index, LocalTime when) {
-    Item& item = products_[index];
-    order_.erase({item.modified, item.id});
-    item.modified = when;
-    item.record["gmtModified"] = format_time(when);
-    order_.insert({item.modified, item.id});
+    products_[index].modified = when;
 }
 
 void SunskySimulator::modify(std::size_t index, LocalTime when) {
     Item& item = products_[index];
-    json& r = item.record;
-    std::int64_t stock = r["stock"].get<std::int64_t>();
-    stock = (stock + 1 + static_cast<std::int64_t>(next_random() % 50)) % 600;
-    r["stock"] = stock;
-    const std::int64_t price = 5000 + static_cast<std::int64_t>(next_random() % 2'000'000);
-    const std::string text = money(price, 2 + static_cast<int>(next_random() % 3));
-    r["price"] = text;
-    r["priceList"][0]["value"] = text;
-    const std::int64_t status = r["status"].get<std::int64_t>();
-    if (status == 3 && stock > 0) r["status"] = 1;
-    if (status == 1 && stock == 0) r["status"] = 3;
+    item.stock = (item.stock + 1 + static_cast<std::int64_t>(next_random() % 50)) % 600;
+    item.price = 5000 + static_cast<std::int64_t>(next_random() % 2'000'000);
+    item.decimals = static_cast<std::uint8_t>(2 + next_random() % 3);
+    item.corrupt = false;
+    if (item.status == 3 && item.stock > 0) item.status = 1;
+    if (item.status == 1 && item.stock == 0) item.status = 3;
     set_modified(index, when);
 }
 
@@ -247,32 +306,35 @@ std::size_t SunskySimulator::mutate(std::size_t count) {
     std::set<std::size_t> chosen;
     while (chosen.size() < count) chosen.insert(next_random() % products_.size());
     for (std::size_t index : chosen) modify(index, now);
+    reorder({chosen.begin(), chosen.end()});
     orders_book_->advance(count);
     return count;
 }
 
 bool SunskySimulator::touch(const std::string& item_no) {
-    auto it = by_item_no_.find(item_no);
-    if (it == by_item_no_.end()) return false;
-    modify(it->second, now_local());
+    auto index = index_of(item_no);
+    if (!index) return false;
+    modify(*index, now_local());
+    reorder({*index});
     return true;
 }
 
 void SunskySimulator::set_all_modified(LocalTime t) {
-    for (std::size_t i = 0; i < products_.size(); ++i) set_modified(i, t);
+    for (std::size_t i = 0; i < products_.size(); ++i) {
+        set_modified(i, t);
+        order_[i] = {t, static_cast<std::uint32_t>(i)};
+    }
 }
 
 std::string SunskySimulator::item_at(std::size_t position) const {
     if (position >= order_.size()) return {};
-    auto it = order_.begin();
-    std::advance(it, static_cast<std::ptrdiff_t>(position));
-    return products_[index_of_id_.at(it->second)].record["itemNo"].get<std::string>();
+    return item_no(order_[position].second);
 }
 
 std::string SunskySimulator::truth_ndjson() {
     std::string out;
-    for (const Item& item : products_) {
-        out += item.record.dump();
+    for (std::size_t i = 0; i < products_.size(); ++i) {
+        out += record(i).dump();
         out += '\n';
     }
     return out;
@@ -306,15 +368,14 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         json items = json::array();
         for (std::size_t index : chosen) {
             if (corrupt) {
-                json& r = products_[index].record;
-                r["price"] = "n/a";
-                r["priceList"][0]["value"] = "n/a";
+                products_[index].corrupt = true;
                 set_modified(index, now);
             } else {
                 modify(index, now - std::chrono::seconds{*seconds});
             }
-            items.push_back(products_[index].record["itemNo"]);
+            items.push_back(item_no(index));
         }
+        reorder({chosen.begin(), chosen.end()});
         SimResponse r;
         r.body = json{{corrupt ? "corrupted" : "late", items}}.dump();
         return r;
@@ -415,29 +476,32 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
     }
     const std::string brand = get("brandName");
 
-    // Inclusive lower bound, ordered by (gmtModified, id).
-    auto it = since ? order_.lower_bound({*since, std::numeric_limits<std::int64_t>::min()})
-                    : order_.begin();
-    std::int64_t total = 0;
+    // Inclusive lower bound, ordered by (gmtModified, id). Without a filter the page is a slice
+    // of order_ and the total its length from the bound: no walk over the catalogue.
+    const std::size_t from =
+        since ? static_cast<std::size_t>(
+                    std::lower_bound(order_.begin(), order_.end(), Key{*since, 0}) - order_.begin())
+              : 0;
     const std::int64_t first = (page - 1) * page_size;
     json rows = json::array();
-    // Counting the total walks every later record: look a record up only when a filter needs it
-    // or it is on the page, so a large catalogue does not make the simulator the bottleneck.
+    std::int64_t total = 0;
     const bool filtered = category || status || !brand.empty();
-    for (; it != order_.end(); ++it) {
-        if (filtered) {
-            const Item& item = products_[index_of_id_.at(it->second)];
-            if (category &&
-                !in_category(item.record["categoryId"].get<std::int64_t>(), *category)) {
-                continue;
+    if (!filtered) {
+        total = static_cast<std::int64_t>(order_.size() - from);
+        for (std::int64_t i = first; i < std::min(total, first + page_size); ++i) {
+            rows.push_back(record(order_[from + static_cast<std::size_t>(i)].second));
+        }
+    } else {
+        for (std::size_t i = from; i < order_.size(); ++i) {
+            const Item& item = products_[order_[i].second];
+            if (category && !in_category(item.category, *category)) continue;
+            if (status && item.status != *status) continue;
+            if (!brand.empty() && kBrands[item.brand] != brand) continue;
+            if (total >= first && total < first + page_size) {
+                rows.push_back(record(order_[i].second));
             }
-            if (status && item.record["status"].get<std::int64_t>() != *status) continue;
-            if (!brand.empty() && item.record["brandName"].get<std::string>() != brand) continue;
+            ++total;
         }
-        if (total >= first && total < first + page_size) {
-            rows.push_back(products_[index_of_id_.at(it->second)].record);
-        }
-        ++total;
     }
     const std::int64_t page_count = (total + page_size - 1) / page_size;
     return envelope_success(json{{"pageCount", page_count}, {"total", total}, {"result", rows}});
@@ -446,9 +510,9 @@ SimResponse SunskySimulator::search(const std::map<std::string, std::string>& pa
 SimResponse SunskySimulator::detail(const std::map<std::string, std::string>& params) {
     auto p = params.find("itemNo");
     if (p == params.end()) return envelope_error(kNotFoundMessage);
-    auto it = by_item_no_.find(p->second);
-    if (it == by_item_no_.end()) return envelope_error(kNotFoundMessage);
-    return envelope_success(products_[it->second].record);
+    auto index = index_of(p->second);
+    if (!index) return envelope_error(kNotFoundMessage);
+    return envelope_success(record(*index));
 }
 
 SimResponse SunskySimulator::categories(const std::map<std::string, std::string>& params) {

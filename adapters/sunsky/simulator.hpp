@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -70,10 +71,25 @@ class SunskySimulator final : public SimulatedPlatform {
     LocalTime now_local() const;
 
   private:
+    // A product as a few numbers: its record is rendered from them when a call needs it, so a
+    // large catalogue costs tens of bytes per product and a page costs the same at any size.
     struct Item {
-        nlohmann::json record;  // the platform's own record format
         LocalTime modified{};
-        std::int64_t id = 0;
+        std::int64_t first_price = 0;  // 1/10000 units, as generated (priceList's quantity break)
+        std::int64_t price = 0;        // 1/10000 units, current
+        std::int64_t stock = 0;
+        std::uint64_t barcode = 0;
+        std::uint32_t group = 0;  // variant group number: groupItemNo and the shared fields
+        std::int32_t category = 0;
+        std::uint8_t variant = 0;
+        std::uint8_t variants = 1;
+        std::uint8_t brand = 0;
+        std::uint8_t noun = 0;
+        std::uint8_t model = 0;
+        std::uint8_t first_decimals = 2;
+        std::uint8_t decimals = 2;
+        std::int8_t status = 1;
+        bool corrupt = false;  // price unreadable ("n/a"), see /__sim/sunsky/corrupt
     };
     struct CategoryNode {
         nlohmann::json record;
@@ -81,8 +97,15 @@ class SunskySimulator final : public SimulatedPlatform {
         std::int64_t id = 0;
         std::int64_t parent = 0;
     };
-    using Key = std::pair<LocalTime, std::int64_t>;  // (gmtModified, id): the result order
+    // (gmtModified, position in products_): the result order, as (gmtModified, id) since ids
+    // rise with the position.
+    using Key = std::pair<LocalTime, std::uint32_t>;
 
+    nlohmann::json record(std::size_t index) const;
+    std::string item_no(std::size_t index) const;
+    std::optional<std::size_t> index_of(std::string_view item_no) const;
+    // Puts the products whose gmtModified changed (`moved`) at their new place in order_.
+    void reorder(const std::vector<std::size_t>& moved);
     void generate();
     void modify(std::size_t index, LocalTime when);
     void set_modified(std::size_t index, LocalTime when);
@@ -99,9 +122,8 @@ class SunskySimulator final : public SimulatedPlatform {
     std::string secret_;
     std::mt19937_64 rng_;
     std::vector<Item> products_;
-    std::map<std::string, std::size_t> by_item_no_;
-    std::set<Key> order_;
-    std::map<std::int64_t, std::size_t> index_of_id_;
+    std::vector<std::uint32_t> group_first_;  // group number -> position of its first variant
+    std::vector<Key> order_;                  // sorted
     std::vector<CategoryNode> categories_;
     std::unique_ptr<SimOrderBook> orders_book_;
     std::unique_ptr<SimImageLibrary> image_library_;

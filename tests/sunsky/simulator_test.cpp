@@ -217,6 +217,27 @@ TEST(SunskySimulator, DetailAndCategoryTree) {
     for (const auto& r : truth(sim)) EXPECT_TRUE(ids.count(r["categoryId"].get<std::int64_t>()));
 }
 
+TEST(SunskySimulator, EveryItemResolvesAndAChangedItemMovesToTheEndOfTheOrder) {
+    SunskySimulator sim(options(120));
+    // Records are rendered on demand: detail by itemNo finds each one, and "almost" ids do not.
+    for (const auto& r : truth(sim)) {
+        auto d = call(sim, "product!detail", {{"itemNo", r["itemNo"].get<std::string>()}}, kCreds);
+        ASSERT_TRUE(d.ok()) << r["itemNo"];
+        EXPECT_EQ(*d, r);
+    }
+    const std::string first = sim.item_at(0);
+    for (const std::string& wrong : {first + "Z", first.substr(0, first.size() - 1), "X" + first}) {
+        EXPECT_FALSE(call(sim, "product!detail", {{"itemNo", wrong}}, kCreds).ok()) << wrong;
+    }
+    ASSERT_TRUE(sim.touch(first));
+    EXPECT_EQ(sim.item_at(sim.product_count() - 1), first);
+    auto page = call(sim, "product!search",
+                     {{"gmtModifiedStart", "06/01/2024 20:00:00"}, {"pageSize", "100"}}, kCreds);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ((*page)["total"], 1);
+    EXPECT_EQ((*page)["result"][0]["itemNo"], first);
+}
+
 TEST(SunskySimulator, UnknownMethodIs404AndMissingCredentialsRefuseToStart) {
     SunskySimulator sim(options(5));
     EXPECT_EQ(raw_call(sim, "product!nosuch", {}, kCreds).status, 404);
