@@ -12,6 +12,7 @@
 #include "sunsky/images.hpp"
 #include "sunsky/mapping.hpp"
 #include "sunsky/orders.hpp"
+#include "sunsky/product_page.hpp"
 #include "sunsky/watermark_loop.hpp"
 
 namespace csync::sunsky {
@@ -34,18 +35,19 @@ class ProductsStream final : public StreamSync {
                 log::root().with("account", deps.account.name).with("stream", stream.name)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        auto listed = co_await loop_.next(cursor, {});
+        ProductPage read;
+        const AdapterDeps& deps = caller_.deps();
+        auto listed = co_await loop_.next_read(
+            cursor, {}, [&](const HttpResponse& response) -> Result<PageSeen> {
+                Status status = reader_.read(response, deps.zone, deps.clock.now(), read);
+                if (!status.ok()) return std::move(status).error();
+                return read.seen;
+            });
         if (!listed.ok()) co_return std::move(listed).error();
         Page page;
         page.requests = 1;
-        for (const json& row : listed->rows) {
-            auto mapped = map_product(row, caller_.deps().zone);
-            if (auto* p = std::get_if<Product>(&mapped)) {
-                page.records.products.push_back(std::move(*p));
-            } else {
-                page.records.dead_letters.push_back(std::get<DeadLetter>(std::move(mapped)));
-            }
-        }
+        page.records.products = std::move(read.products);
+        page.records.dead_letters = std::move(read.dead_letters);
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
         co_return page;
@@ -58,6 +60,7 @@ class ProductsStream final : public StreamSync {
   private:
     Caller caller_;
     WatermarkLoop loop_;
+    ProductPageReader reader_;  // its buffers serve every page
 };
 
 // category!getChildren.do returns every category changed since gmtModifiedStart in one array

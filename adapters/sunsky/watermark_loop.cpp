@@ -49,6 +49,32 @@ std::optional<UtcTime> WatermarkLoop::watermark(const json& cursor) const {
 }
 
 awaitable<Result<WatermarkPage>> WatermarkLoop::next(const json& cursor, Params extra) {
+    std::vector<json> rows;
+    const auto now = [this] { return caller_.deps().clock.now(); };
+    auto page = co_await next_read(
+        cursor, std::move(extra), [&rows, &now](const HttpResponse& response) -> Result<PageSeen> {
+            auto data = parse_envelope(response, now());
+            if (!data.ok()) return std::move(data).error();
+            auto listed = parse_search_page(*data);
+            if (!listed.ok()) return std::move(listed).error();
+            PageSeen seen;
+            seen.rows = listed->rows.size();
+            seen.page_count = listed->page_count;
+            for (const json& row : listed->rows) {
+                if (auto t = modified_time(row);
+                    t && (!seen.max_modified || *t > *seen.max_modified)) {
+                    seen.max_modified = *t;
+                }
+            }
+            rows = std::move(listed->rows);
+            return seen;
+        });
+    if (page.ok()) page->rows = std::move(rows);
+    co_return page;
+}
+
+awaitable<Result<WatermarkPage>> WatermarkLoop::next_read(const json& cursor, Params extra,
+                                                          PageReader read) {
     if (!initial_t0_.ok()) co_return initial_t0_.error();
     auto parsed = WatermarkCursor::from_json(cursor, *initial_t0_);
     if (!parsed.ok()) co_return std::move(parsed).error();
@@ -76,27 +102,20 @@ awaitable<Result<WatermarkPage>> WatermarkLoop::next(const json& cursor, Params 
     params.emplace_back("pageSize", std::to_string(page_size_));
     // Arguments are named before co_await (GCC 12 and temporaries in co_await expressions).
     std::string method = method_;
-    auto data = co_await caller_.call(std::move(method), std::move(params));
-    if (!data.ok()) {
-        cycle_start_.reset();  // a failed cycle's successor starts afresh
-        co_return std::move(data).error();
-    }
-    auto listed = parse_search_page(*data);
-    if (!listed.ok()) {
-        cycle_start_.reset();
-        co_return std::move(listed).error();
-    }
     PageSeen seen;
-    seen.rows = listed->rows.size();
-    seen.page_count = listed->page_count;
-    for (const json& row : listed->rows) {
-        if (auto t = modified_time(row); t && (!seen.max_modified || *t > *seen.max_modified)) {
-            seen.max_modified = *t;
-        }
+    std::function<Status(const HttpResponse&)> read_into = [&](const HttpResponse& response) {
+        auto got = read(response);
+        if (!got.ok()) return Status(std::move(got).error());
+        seen = *got;
+        return Status{};
+    };
+    auto called = co_await caller_.call_read(std::move(method), std::move(params), read_into);
+    if (!called.ok()) {
+        cycle_start_.reset();  // a failed cycle's successor starts afresh
+        co_return called.error();
     }
     WatermarkStep step = next_step(at, seen);
     WatermarkPage out;
-    out.rows = std::move(listed->rows);
     out.next_cursor = step.next.to_json();
     out.cycle_done = step.cycle_done;
     if (step.cycle_done) cycle_start_.reset();  // the next call begins the next cycle

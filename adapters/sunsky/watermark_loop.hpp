@@ -4,6 +4,7 @@
 // `modified_since` and `lookback`, and the cycle's start. The caller maps the rows.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ class WatermarkLoop {
                   log::Logger logger);
 
     boost::asio::awaitable<Result<WatermarkPage>> next(const nlohmann::json& cursor, Params extra);
+    // The same step with the answer read by `read`, which keeps the rows and reports what the
+    // cursor rule needs (WatermarkPage::rows stays empty).
+    using PageReader = std::function<Result<PageSeen>(const HttpResponse&)>;
+    boost::asio::awaitable<Result<WatermarkPage>> next_read(const nlohmann::json& cursor,
+                                                            Params extra, PageReader read);
     // The platform time a committed cursor has synced up to (UTC); nullopt when never synced.
     std::optional<UtcTime> watermark(const nlohmann::json& cursor) const;
 
