@@ -12,8 +12,10 @@ namespace {
 // Builds "<tag>|" followed by one "<length>:<bytes>," per present field and "~," per absent one.
 class CanonicalText {
   public:
-    explicit CanonicalText(std::string_view tag) {
-        text_.reserve(256);
+    // The text is built in one buffer per thread, kept across records: hashing a record
+    // allocates nothing once the buffer has grown to the largest record.
+    explicit CanonicalText(std::string_view tag) : text_(buffer()) {
+        text_.clear();
         text_.append(tag);
         text_.push_back('|');
     }
@@ -42,7 +44,12 @@ class CanonicalText {
     std::string hash() const { return content_hash(text_); }
 
   private:
-    std::string text_;
+    static std::string& buffer() {
+        thread_local std::string text;
+        return text;
+    }
+
+    std::string& text_;
 };
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include "core/digest.hpp"
 #include "log/log.hpp"
@@ -184,6 +185,21 @@ struct RecordStatements {
 
 enum class Outcome { inserted, updated, unchanged };
 
+// Change rows per multi-row INSERT: a page's changes take a few statements, not one per row.
+constexpr int kChangeBatch = 32;
+
+// ?1 account, ?2 run, ?3 time; then entity, external_id and op of each row from ?4 on.
+std::string insert_changes_sql(int rows) {
+    std::string sql =
+        "INSERT INTO changes (account, entity, external_id, op, run_id, changed_at) VALUES ";
+    for (int i = 0; i < rows; ++i) {
+        const int base = 4 + 3 * i;
+        sql += (i ? ", (?1, ?" : "(?1, ?") + std::to_string(base) + ", ?" +
+               std::to_string(base + 1) + ", ?" + std::to_string(base + 2) + ", ?2, ?3)";
+    }
+    return sql;
+}
+
 // Every statement apply_page runs, prepared once per store (this is the hot path).
 struct PageStatements {
     explicit PageStatements(SQLite::Database& db)
@@ -293,6 +309,10 @@ struct PageStatements {
                          " balance = excluded.balance, currency = excluded.currency,"
                          " observed_at = excluded.observed_at"),
           // Stock lines follow their product when it appears or changes its sku.
+          touch_unchanged_product(db,
+                                  "UPDATE products SET last_seen_at = ?3 WHERE account = ?1"
+                                  " AND external_id = ?2 AND content_hash = ?4"),
+          account_has_stock(db, "SELECT 1 FROM stock_levels WHERE account = ?1 LIMIT 1"),
           relink_stock(db,
                        "UPDATE stock_levels SET product_external_id = (SELECT p.external_id"
                        " FROM products p WHERE p.account = stock_levels.account"
@@ -316,6 +336,7 @@ struct PageStatements {
           insert_change(db,
                         "INSERT INTO changes (account, entity, external_id, op, run_id, changed_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+          insert_changes(db, insert_changes_sql(kChangeBatch)),
           upsert_dead_letter(
               db,
               "INSERT INTO dead_letters (account, stream, record_key, payload, error,"
@@ -347,6 +368,9 @@ struct PageStatements {
     Statement insert_bill;
     Statement touch_bill;
     Statement upsert_balance;
+    // An unchanged product in one statement: only last_seen_at, and only when the hash is equal.
+    Statement touch_unchanged_product;
+    Statement account_has_stock;
     Statement relink_stock;
     Statement delete_order_lines;
     Statement insert_order_line;
@@ -354,6 +378,7 @@ struct PageStatements {
     Statement mark_product_deleted;
     Statement touch_seen_product;
     Statement insert_change;
+    Statement insert_changes;  // kChangeBatch rows
     Statement upsert_dead_letter;
     Statement unresolved_dead_letters;
     Statement resolve_dead_letter;
@@ -523,29 +548,66 @@ class PageWriter {
 
     ApplyStats& stats() { return stats_; }
 
+    // Before the cursor: the changes commit with the records they describe.
+    void flush_changes() {
+        std::size_t i = 0;
+        for (; i + kChangeBatch <= pending_changes_.size(); i += kChangeBatch) {
+            Use q(st_.insert_changes);
+            q->bind(1, key_.account);
+            bind_run(*q, 2);
+            q->bind(3, now_);
+            for (int k = 0; k < kChangeBatch; ++k) {
+                const PendingChange& c = pending_changes_[i + static_cast<std::size_t>(k)];
+                q->bindNoCopy(4 + 3 * k, c.entity);
+                q->bindNoCopy(5 + 3 * k, c.external_id);
+                q->bindNoCopy(6 + 3 * k, c.op);
+            }
+            q->exec();
+        }
+        for (; i < pending_changes_.size(); ++i) {
+            const PendingChange& c = pending_changes_[i];
+            Use q(st_.insert_change);
+            q->bind(1, key_.account);
+            q->bindNoCopy(2, c.entity);
+            q->bindNoCopy(3, c.external_id);
+            q->bindNoCopy(4, c.op);
+            bind_run(*q, 5);
+            q->bind(6, now_);
+            q->exec();
+        }
+        pending_changes_.clear();
+    }
+
     void write(const Product& p) {
         before_row();
         const std::string hash = store::record_hash(p);
-        const Outcome outcome = upsert(
-            st_.products, hash, [&](Statement& s) { s.bind(2, p.external_id); },
-            [&](Statement& s) {
-                bind_text_or_null(s, 3, p.parent_external_id);
-                bind_text_or_null(s, 4, p.sku);
-                bind_text_or_null(s, 5, p.barcode);
-                bind_text_or_null(s, 6, p.title);
-                bind_text_or_null(s, 7, p.brand);
-                bind_text_or_null(s, 8, p.category_external_id);
-                bind_decimal(s, 9, p.price);
-                bind_text_or_null(s, 10, p.currency);
-                bind_int(s, 11, p.stock);
-                s.bind(12, std::string(to_string(p.status)));
-                bind_time(s, 13, p.source_modified_at);
-                s.bindNoCopy(14, p.raw_json);
-                s.bind(15, hash);
-                bind_text_or_null(s, 17, p.platform_status);
-                s.bind(18, p.scope);
-            });
-        if (outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) {
+        // After an unchanged row the next is likely unchanged too (a re-read): one statement
+        // then settles it; otherwise the general upsert's lookup goes first.
+        const Outcome outcome =
+            expect_unchanged_ && touch_if_unchanged(p.external_id, hash)
+                ? Outcome::unchanged
+                : upsert(
+                      st_.products, hash, [&](Statement& s) { s.bind(2, p.external_id); },
+                      [&](Statement& s) {
+                          bind_text_or_null(s, 3, p.parent_external_id);
+                          bind_text_or_null(s, 4, p.sku);
+                          bind_text_or_null(s, 5, p.barcode);
+                          bind_text_or_null(s, 6, p.title);
+                          bind_text_or_null(s, 7, p.brand);
+                          bind_text_or_null(s, 8, p.category_external_id);
+                          bind_decimal(s, 9, p.price);
+                          bind_text_or_null(s, 10, p.currency);
+                          bind_int(s, 11, p.stock);
+                          s.bind(12, std::string(to_string(p.status)));
+                          bind_time(s, 13, p.source_modified_at);
+                          s.bindNoCopy(14, p.raw_json);
+                          s.bind(15, hash);
+                          bind_text_or_null(s, 17, p.platform_status);
+                          s.bind(18, p.scope);
+                      });
+        expect_unchanged_ = outcome == Outcome::unchanged;
+        if ((outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) &&
+            account_has_stock()) {
             Use q(st_.relink_stock);
             q->bind(1, key_.account);
             bind_text_or_null(*q, 2, p.sku);
@@ -553,6 +615,26 @@ class PageWriter {
             q->exec();
         }
         after_record("product", p.external_id, outcome);
+    }
+
+    bool touch_if_unchanged(const std::string& external_id, const std::string& hash) {
+        Use q(st_.touch_unchanged_product);
+        q->bind(1, key_.account);
+        q->bind(2, external_id);
+        q->bind(3, now_);
+        q->bind(4, hash);
+        return q->exec() == 1;
+    }
+
+    // Relinking stock to products is a no-op for an account without stock rows (most shops):
+    // asked once per page, and again after the page writes stock.
+    bool account_has_stock() {
+        if (!account_has_stock_) {
+            Use q(st_.account_has_stock);
+            q->bind(1, key_.account);
+            account_has_stock_ = q->executeStep();
+        }
+        return *account_has_stock_;
     }
 
     void write(const Category& c) {
@@ -574,6 +656,7 @@ class PageWriter {
 
     void write(const StockLevel& l) {
         before_row();
+        account_has_stock_.reset();
         const std::string hash = store::record_hash(l);
         const Outcome outcome = upsert(
             st_.stock_levels, hash,
@@ -882,19 +965,17 @@ class PageWriter {
         resolve_dead_letters_of(external_id);
     }
 
+    // The page's change rows are written together by flush_changes, in the order recorded.
     void record_change(const char* entity, const std::string& external_id, const char* op) {
-        Use q(st_.insert_change);
-        q->bind(1, key_.account);
-        q->bind(2, entity);
-        q->bind(3, external_id);
-        q->bind(4, op);
+        pending_changes_.push_back({entity, external_id, op});
+    }
+
+    void bind_run(Statement& q, int index) const {
         if (run_id_ > 0) {
-            q->bind(5, run_id_);
+            q.bind(index, run_id_);
         } else {
-            q->bind(5);  // applied outside a recorded run (tools, tests)
+            q.bind(index);  // applied outside a recorded run (tools, tests)
         }
-        q->bind(6, now_);
-        q->exec();
     }
 
     // Unresolved letters of this stream by the id they name: the whole key and, for a
@@ -936,6 +1017,14 @@ class PageWriter {
     std::string now_;
     std::optional<int> fail_after_rows_;
     int rows_written_ = 0;
+    struct PendingChange {
+        const char* entity;
+        std::string external_id;
+        const char* op;
+    };
+    std::vector<PendingChange> pending_changes_;
+    bool expect_unchanged_ = false;
+    std::optional<bool> account_has_stock_;
     ApplyStats stats_;
     std::unordered_map<std::string, std::vector<std::int64_t>> unresolved_;
 };
@@ -1005,9 +1094,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     }
 
     const int latest = migrations->empty() ? 0 : migrations->back().version;
+    // SQLite's memory statistics take a global mutex on every allocation; nothing reads them.
+    // Only possible before SQLite initialises (later calls are refused and change nothing).
+    static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)memstatus_off;
     try {
+        // One connection per store, used by one thread at a time (the database thread, see
+        // core/db_executor.hpp): SQLite's per-call connection mutex only costs time.
         auto db = std::make_unique<SQLite::Database>(
-            path, options.read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE,
+            path,
+            (options.read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE) |
+                SQLITE_OPEN_NOMUTEX,
             kBusyTimeoutMs);
         db->exec("PRAGMA foreign_keys = ON");
         if (!options.read_only) {
@@ -1222,6 +1319,7 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         for (const DeadLetter& d : records.dead_letters) {
             writer.write(d);
         }
+        writer.flush_changes();
         writer.write_cursor(next_cursor);
         tx.commit();
         // Only now may the old set's files go, and only those no row names any more.

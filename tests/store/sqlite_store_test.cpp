@@ -179,6 +179,39 @@ TEST_F(SqliteStoreTest, AnUpdateWritesTheNewHashAndAChangeRow) {
     EXPECT_EQ(db.integer("SELECT count(*) FROM changes WHERE run_id = " + std::to_string(*run)), 2);
 }
 
+TEST_F(SqliteStoreTest, ALargePageMixesUnchangedChangedAndNewRowsInItsOrder) {
+    // More rows than one multi-row change statement holds, and runs of unchanged rows (settled
+    // by one statement each) broken by changed and new ones.
+    PageRecords first;
+    for (int i = 0; i < 70; ++i) first.products.push_back(make_product("P" + std::to_string(i)));
+    EXPECT_EQ(apply(first).inserted, 70);
+    auto db = reader();
+    const std::string raw_before =
+        db.text("SELECT raw_json FROM products WHERE external_id = 'P5'");
+
+    clock_.advance(1h);
+    PageRecords second = first;
+    second.products[5] = make_product("P5", "1.25");
+    second.products[40] = make_product("P40", "2.50");
+    second.products.push_back(make_product("Q1"));
+    const ApplyStats stats = apply(second, {{"page", 2}});
+    EXPECT_EQ(stats.unchanged, 68);
+    EXPECT_EQ(stats.updated, 2);
+    EXPECT_EQ(stats.inserted, 1);
+
+    EXPECT_NE(db.text("SELECT raw_json FROM products WHERE external_id = 'P5'"), raw_before);
+    EXPECT_EQ(db.text("SELECT price FROM products WHERE external_id = 'P40'"), "2.5");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products WHERE last_seen_at = "
+                         "'2023-11-14T23:13:20Z'"),
+              71);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 73);
+    // The feed lists the changes in the order the page carried them.
+    EXPECT_EQ(db.text("SELECT group_concat(external_id || ':' || op, ',') FROM "
+                      "(SELECT external_id, op FROM changes ORDER BY id LIMIT 3 OFFSET 69)"),
+              "P69:insert,P5:update,P40:update");
+    EXPECT_EQ(db.text("SELECT external_id FROM changes ORDER BY id DESC LIMIT 1"), "Q1");
+}
+
 TEST_F(SqliteStoreTest, CategoriesFollowTheSameRules) {
     PageRecords page;
     Category c;
