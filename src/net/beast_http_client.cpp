@@ -159,6 +159,8 @@ Error transport_error(const error_code& ec, Step step, const net::Url& url,
                             " failed: " + ec.message());
 }
 
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
+
 // One TCP or TLS connection, with the bytes read past the last response.
 struct Connection {
     std::unique_ptr<beast::tcp_stream> plain;
@@ -387,6 +389,10 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> BeastHttpClient::Impl::conn
     }
 
     auto conn = std::make_unique<Connection>();
+    // Beast reads at most the buffer's free capacity (512 bytes while it is small): room for a
+    // large page up front makes one read, one readiness wait and one timer arm per burst the
+    // kernel holds, not per 512 bytes.
+    conn->buffer.reserve(kReadChunkBytes);
     beast::tcp_stream stream(executor);
     StepBudget budget = step_budget(options.connect_timeout, deadline);
     stream.expires_after(budget.allowed);
