@@ -583,28 +583,29 @@ class PageWriter {
         const std::string hash = store::record_hash(p);
         // After an unchanged row the next is likely unchanged too (a re-read): one statement
         // then settles it; otherwise the general upsert's lookup goes first.
-        const Outcome outcome =
-            expect_unchanged_ && touch_if_unchanged(p.external_id, hash)
-                ? Outcome::unchanged
-                : upsert(
-                      st_.products, hash, [&](Statement& s) { s.bind(2, p.external_id); },
-                      [&](Statement& s) {
-                          bind_text_or_null(s, 3, p.parent_external_id);
-                          bind_text_or_null(s, 4, p.sku);
-                          bind_text_or_null(s, 5, p.barcode);
-                          bind_text_or_null(s, 6, p.title);
-                          bind_text_or_null(s, 7, p.brand);
-                          bind_text_or_null(s, 8, p.category_external_id);
-                          bind_decimal(s, 9, p.price);
-                          bind_text_or_null(s, 10, p.currency);
-                          bind_int(s, 11, p.stock);
-                          s.bind(12, std::string(to_string(p.status)));
-                          bind_time(s, 13, p.source_modified_at);
-                          s.bindNoCopy(14, p.raw_json);
-                          s.bind(15, hash);
-                          bind_text_or_null(s, 17, p.platform_status);
-                          s.bind(18, p.scope);
-                      });
+        if (expect_unchanged_ && touch_if_unchanged(p.external_id, hash)) {
+            after_record("product", p.external_id, Outcome::unchanged);
+            return;
+        }
+        const Outcome outcome = upsert(
+            st_.products, hash, [&](Statement& s) { s.bind(2, p.external_id); },
+            [&](Statement& s) {
+                bind_text_or_null(s, 3, p.parent_external_id);
+                bind_text_or_null(s, 4, p.sku);
+                bind_text_or_null(s, 5, p.barcode);
+                bind_text_or_null(s, 6, p.title);
+                bind_text_or_null(s, 7, p.brand);
+                bind_text_or_null(s, 8, p.category_external_id);
+                bind_decimal(s, 9, p.price);
+                bind_text_or_null(s, 10, p.currency);
+                bind_int(s, 11, p.stock);
+                s.bind(12, std::string(to_string(p.status)));
+                bind_time(s, 13, p.source_modified_at);
+                s.bindNoCopy(14, p.raw_json);
+                s.bind(15, hash);
+                bind_text_or_null(s, 17, p.platform_status);
+                s.bind(18, p.scope);
+            });
         expect_unchanged_ = outcome == Outcome::unchanged;
         if ((outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) &&
             account_has_stock()) {
