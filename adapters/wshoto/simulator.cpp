@@ -72,6 +72,9 @@ WshotoSimulator::WshotoSimulator(SimOptions options) : options_(std::move(option
         auto it = options_.credentials.find(name);
         return it == options_.credentials.end() ? std::string() : it->second;
     };
+    mall_ = std::make_unique<SimMall>(
+        options_.seed, std::max<std::size_t>(40, options_.products / 10),
+        std::max<std::size_t>(30, options_.products / 20), [this] { return now_unix(); });
     appid_ = credential("appid");
     app_secret_ = credential("app_secret");
     if (appid_.empty() || app_secret_.empty()) {
@@ -131,10 +134,16 @@ SimResponse WshotoSimulator::handle(const SimRequest& request) {
     if (call_budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
         return rate_limit_response();
     }
-    if (request.method != "POST") return answer(json{{"error", "method not allowed"}}, 405);
+    const std::string_view path = request.path;
+    // Documented as GET with a JSON body.
+    const bool get_allowed = path == "/openapi/mall/order/list";
+    if (request.method != "POST" && !get_allowed) {
+        return answer(json{{"error", "method not allowed"}}, 405);
+    }
     auto body = parse_json_exact(request.body.empty() ? "{}" : request.body);
     if (!body.ok() || !body->is_object()) return business_refusal("10001", "参数错误: body");
-    const std::string_view path = request.path;
+    if (get_allowed) return mall_->order_list(request, *body);
+    if (path == "/openapi/valetorder/goods/list") return mall_->goods_list(*body);
     if (path == "/openapi/product/library/query_product_type_list") return types_call();
     if (path == "/openapi/product/library/query_product_category_info") {
         return categories_call(*body);
@@ -269,7 +278,7 @@ std::size_t WshotoSimulator::mutate(std::size_t count) {
         }
         ++changed;
     }
-    return changed;
+    return changed + mall_->mutate(count);
 }
 
 bool WshotoSimulator::touch_product(std::int64_t id) {
@@ -309,14 +318,16 @@ bool WshotoSimulator::set_reading(std::string_view name, std::string_view value)
         r.token_calls_per_minute = static_cast<int>(*v);
         return true;
     }
-    return false;
+    return mall_->set_reading(name, value);
 }
 
 json WshotoSimulator::readings_json() const {
     const Readings& r = readings_;
-    return json{{"cursor_in", r.cursor_in}, {"page_limit", r.page_limit},
-                {"gone", r.gone},           {"token_code", r.token_code},
-                {"cursor", r.cursor},       {"token_calls_per_minute", r.token_calls_per_minute}};
+    json out{{"cursor_in", r.cursor_in}, {"page_limit", r.page_limit},
+             {"gone", r.gone},           {"token_code", r.token_code},
+             {"cursor", r.cursor},       {"token_calls_per_minute", r.token_calls_per_minute}};
+    out.update(mall_->readings_json());
+    return out;
 }
 
 SimResponse WshotoSimulator::control(const SimRequest& request) {
@@ -333,9 +344,13 @@ SimResponse WshotoSimulator::control(const SimRequest& request) {
     }
     if (path == "/__sim/wshoto/readings" && (request.method == "GET" || request.method == "POST")) {
         const Readings before = readings_;
+        const json mall_before = mall_->readings_json();
         for (const auto& [name, value] : request.query) {
             if (!set_reading(name, value)) {
                 readings_ = before;  // all or nothing
+                for (const auto& [n, v] : mall_before.items()) {
+                    mall_->set_reading(n, v.get<std::string>());
+                }
                 return answer(json{{"error", "unknown reading or value: " + name + "=" + value}},
                               400);
             }
@@ -349,6 +364,7 @@ SimResponse WshotoSimulator::control(const SimRequest& request) {
         if (!done) return answer(json{{"error", "no product with that id"}}, 404);
         return answer(json{{touch ? "touched" : "deleted", *id}});
     }
+    if (auto mall = mall_->control(request)) return *mall;
     return SimulatedPlatform::control(request);
 }
 

@@ -151,9 +151,9 @@ UtcTime token_expires_at(const IssuedToken& token) {
 }
 
 HttpRequest build_call(std::string_view base_url, std::string_view path,
-                       std::string_view access_token, const json& body) {
+                       std::string_view access_token, const json& body, std::string_view method) {
     HttpRequest r;
-    r.method = "POST";
+    r.method = std::string(method);
     r.url =
         std::string(base_url) + std::string(path) + "?access_token=" + form_encode(access_token);
     r.headers.emplace_back("Content-Type", "application/json");
