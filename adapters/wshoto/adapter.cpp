@@ -68,16 +68,16 @@ asio::awaitable<Result<TokenPair>> Client::fetch_token(TokenPair current) {
     if (!response.ok()) co_return response.error();
     auto issued = read_token_response(*response, codes_);
     if (!issued.ok()) co_return issued.error();
-    log::root()
-        .with("account", account_.name)
-        .info("access token fetched (kept in the account state)");
+    log::root().with("account", account_.name).info("access token fetched");
     // Issued at create_at: the expiry margin is bounded by the token's real lifetime.
     co_return TokenPair{issued->access_token, "", token_expires_at(*issued),
                         UtcTime{std::chrono::seconds{issued->create_at}}};
 }
 
 asio::awaitable<Result<std::string>> Client::fetch_unstored_token() {
-    auto issued = co_await fetch_token(TokenPair{});
+    // A named pair: GCC 12 frees a temporary coroutine argument twice.
+    TokenPair none;
+    auto issued = co_await fetch_token(std::move(none));
     if (!issued.ok()) co_return issued.error();
     co_return issued->access_token;
 }

@@ -389,9 +389,12 @@ std::optional<SimResponse> SimMall::control(const SimRequest& request) {
     }
     if (path == "/__sim/wshoto/orders/create" && request.method == "POST") {
         auto count = count_param(request, "count", 1);
-        if (!count) return answer(json{{"error", "count must be a whole number"}}, 400);
+        const std::string at_text = request.query_param("at");
+        const auto at =
+            at_text.empty() ? std::optional<std::int64_t>(now_()) : parse_int64(at_text);
+        if (!count || !at) return answer(json{{"error", "count and at are whole numbers"}}, 400);
         json created = json::array();
-        for (std::size_t i = 0; i < *count; ++i) created.push_back(create_order(now_()));
+        for (std::size_t i = 0; i < *count; ++i) created.push_back(create_order(*at));
         return answer(json{{"created", std::move(created)}});
     }
     if (path == "/__sim/wshoto/goods/delete" && request.method == "POST") {

@@ -62,8 +62,12 @@ class SimMall {
     // `count` changes: orders advanced, created, goods restocked, added and removed in turn.
     std::size_t mutate(std::size_t count);
 
-    // Control routes under /__sim/wshoto/ (orders, orders/advance, orders/create, goods,
-    // goods/delete); nullopt when the route is not one of these.
+    // Control routes under /__sim/wshoto/; nullopt when the route is not one of these:
+    //   GET  orders                          orders_truth()
+    //   GET  goods                           goods_truth()
+    //   POST orders/advance?code=X[&at=UNIX]  that order moves one status on (at: default now)
+    //   POST orders/create?count=N[&at=UNIX]  {"created":[codes]}
+    //   POST goods/delete?id=X
     std::optional<SimResponse> control(const SimRequest& request);
     bool set_reading(std::string_view name, std::string_view value);
     nlohmann::json readings_json() const;
