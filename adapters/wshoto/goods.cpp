@@ -91,12 +91,10 @@ class GoodsStream final : public StreamSync {
         json body{{"page", c.page}, {"size", page_size_}};
         auto data = co_await client_->call(kGoodsListPath, std::move(body), page.requests);
         if (!data.ok()) co_return data.error();
-        json records = json::array();
-        if (data->is_object() && data->contains("records")) records = data->at("records");
-        if (!records.is_array() || !(data->is_object() || data->is_null())) {
-            co_return Error::bad_response("wshoto goods: data.records is not an array");
-        }
-        const std::int64_t total = data->is_object() ? json_int(*data, "total").value_or(-1) : -1;
+        auto listed = read_numbered_page(*data, "goods");
+        if (!listed.ok()) co_return listed.error();
+        const json& records = listed->records;
+        const std::int64_t total = listed->total;
         for (const json& record : records) {
             auto mapped = map_goods(record, *unit_);
             if (auto* letter = std::get_if<DeadLetter>(&mapped)) {

@@ -317,12 +317,10 @@ class OrdersStream final : public StreamSync {
         auto data = co_await list(order_list_body(w, page_size_, policy_->time_format, zone_), c,
                                   page.requests);
         if (!data.ok()) co_return data.error();
-        json records = json::array();
-        if (data->is_object() && data->contains("records")) records = data->at("records");
-        if (!records.is_array() || !(data->is_object() || data->is_null())) {
-            co_return Error::bad_response("wshoto orders: data.records is not an array");
-        }
-        const std::int64_t total = data->is_object() ? json_int(*data, "total").value_or(-1) : -1;
+        auto listed = read_numbered_page(*data, "orders");
+        if (!listed.ok()) co_return listed.error();
+        const json& records = listed->records;
+        const std::int64_t total = listed->total;
         for (const json& record : records) {
             auto mapped = map_order(record, policy_->unit, zone_);
             if (auto* letter = std::get_if<DeadLetter>(&mapped)) {

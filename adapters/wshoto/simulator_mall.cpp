@@ -5,6 +5,7 @@
 
 #include "core/json_util.hpp"
 #include "wshoto/orders.hpp"
+#include "wshoto/simulator_support.hpp"
 
 namespace csync::wshoto {
 namespace {
@@ -14,20 +15,13 @@ using nlohmann::json;
 constexpr std::int64_t kDay = 24 * 3600;
 constexpr std::int64_t kMillisFrom = 100'000'000'000;
 
-SimResponse answer(json body, int status = 200) {
-    SimResponse r;
-    r.status = status;
-    r.body = body.dump();
-    return r;
-}
-
 // The mall pages show no sub_code.
 SimResponse mall_ok(json data) {
-    return answer(json{{"code", 0}, {"msg", "ok"}, {"data", std::move(data)}});
+    return json_answer(json{{"code", 0}, {"msg", "ok"}, {"data", std::move(data)}});
 }
 
 SimResponse param_error(const std::string& what) {
-    return answer(json{{"code", 400}, {"msg", "参数错误: " + what}, {"data", nullptr}});
+    return json_answer(json{{"code", 400}, {"msg", "参数错误: " + what}, {"data", nullptr}});
 }
 
 std::optional<std::int64_t> int_field(const json& body, const char* key) {
@@ -239,10 +233,10 @@ json SimMall::render(const SimOrder& o) const {
 
 SimResponse SimMall::order_list(const SimRequest& request, const json& body) const {
     if (request.method == "GET" && readings_.get_body_refused) {
-        return answer(json{{"error", "method not allowed"}}, 405);
+        return json_answer(json{{"error", "method not allowed"}}, 405);
     }
     if (request.method != "GET" && request.method != "POST") {
-        return answer(json{{"error", "method not allowed"}}, 405);
+        return json_answer(json{{"error", "method not allowed"}}, 405);
     }
     const std::int64_t type = int_field(body, "type").value_or(1);
     if (type < 1 || type > 3) return param_error("type");
@@ -374,33 +368,36 @@ json SimMall::readings_json() const {
 std::optional<SimResponse> SimMall::control(const SimRequest& request) {
     const std::string& path = request.path;
     if (path == "/__sim/wshoto/orders" && request.method == "GET") {
-        return answer(orders_truth());
+        return json_answer(orders_truth());
     }
-    if (path == "/__sim/wshoto/goods" && request.method == "GET") return answer(goods_truth());
+    if (path == "/__sim/wshoto/goods" && request.method == "GET") return json_answer(goods_truth());
     if (path == "/__sim/wshoto/orders/advance" && request.method == "POST") {
         const std::string at_text = request.query_param("at");
         const auto at =
             at_text.empty() ? std::optional<std::int64_t>(now_()) : parse_int64(at_text);
         const std::string code = request.query_param("code");
         if (!at || !advance(code, *at)) {
-            return answer(json{{"error", "no open order with that code (or a bad `at`)"}}, 404);
+            return json_answer(json{{"error", "no open order with that code (or a bad `at`)"}},
+                               404);
         }
-        return answer(json{{"advanced", code}, {"status", orders_.at(code).status}});
+        return json_answer(json{{"advanced", code}, {"status", orders_.at(code).status}});
     }
     if (path == "/__sim/wshoto/orders/create" && request.method == "POST") {
         auto count = count_param(request, "count", 1);
         const std::string at_text = request.query_param("at");
         const auto at =
             at_text.empty() ? std::optional<std::int64_t>(now_()) : parse_int64(at_text);
-        if (!count || !at) return answer(json{{"error", "count and at are whole numbers"}}, 400);
+        if (!count || !at)
+            return json_answer(json{{"error", "count and at are whole numbers"}}, 400);
         json created = json::array();
         for (std::size_t i = 0; i < *count; ++i) created.push_back(create_order(*at));
-        return answer(json{{"created", std::move(created)}});
+        return json_answer(json{{"created", std::move(created)}});
     }
     if (path == "/__sim/wshoto/goods/delete" && request.method == "POST") {
         auto id = parse_int64(request.query_param("id"));
-        if (!id || !delete_goods(*id)) return answer(json{{"error", "no goods with that id"}}, 404);
-        return answer(json{{"deleted", *id}});
+        if (!id || !delete_goods(*id))
+            return json_answer(json{{"error", "no goods with that id"}}, 404);
+        return json_answer(json{{"deleted", *id}});
     }
     return std::nullopt;
 }

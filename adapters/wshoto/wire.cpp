@@ -196,6 +196,21 @@ Result<ProductListPage> read_product_list(const json& data) {
     return page;
 }
 
+Result<NumberedPage> read_numbered_page(const json& data, std::string_view what) {
+    NumberedPage page;
+    if (data.is_null()) return page;
+    if (!data.is_object()) {
+        return Error::bad_response("wshoto " + std::string(what) + ": data is not an object");
+    }
+    if (auto it = data.find("records"); it != data.end() && !it->is_null()) page.records = *it;
+    if (!page.records.is_array()) {
+        return Error::bad_response("wshoto " + std::string(what) +
+                                   ": data.records is not an array");
+    }
+    page.total = json_int(data, "total").value_or(-1);
+    return page;
+}
+
 std::optional<json> read_product_detail(const json& data) {
     if (!data.is_object() || data.empty()) return std::nullopt;
     if (auto it = data.find("product_library_info"); it != data.end()) {

@@ -103,6 +103,15 @@ struct ProductListPage {
 // longer than 32 characters -> bad_response.
 Result<ProductListPage> read_product_list(const nlohmann::json& data);
 
+// The data of the page-numbered lists (mall orders, valet-order goods): {total, records}. No
+// records (or null data): an empty page; records not an array -> bad_response naming `what`;
+// total -1 when absent.
+struct NumberedPage {
+    nlohmann::json records = nlohmann::json::array();
+    std::int64_t total = -1;
+};
+Result<NumberedPage> read_numbered_page(const nlohmann::json& data, std::string_view what);
+
 // The envelope of a detail call: as read_envelope, except that a business exception (code 0 with
 // a sub_code other than "00000": the product is not there) gives null data.
 Result<nlohmann::json> read_detail_envelope(const HttpResponse& response, const ErrorCodes& codes);

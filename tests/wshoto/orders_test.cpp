@@ -183,6 +183,23 @@ TEST(OrderMapping, AnOrderWithItsLinesStatusTimesAndExactAmounts) {
         map_order(json{{"status", 1}}, MoneyUnit::yuan, shanghai())));
 }
 
+TEST(NumberedPages, RecordsAndTotalOrATypedError) {
+    auto page = read_numbered_page(json{{"total", 3}, {"records", json::array({1, 2})}}, "orders");
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->records.size(), 2u);
+    EXPECT_EQ(page->total, 3);
+    auto none = read_numbered_page(json(), "orders");
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->records.empty());
+    EXPECT_EQ(none->total, -1);
+    for (const json& bad : {json{{"records", "x"}}, json::array()}) {
+        auto r = read_numbered_page(bad, "orders");
+        ASSERT_FALSE(r.ok()) << bad.dump();
+        EXPECT_EQ(r.error().kind, ErrorKind::bad_response);
+        EXPECT_NE(r.error().message.find("orders"), std::string::npos);
+    }
+}
+
 // ---- the stream against the simulator -----------------------------------------------------------
 
 using Readings = std::map<std::string, std::string>;
