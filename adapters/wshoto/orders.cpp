@@ -187,6 +187,7 @@ Result<OrdersCursor> OrdersCursor::from_json(const json& cursor) {
         window.rows = json_int(w, "rows").value_or(0);
         window.total = json_int(w, "total").value_or(-1);
         window.restarts = static_cast<int>(json_int(w, "restarts").value_or(0));
+        window.unsettled = json_bool(w, "unsettled").value_or(false);
         c.window = window;
     }
     return c;
@@ -202,7 +203,8 @@ json OrdersCursor::to_json() const {
                              {"index", window->index},
                              {"rows", window->rows},
                              {"total", window->total},
-                             {"restarts", window->restarts}};
+                             {"restarts", window->restarts},
+                             {"unsettled", window->unsettled}};
     }
     return out;
 }
@@ -335,7 +337,16 @@ class OrdersStream final : public StreamSync {
         w.rows += static_cast<std::int64_t>(records.size());
         if (w.index == 1) {
             w.total = total;
-        } else if (total != w.total && w.restarts < kMaxWindowRestarts) {
+        } else if (total != w.total && w.restarts >= kMaxWindowRestarts) {
+            // Still moving: read on to the larger total (an empty page ends the window), but a
+            // row that shifted past a page boundary may be missing, so the watermark stays.
+            logger_.warn(
+                "orders: the window's total keeps changing ({} -> {}); reading on, the next "
+                "cycle reads it again",
+                w.total, total);
+            w.total = std::max(w.total, total);
+            w.unsettled = true;
+        } else if (total != w.total) {
             // Rows moved between pages while the window was read: read it again from page 1.
             logger_.info("orders: the window's total went from {} to {}; reading it again", w.total,
                          total);
@@ -347,7 +358,7 @@ class OrdersStream final : public StreamSync {
             co_return page;
         }
         if (records.empty() || (w.total >= 0 && w.rows >= w.total)) {
-            c.watermark = w.end;
+            if (!w.unsettled) c.watermark = w.end;
             c.window.reset();
             page.cycle_done = true;
         } else {

@@ -13,7 +13,9 @@
 //     (an undocumented page-size limit), so a short page does not end the window; an empty page
 //     or reaching the first page's `total` does. A `total` that changes while the window is
 //     read (an order moved out of or into it: rows shifted between pages) restarts the window
-//     from page 1, at most kMaxWindowRestarts times; the look-back covers what is left.
+//     from page 1, at most kMaxWindowRestarts times; after that the window is read on to the
+//     larger total but the watermark does not move (a shifted row may be missing), so the next
+//     cycle reads the whole range again.
 //   * The list is documented as GET with a JSON body; an HTTP 405/501 answer to that switches
 //     the account to POST for the rest of the process and the stream records it in its cursor.
 //   * Amounts are in `unit` (yuan: decimals as the list shows them, or fen: integer minor units,
@@ -21,7 +23,8 @@
 //     Shanghai), or Unix seconds or milliseconds, converted to UTC explicitly.
 //
 // cursor: {"watermark":"<UTC ISO>","method":"GET"|"POST",
-//          "window":{"start":..,"end":..,"index":N,"rows":R,"total":T,"restarts":K}}
+//          "window":{"start":..,"end":..,"index":N,"rows":R,"total":T,"restarts":K,
+//                    "unsettled":B}}
 
 #include <chrono>
 #include <cstdint>
@@ -85,6 +88,7 @@ struct OrderWindow {
     std::int64_t rows = 0;    // rows the window's pages held so far (inside or outside it)
     std::int64_t total = -1;  // the first page's total; -1: no page read yet
     int restarts = 0;
+    bool unsettled = false;  // the total moved after the last restart: keep the watermark
     bool operator==(const OrderWindow&) const = default;
 };
 

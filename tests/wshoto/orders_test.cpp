@@ -73,7 +73,7 @@ TEST(OrderWindows, TheCursorRoundTripsAndRejectsWhatItDidNotWrite) {
     OrdersCursor c;
     c.watermark = at(1'700'000'000);
     c.use_post = true;
-    c.window = OrderWindow{at(1'699'999'700), at(1'700'000'600), 2, 100, 250, 1};
+    c.window = OrderWindow{at(1'699'999'700), at(1'700'000'600), 2, 100, 250, 1, true};
     auto back = OrdersCursor::from_json(c.to_json());
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back->watermark, c.watermark);
@@ -409,6 +409,29 @@ TEST(OrdersStream, RowsShiftingBetweenPagesMakeTheWindowReadAgain) {
     }
     rig.clock.advance(30s);
     rig.cycle();
+    rig.expect_store_equals_truth();
+}
+
+TEST(OrdersStream, AWindowWhoseTotalKeepsChangingEndsButKeepsItsWatermark) {
+    OrdersRig rig(Readings{});
+    rig.cycle();
+    const json watermark = rig.cursor["watermark"];
+    std::vector<std::string> fresh;
+    for (int i = 0; i < 60; ++i) fresh.push_back(rig.sim->mall().create_order(rig.now_unix() - i));
+    rig.clock.advance(1s);
+    // An order of the window moves on after every page: the total never holds still.
+    int pages = 0;
+    for (; pages < 60; ++pages) {
+        if (rig.step().cycle_done) break;
+        ASSERT_TRUE(
+            rig.sim->mall().advance(fresh[static_cast<std::size_t>(pages)], rig.now_unix() + 5));
+    }
+    EXPECT_LT(pages, 60);
+    EXPECT_FALSE(rig.cursor.contains("window"));
+    EXPECT_EQ(rig.cursor["watermark"], watermark);  // the range is read again, nothing lost
+    rig.clock.advance(30s);
+    rig.cycle();
+    EXPECT_NE(rig.cursor["watermark"], watermark);
     rig.expect_store_equals_truth();
 }
 
