@@ -377,6 +377,17 @@ TEST(WshotoApiEndToEnd, ApiFetchesTheTokenAndSendsTheOrderListAsGetWithItsBody) 
     EXPECT_EQ(r.output.find(kAppSecret), std::string::npos);
     // `api` writes nothing: the daemon's stored state is not touched.
     EXPECT_FALSE(fs::exists(env.db));
+
+    // The daemon's stored token, revoked: `api` uses it, is refused, fetches one once.
+    ASSERT_EQ(env.sync_once().exit_code, 0);
+    env.sim->post_json("/__sim/wshoto/revoke");
+    const auto calls_before = env.stats().value("token_calls", 0);
+    r = run({syncd_bin(), "api", "-c", env.config.string(), kAccount, kOrderListPath, "--body",
+             R"({"type":3,"start_time":"2000-01-01 00:00:00","page_size":5})"},
+            60s);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("\"records\""), std::string::npos) << r.output;
+    EXPECT_EQ(env.stats().value("token_calls", 0), calls_before + 1);
 }
 
 }  // namespace
