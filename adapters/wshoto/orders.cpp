@@ -388,14 +388,20 @@ class OrdersStream final : public StreamSync {
                 }
                 return read_envelope(r, codes, kOrderListPath);
             };
-            auto data = co_await client_->call(kOrderListPath, body, requests, reader, "GET");
+            std::string get = "GET";
+            auto data =
+                co_await client_->call(kOrderListPath, body, requests, reader, std::move(get));
             if (!refused) co_return data;
             logger_.warn("orders: the platform refused GET with a JSON body; using POST for {}",
                          kOrderListPath);
             client_->refuse_get_body();
         }
         c.use_post = true;
-        co_return co_await client_->call(kOrderListPath, std::move(body), requests, {}, "POST");
+        // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
+        Client::Reader envelope_reader;
+        std::string post = "POST";
+        co_return co_await client_->call(kOrderListPath, std::move(body), requests,
+                                         std::move(envelope_reader), std::move(post));
     }
 
     std::shared_ptr<Client> client_;
