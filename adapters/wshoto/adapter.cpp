@@ -6,6 +6,8 @@
 #include "core/json_util.hpp"
 #include "core/platform_call.hpp"
 #include "log/log.hpp"
+#include "wshoto/goods.hpp"
+#include "wshoto/orders.hpp"
 #include "wshoto/spec.hpp"
 #include "wshoto/streams.hpp"
 
@@ -66,23 +68,30 @@ asio::awaitable<Result<TokenPair>> Client::fetch_token(TokenPair current) {
     if (!response.ok()) co_return response.error();
     auto issued = read_token_response(*response, codes_);
     if (!issued.ok()) co_return issued.error();
-    log::root()
-        .with("account", account_.name)
-        .info("access token fetched (kept in the account state)");
+    log::root().with("account", account_.name).info("access token fetched");
     // Issued at create_at: the expiry margin is bounded by the token's real lifetime.
     co_return TokenPair{issued->access_token, "", token_expires_at(*issued),
                         UtcTime{std::chrono::seconds{issued->create_at}}};
 }
 
+asio::awaitable<Result<std::string>> Client::fetch_unstored_token() {
+    // A named pair: GCC 12 frees a temporary coroutine argument twice.
+    TokenPair none;
+    auto issued = co_await fetch_token(std::move(none));
+    if (!issued.ok()) co_return issued.error();
+    co_return issued->access_token;
+}
+
 asio::awaitable<Result<json>> Client::call(std::string_view path, json body, std::int64_t& requests,
-                                           Reader reader) {
+                                           Reader reader, std::string method) {
     PlatformCall steps;
     // The token this call was sent with: another call may have replaced the current one while
     // this one was in flight.
     std::string sent_with;
-    steps.build = [this, path, &body, &sent_with](const std::string& token) -> Result<HttpRequest> {
+    steps.build = [this, path, &body, &sent_with,
+                   &method](const std::string& token) -> Result<HttpRequest> {
         sent_with = token;
-        auto request = build_call(base_url_, path, token, body);
+        auto request = build_call(base_url_, path, token, body, method);
         prepare(request);
         return request;
     };
@@ -139,25 +148,54 @@ class WshotoAdapter final : public PlatformAdapter {
         if (!settings_.ok()) return std::make_unique<FailingStream>(settings_.error());
         log::Logger logger =
             log::root().with("account", deps_.account.name).with("stream", stream.name);
+        if (stream.name == kOrdersStream) {
+            return make_orders_stream(client_, deps_.zone, deps_.clock, stream, std::move(logger));
+        }
+        if (stream.name == kGoodsStream) {
+            return make_goods_stream(client_, deps_.store, deps_.clock, stream, std::move(logger));
+        }
         return make_stream_sync(client_, deps_.store, deps_.clock, stream, std::move(logger));
     }
 
     Result<HttpRequest> build_raw_call(const RawCall& call) const override {
-        if (!creds_.ok()) return creds_.error();
-        if (!settings_.ok()) return settings_.error();
-        json body = json::object();
-        if (call.body) {
-            auto parsed = parse_json_exact(*call.body);
-            if (!parsed.ok()) return Error::config("wshoto api: --body is not JSON");
-            body = std::move(*parsed);
+        return raw_request(call, client_ ? client_->tokens().current_access_token() : "", "");
+    }
+
+    // The stored token when there is one, else one fetched; a token refused as expired is
+    // fetched again once; a GET the platform refuses (405/501) is sent again as POST.
+    asio::awaitable<std::optional<Result<HttpResponse>>> send_raw_call(
+        const RawCall& call) override {
+        using Answer = std::optional<Result<HttpResponse>>;
+        if (!client_) co_return std::nullopt;
+        std::string token = client_->tokens().current_access_token();
+        if (token.empty()) {
+            auto fetched = co_await client_->fetch_unstored_token();
+            if (!fetched.ok()) co_return Answer(fetched.error());
+            token = std::move(*fetched);
         }
-        for (const auto& [k, v] : call.params) body[k] = v;
-        const std::string path =
-            call.method.empty() || call.method.front() == '/' ? call.method : "/" + call.method;
-        auto request =
-            build_call(client_->base_url(), path, client_->tokens().current_access_token(), body);
-        client_->prepare(request);
-        return request;
+        std::string method;
+        bool refetched = false;
+        Result<HttpResponse> response = Error::config("wshoto api: nothing sent");
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            auto request = raw_request(call, token, method);
+            if (!request.ok()) co_return Answer(request.error());
+            method = request->method;
+            response = co_await client_->send(std::move(*request));
+            if (!response.ok()) break;
+            if (method == "GET" && (response->status == 405 || response->status == 501)) {
+                method = "POST";
+                continue;
+            }
+            const Status verdict = read_raw_response(*response);
+            if (verdict.ok() || verdict.error().kind != ErrorKind::token_expired || refetched) {
+                break;
+            }
+            refetched = true;
+            auto fetched = co_await client_->fetch_unstored_token();
+            if (!fetched.ok() || *fetched == token) break;
+            token = std::move(*fetched);
+        }
+        co_return Answer(std::move(response));
     }
 
     Status read_raw_response(const HttpResponse& response) const override {
@@ -182,6 +220,27 @@ class WshotoAdapter final : public PlatformAdapter {
     }
 
   private:
+    // METHOD is the path; -p NAME=VALUE and --body make the JSON body. `method` "": GET for the
+    // endpoints documented as GET with a body, else POST.
+    Result<HttpRequest> raw_request(const RawCall& call, const std::string& token,
+                                    std::string method) const {
+        if (!creds_.ok()) return creds_.error();
+        if (!settings_.ok()) return settings_.error();
+        json body = json::object();
+        if (call.body) {
+            auto parsed = parse_json_exact(*call.body);
+            if (!parsed.ok()) return Error::config("wshoto api: --body is not JSON");
+            body = std::move(*parsed);
+        }
+        for (const auto& [k, v] : call.params) body[k] = v;
+        const std::string path =
+            call.method.empty() || call.method.front() == '/' ? call.method : "/" + call.method;
+        if (method.empty()) method = path == kOrderListPath ? "GET" : "POST";
+        auto request = build_call(client_->base_url(), path, token, body, method);
+        client_->prepare(request);
+        return request;
+    }
+
     AdapterDeps deps_;
     Result<Credentials> creds_;
     Result<AccountSettings> settings_;

@@ -32,18 +32,31 @@ class Client {
     Client(const AdapterDeps& deps, Credentials credentials, ErrorCodes codes,
            std::chrono::milliseconds token_min_interval);
 
-    // One business call: POST base+path?access_token= with `body`; an auth-class answer drops
-    // the token, fetches one once and retries once. `requests` counts the calls sent.
-    // `reader` replaces read_envelope for calls that read the envelope their own way.
+    // One business call: `method` (POST unless the endpoint documents otherwise)
+    // base+path?access_token= with `body`; an auth-class answer drops the token, fetches one once
+    // and retries once. `requests` counts the calls sent. `reader` replaces read_envelope for
+    // calls that read the envelope their own way.
     using Reader = std::function<Result<nlohmann::json>(const HttpResponse&)>;
     boost::asio::awaitable<Result<nlohmann::json>> call(std::string_view path, nlohmann::json body,
-                                                        std::int64_t& requests, Reader reader = {});
+                                                        std::int64_t& requests, Reader reader = {},
+                                                        std::string method = "POST");
+
+    // The platform refused a GET with a JSON body (HTTP 405/501): the account's documented-GET
+    // endpoints are sent as POST from then on.
+    bool get_body_refused() const noexcept { return get_body_refused_; }
+    void refuse_get_body() noexcept { get_body_refused_ = true; }
 
     TokenManager& tokens() noexcept { return *tokens_; }
     const TokenManager& tokens() const noexcept { return *tokens_; }
     const std::string& base_url() const noexcept { return base_url_; }
     const ErrorCodes& codes() const noexcept { return codes_; }
     void prepare(HttpRequest& request) const;
+    // For `api`: the token endpoint's answer, neither stored nor installed (the endpoint hands out
+    // the same token until it ends, so asking for it costs the daemon nothing).
+    boost::asio::awaitable<Result<std::string>> fetch_unstored_token();
+    boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) {
+        return http_.send(std::move(request));
+    }
     // Token endpoint calls made by this client.
     int token_calls() const noexcept { return token_calls_; }
 
@@ -61,6 +74,7 @@ class Client {
     std::optional<std::chrono::system_clock::time_point> last_token_call_;
     std::string rejected_token_;  // the last token a call answered with an auth-class code
     int token_calls_ = 0;
+    bool get_body_refused_ = false;
 };
 
 PlatformAdapterPtr make_adapter(AdapterDeps deps);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/json_util.hpp"
+#include "wshoto/simulator_support.hpp"
 
 namespace csync::wshoto {
 namespace {
@@ -14,28 +15,21 @@ constexpr std::int64_t kTypeIds[] = {3, 7, 12};
 constexpr std::int64_t kDefaultTtl = 7200;
 constexpr std::int64_t kCatalogueStart = 1'654'000'000;
 
-SimResponse answer(json body, int status = 200) {
-    SimResponse r;
-    r.status = status;
-    r.body = body.dump();
-    return r;
-}
-
 SimResponse ok(json data, bool with_sub_code = true) {
     json body{{"code", 0}, {"msg", "请求成功"}, {"data", std::move(data)}};
     if (with_sub_code) body["sub_code"] = "00000";
-    return answer(std::move(body));
+    return json_answer(std::move(body));
 }
 
 SimResponse refusal(int code, std::string msg) {
-    return answer(json{{"code", code}, {"msg", std::move(msg)}, {"data", nullptr}});
+    return json_answer(json{{"code", code}, {"msg", std::move(msg)}, {"data", nullptr}});
 }
 
 SimResponse business_refusal(std::string sub_code, std::string msg) {
-    return answer(json{{"code", 0},
-                       {"msg", std::move(msg)},
-                       {"data", nullptr},
-                       {"sub_code", std::move(sub_code)}});
+    return json_answer(json{{"code", 0},
+                            {"msg", std::move(msg)},
+                            {"data", nullptr},
+                            {"sub_code", std::move(sub_code)}});
 }
 
 // The category tree of one type: two roots with two children each (ids type*100 + n).
@@ -72,6 +66,9 @@ WshotoSimulator::WshotoSimulator(SimOptions options) : options_(std::move(option
         auto it = options_.credentials.find(name);
         return it == options_.credentials.end() ? std::string() : it->second;
     };
+    mall_ = std::make_unique<SimMall>(
+        options_.seed, std::max<std::size_t>(40, options_.products / 10),
+        std::max<std::size_t>(30, options_.products / 20), [this] { return now_unix(); });
     appid_ = credential("appid");
     app_secret_ = credential("app_secret");
     if (appid_.empty() || app_secret_.empty()) {
@@ -131,10 +128,16 @@ SimResponse WshotoSimulator::handle(const SimRequest& request) {
     if (call_budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
         return rate_limit_response();
     }
-    if (request.method != "POST") return answer(json{{"error", "method not allowed"}}, 405);
+    const std::string_view path = request.path;
+    // Documented as GET with a JSON body.
+    const bool get_allowed = path == "/openapi/mall/order/list";
+    if (request.method != "POST" && !get_allowed) {
+        return json_answer(json{{"error", "method not allowed"}}, 405);
+    }
     auto body = parse_json_exact(request.body.empty() ? "{}" : request.body);
     if (!body.ok() || !body->is_object()) return business_refusal("10001", "参数错误: body");
-    const std::string_view path = request.path;
+    if (get_allowed) return mall_->order_list(request, *body);
+    if (path == "/openapi/valetorder/goods/list") return mall_->goods_list(*body);
     if (path == "/openapi/product/library/query_product_type_list") return types_call();
     if (path == "/openapi/product/library/query_product_category_info") {
         return categories_call(*body);
@@ -143,7 +146,7 @@ SimResponse WshotoSimulator::handle(const SimRequest& request) {
         return list_call(*body);
     }
     if (path == "/openapi/product/library/query_product_library_info") return detail_call(*body);
-    return answer(json{{"error", "unknown path"}}, 404);
+    return json_answer(json{{"error", "unknown path"}}, 404);
 }
 
 SimResponse WshotoSimulator::token_call(const SimRequest& request) {
@@ -164,12 +167,12 @@ SimResponse WshotoSimulator::token_call(const SimRequest& request) {
         token_created_ = now;
         revoked_ = false;
     }
-    return answer(json{{"code", 0},
-                       {"msg", "ok"},
-                       {"data",
-                        {{"access_token", token_},
-                         {"expires_in", token_created_ + ttl - token_created_},
-                         {"create_at", token_created_}}}});
+    return json_answer(json{{"code", 0},
+                            {"msg", "ok"},
+                            {"data",
+                             {{"access_token", token_},
+                              {"expires_in", token_created_ + ttl - token_created_},
+                              {"create_at", token_created_}}}});
 }
 
 SimResponse WshotoSimulator::types_call() const {
@@ -269,7 +272,7 @@ std::size_t WshotoSimulator::mutate(std::size_t count) {
         }
         ++changed;
     }
-    return changed;
+    return changed + mall_->mutate(count);
 }
 
 bool WshotoSimulator::touch_product(std::int64_t id) {
@@ -309,46 +312,53 @@ bool WshotoSimulator::set_reading(std::string_view name, std::string_view value)
         r.token_calls_per_minute = static_cast<int>(*v);
         return true;
     }
-    return false;
+    return mall_->set_reading(name, value);
 }
 
 json WshotoSimulator::readings_json() const {
     const Readings& r = readings_;
-    return json{{"cursor_in", r.cursor_in}, {"page_limit", r.page_limit},
-                {"gone", r.gone},           {"token_code", r.token_code},
-                {"cursor", r.cursor},       {"token_calls_per_minute", r.token_calls_per_minute}};
+    json out{{"cursor_in", r.cursor_in}, {"page_limit", r.page_limit},
+             {"gone", r.gone},           {"token_code", r.token_code},
+             {"cursor", r.cursor},       {"token_calls_per_minute", r.token_calls_per_minute}};
+    out.update(mall_->readings_json());
+    return out;
 }
 
 SimResponse WshotoSimulator::control(const SimRequest& request) {
     const std::string& path = request.path;
     if (path == "/__sim/wshoto/revoke" && request.method == "POST") {
         revoke_token();
-        return answer(json{{"revoked", true}});
+        return json_answer(json{{"revoked", true}});
     }
     if (path == "/__sim/wshoto/stats" && request.method == "GET") {
-        return answer(json{{"calls", calls_},
-                           {"token_calls", token_calls_},
-                           {"tokens_issued", tokens_issued_},
-                           {"access_token", token_}});
+        return json_answer(json{{"calls", calls_},
+                                {"token_calls", token_calls_},
+                                {"tokens_issued", tokens_issued_},
+                                {"access_token", token_}});
     }
     if (path == "/__sim/wshoto/readings" && (request.method == "GET" || request.method == "POST")) {
         const Readings before = readings_;
+        const json mall_before = mall_->readings_json();
         for (const auto& [name, value] : request.query) {
             if (!set_reading(name, value)) {
                 readings_ = before;  // all or nothing
-                return answer(json{{"error", "unknown reading or value: " + name + "=" + value}},
-                              400);
+                for (const auto& [n, v] : mall_before.items()) {
+                    mall_->set_reading(n, v.get<std::string>());
+                }
+                return json_answer(
+                    json{{"error", "unknown reading or value: " + name + "=" + value}}, 400);
             }
         }
-        return answer(readings_json());
+        return json_answer(readings_json());
     }
     const bool touch = path == "/__sim/wshoto/touch";
     if ((touch || path == "/__sim/wshoto/delete") && request.method == "POST") {
         auto id = parse_int64(request.query_param("id"));
         const bool done = id && (touch ? touch_product(*id) : delete_product(*id));
-        if (!done) return answer(json{{"error", "no product with that id"}}, 404);
-        return answer(json{{touch ? "touched" : "deleted", *id}});
+        if (!done) return json_answer(json{{"error", "no product with that id"}}, 404);
+        return json_answer(json{{touch ? "touched" : "deleted", *id}});
     }
+    if (auto mall = mall_->control(request)) return *mall;
     return SimulatedPlatform::control(request);
 }
 

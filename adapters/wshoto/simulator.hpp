@@ -37,12 +37,17 @@
 //                                   "access_token":"..."}
 //   GET|POST /__sim/wshoto/readings[?NAME=VALUE...]
 //   POST /__sim/wshoto/touch?id=X   renames product X;  POST /__sim/wshoto/delete?id=X
-// plus the frame's /__sim/truth (current products) and /__sim/mutate?count=N (adds, edits,
-// deletes in turn).
+// plus the frame's /__sim/truth (current products) and /__sim/mutate?count=N (products added,
+// edited, deleted in turn; as many mall changes: orders moving on or created, goods restocked,
+// added or removed).
+//
+// Mall orders (GET or POST /openapi/mall/order/list) and goods (/openapi/valetorder/goods/list),
+// their readings and control routes: simulator_mall.hpp.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -50,6 +55,7 @@
 #include <nlohmann/json.hpp>
 
 #include "csync/sim/simulated_platform.hpp"
+#include "wshoto/simulator_mall.hpp"
 
 namespace csync::wshoto {
 
@@ -82,6 +88,7 @@ class WshotoSimulator final : public SimulatedPlatform {
     int token_calls() const noexcept { return token_calls_; }
     int tokens_issued() const noexcept { return tokens_issued_; }
     std::size_t product_count() const noexcept { return products_.size(); }
+    SimMall& mall() noexcept { return *mall_; }
 
   private:
     std::int64_t now_unix() const;
@@ -111,6 +118,7 @@ class WshotoSimulator final : public SimulatedPlatform {
     MinuteBudget token_budget_;
     MinuteBudget call_budget_;
     std::map<std::string, std::int64_t> calls_;
+    std::unique_ptr<SimMall> mall_;  // orders and goods (simulator_mall.hpp)
 };
 
 }  // namespace csync::wshoto

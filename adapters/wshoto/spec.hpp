@@ -15,8 +15,9 @@ inline constexpr const char* kDefaultAuthCodes = "10001,10010,10011";
 inline constexpr const char* kTokenMinIntervalOption = "token_min_interval";
 
 // name wshoto; base_url https://open.wshoto.com; zone Asia/Shanghai; credentials appid,
-// app_secret; account options auth_codes and token_min_interval; streams product_types,
-// categories (6h) and products (1h, page size 100, at most 100).
+// app_secret; account options auth_codes and token_min_interval (both checked by the config
+// loader); streams product_types, categories (6h), products (1h, page size 100, at most 100),
+// orders (5 min; lookback, backfill, unit, time_format) and goods (1h; unit; only when listed).
 const PlatformSpec& platform_spec();
 
 }  // namespace csync::wshoto

@@ -151,9 +151,9 @@ UtcTime token_expires_at(const IssuedToken& token) {
 }
 
 HttpRequest build_call(std::string_view base_url, std::string_view path,
-                       std::string_view access_token, const json& body) {
+                       std::string_view access_token, const json& body, std::string_view method) {
     HttpRequest r;
-    r.method = "POST";
+    r.method = std::string(method);
     r.url =
         std::string(base_url) + std::string(path) + "?access_token=" + form_encode(access_token);
     r.headers.emplace_back("Content-Type", "application/json");
@@ -193,6 +193,21 @@ Result<ProductListPage> read_product_list(const json& data) {
     if (page.next_cursor.size() > kMaxCursorLength) {
         return Error::bad_response("wshoto products: max_cursor is longer than 32 characters");
     }
+    return page;
+}
+
+Result<NumberedPage> read_numbered_page(const json& data, std::string_view what) {
+    NumberedPage page;
+    if (data.is_null()) return page;
+    if (!data.is_object()) {
+        return Error::bad_response("wshoto " + std::string(what) + ": data is not an object");
+    }
+    if (auto it = data.find("records"); it != data.end() && !it->is_null()) page.records = *it;
+    if (!page.records.is_array()) {
+        return Error::bad_response("wshoto " + std::string(what) +
+                                   ": data.records is not an array");
+    }
+    page.total = json_int(data, "total").value_or(-1);
     return page;
 }
 

@@ -3,7 +3,8 @@
 // the {code, msg, data, sub_code} envelope and its error typing, the product-library requests and
 // the pure record -> row mapping. No I/O here.
 //
-// Every business call is `POST <base><path>?access_token=TOKEN` with a JSON body. The token comes
+// Every business call is `POST <base><path>?access_token=TOKEN` with a JSON body (the mall order
+// list: GET with a JSON body, as documented; see orders.hpp). The token comes
 // from `GET <base>/openapi/access_token?appid=&app_secret=`; it ends at create_at + expires_in
 // (the endpoint hands out the SAME token until then, so "now + expires_in" would overrate it).
 
@@ -80,9 +81,11 @@ Result<IssuedToken> read_token_response(const HttpResponse& response, const Erro
 UtcTime token_expires_at(const IssuedToken& token);
 
 // ---- business calls --------------------------------------------------------------------------
-// POST base+path?access_token=TOKEN with `body` as JSON.
+// `method` (POST; GET for the endpoints documented as GET with a JSON body)
+// base+path?access_token=TOKEN with `body` as JSON.
 HttpRequest build_call(std::string_view base_url, std::string_view path,
-                       std::string_view access_token, const nlohmann::json& body);
+                       std::string_view access_token, const nlohmann::json& body,
+                       std::string_view method = "POST");
 
 // page_query_product_library_info_list's body: product_status -1, the cursor ("0" first), the
 // page size (1..100, else config); current_index is not sent (the cursor pages).
@@ -99,6 +102,15 @@ struct ProductListPage {
 // The data object of a list answer; records missing or not an array -> bad_response; a cursor
 // longer than 32 characters -> bad_response.
 Result<ProductListPage> read_product_list(const nlohmann::json& data);
+
+// The data of the page-numbered lists (mall orders, valet-order goods): {total, records}. No
+// records (or null data): an empty page; records not an array -> bad_response naming `what`;
+// total -1 when absent.
+struct NumberedPage {
+    nlohmann::json records = nlohmann::json::array();
+    std::int64_t total = -1;
+};
+Result<NumberedPage> read_numbered_page(const nlohmann::json& data, std::string_view what);
 
 // The envelope of a detail call: as read_envelope, except that a business exception (code 0 with
 // a sub_code other than "00000": the product is not there) gives null data.

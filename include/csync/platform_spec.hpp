@@ -3,7 +3,10 @@
 // scheduler) need no platform-specific code. Adding a platform adds a spec, never a branch.
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace csync {
@@ -18,6 +21,9 @@ struct OptionSpec {
     OptionType type = OptionType::string;
     std::string default_value;  // as text, in the form above; empty = no default
     std::string help;
+    // For string options: why a configured value is unusable (nullopt: it is fine), so a bad
+    // value stops the start-up instead of the first page.
+    std::function<std::optional<std::string>(std::string_view value)> check;
 };
 
 struct StreamSpec {
@@ -26,6 +32,8 @@ struct StreamSpec {
     int default_page_size = 0;  // 0: the stream has no page size
     int max_page_size = 0;
     std::vector<OptionSpec> options;
+    // Whether an account that lists no streams runs this one.
+    bool enabled_by_default = true;
 };
 
 struct PlatformSpec {

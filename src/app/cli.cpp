@@ -248,6 +248,8 @@ int run_api(const Config& config, const ApiArgs& args) {
     auto fut = boost::asio::co_spawn(
         ioc,
         [&]() -> boost::asio::awaitable<std::optional<Result<HttpResponse>>> {
+            auto own = co_await client->adapter->send_raw_call(call);
+            if (own) co_return own;
             co_return std::optional<Result<HttpResponse>>(co_await client->limited->send(*request));
         },
         boost::asio::use_future);

@@ -389,7 +389,14 @@ class Validator {
             case OptionType::string:
                 break;
         }
-        return scalar(e);
+        auto text = scalar(e);
+        if (text && spec.check) {
+            if (auto why = spec.check(*text)) {
+                add(e.value, e.path, *why);
+                return std::nullopt;
+            }
+        }
+        return text;
     }
 
     // ---- sections -------------------------------------------------------------------------
@@ -703,7 +710,9 @@ class Validator {
             validate_streams(*it->second, spec, out.streams);
         } else if (spec) {
             // No streams listed: every stream of the platform, with its defaults.
-            for (const auto& s : spec->streams) out.streams.push_back(default_stream(s));
+            for (const auto& s : spec->streams) {
+                if (s.enabled_by_default) out.streams.push_back(default_stream(s));
+            }
         }
 
         if (spec) {

@@ -91,11 +91,30 @@ std::vector<PlatformSpec> shipped_specs() {
     wshoto.default_base_url = "https://open.wshoto.com";
     wshoto.default_timezone = "Asia/Shanghai";
     wshoto.required_credentials = {"appid", "app_secret"};
-    wshoto.account_options = {OptionSpec{"auth_codes", OptionType::string, "", ""},
+    // auth_codes: whole numbers, comma-separated (the shipped spec's check, in short).
+    const auto codes_only = [](std::string_view v) -> std::optional<std::string> {
+        if (v.find_first_not_of("0123456789, ") == std::string_view::npos) return std::nullopt;
+        return "`" + std::string(v) + "` is not a list of whole numbers";
+    };
+    wshoto.account_options = {OptionSpec{"auth_codes", OptionType::string, "", "", codes_only},
                               OptionSpec{"token_min_interval", OptionType::duration, "", ""}};
     wshoto.streams = {StreamSpec{"product_types", 21600s, 100, 100, {}},
                       StreamSpec{"categories", 21600s, 100, 100, {}},
-                      StreamSpec{"products", 3600s, 100, 100, {}}};
+                      StreamSpec{"products", 3600s, 100, 100, {}},
+                      StreamSpec{"orders",
+                                 300s,
+                                 100,
+                                 100,
+                                 {OptionSpec{"lookback", OptionType::duration, "300000", ""},
+                                  OptionSpec{"backfill", OptionType::duration, "2592000000", ""},
+                                  OptionSpec{"unit", OptionType::string, "yuan", ""},
+                                  OptionSpec{"time_format", OptionType::string, "text", ""}}},
+                      StreamSpec{"goods",
+                                 3600s,
+                                 100,
+                                 100,
+                                 {OptionSpec{"unit", OptionType::string, "fen", ""}},
+                                 /*enabled_by_default=*/false}};
     out.push_back(wshoto);
     return out;
 }
@@ -748,6 +767,45 @@ TEST(ConfigLoader, ShippedExampleIsValidAgainstTheseSpecs) {
                          shipped_specs());
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->accounts.size(), 3u);
+}
+
+TEST(ConfigLoader, AnOptionsOwnCheckRejectsABadValueNamingItsKey) {
+    const std::string account =
+        "accounts:\n"
+        "  - name: ws\n"
+        "    platform: wshoto\n"
+        "    credentials: { appid: a, app_secret: s }\n";
+    auto bad =
+        parse_config(account + "    auth_codes: \"10001, token\"\n", "c.yaml", shipped_specs());
+    ASSERT_FALSE(bad.ok());
+    const std::string e = bad.error().message;
+    EXPECT_NE(e.find("accounts[0].auth_codes"), std::string::npos) << e;
+    EXPECT_NE(e.find("`10001, token` is not a list of whole numbers"), std::string::npos) << e;
+    EXPECT_EQ(
+        parse_config(account + "    auth_codes: \"10001, 10010\"\n", "c.yaml", shipped_specs())
+            .value()
+            .accounts.at(0)
+            .options.at("auth_codes"),
+        "10001, 10010");
+}
+
+TEST(ConfigLoader, AStreamOffByDefaultRunsOnlyWhenListed) {
+    const std::string account =
+        "accounts:\n"
+        "  - name: ws\n"
+        "    platform: wshoto\n"
+        "    credentials: { appid: a, app_secret: s }\n";
+    const Config defaults = parse_config(account, "c.yaml", shipped_specs()).value();
+    std::vector<std::string> names;
+    for (const auto& s : defaults.accounts.at(0).streams) names.push_back(s.name);
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"product_types", "categories", "products", "orders"}));
+    const auto listed = parse_config(account + "    streams: { goods: { unit: yuan } }\n", "c.yaml",
+                                     shipped_specs())
+                            .value();
+    ASSERT_EQ(listed.accounts.at(0).streams.size(), 1u);
+    EXPECT_EQ(listed.accounts.at(0).streams.at(0).name, "goods");
+    EXPECT_EQ(listed.accounts.at(0).streams.at(0).options.at("unit"), "yuan");
 }
 
 TEST(ConfigLoader, DemoConfigurationIsValidAgainstTheseSpecs) {

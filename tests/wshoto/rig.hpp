@@ -44,6 +44,8 @@ struct Rig {
     PlatformAdapterPtr adapter;
     StreamSyncPtr sync;
     json cursor;  // as committed
+    TimeZone zone = TimeZone::utc();
+    ApplyStats applied;  // every committed page's figures
 
     explicit Rig(std::size_t products, std::map<std::string, std::string> readings = {},
                  int page_size = 20) {
@@ -69,7 +71,7 @@ struct Rig {
     // A new process: adapter and stream built afresh from the stored state.
     void restart() {
         sync.reset();
-        adapter = make_adapter(AdapterDeps{account, *http, clock, TimeZone::utc(),
+        adapter = make_adapter(AdapterDeps{account, *http, clock, zone,
                                            *store.load_account_state(kAccount), &adapter_store});
         sync = adapter->make_stream(stream);
     }
@@ -79,8 +81,9 @@ struct Rig {
         auto page = run_coro(io, sync->fetch_page(cursor));
         EXPECT_TRUE(page.ok()) << page.error().describe();
         if (!page.ok()) return Page{};
-        EXPECT_TRUE(
-            store.apply_page({kAccount, stream.name}, 0, page->records, page->next_cursor).ok());
+        auto stats = store.apply_page({kAccount, stream.name}, 0, page->records, page->next_cursor);
+        EXPECT_TRUE(stats.ok());
+        if (stats.ok()) applied += *stats;
         cursor = page->next_cursor;
         return std::move(page.value());
     }

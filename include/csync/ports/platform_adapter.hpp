@@ -96,6 +96,14 @@ class PlatformAdapter {
     // typed error its HTTP status or envelope reports (so `api` can exit non-zero on a refusal
     // that came inside an HTTP 200).
     virtual Status read_raw_response(const HttpResponse& response) const = 0;
+    // Sends a raw call itself when it takes more than the one request build_raw_call makes (an
+    // app token to fetch first, which touches no state the daemon holds); the answer is the
+    // call's last response. nullopt: the caller sends build_raw_call's request.
+    virtual boost::asio::awaitable<std::optional<Result<HttpResponse>>> send_raw_call(
+        const RawCall& call) {
+        (void)call;
+        co_return std::nullopt;
+    }
     // Credential values to mask when a request is printed (keys, secrets, salts, tokens).
     virtual std::vector<std::string> secret_values() const = 0;
 };
