@@ -109,6 +109,19 @@ class WangdiantongAdapter final : public PlatformAdapter {
         return out;
     }
 
+    // A stock figure is true only as the ERP has just calculated it: a stored one is never
+    // replayed.
+    Result<PageRecords> remap_dead_letter(const std::string& stream,
+                                          const std::string& payload) const override {
+        (void)payload;
+        return Error::config(
+            "wangdiantong " + stream +
+            " letters are not re-mapped offline: a stock figure is only valid as the ERP has "
+            "just calculated it. The stock stream stores the id when the ERP lists it again "
+            "(unacknowledged, or after its stock changes or the merchant re-triggers its sync "
+            "in the ERP; with `ack` on, the failure was reported to the ERP with this reason)");
+    }
+
   private:
     AdapterDeps deps_;
     Result<Credentials> creds_;
