@@ -1389,6 +1389,26 @@ Result<std::vector<std::string>> SqliteStore::unseen_since(const std::string& ac
         });
 }
 
+Result<ImageSpace> SqliteStore::image_space(const std::string& folder,
+                                            const ImageCandidates& candidates) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("measuring the image folder", [&]() -> Result<ImageSpace> {
+        store::ImageFolder& images = impl_->image_folder(folder);
+        ImageSpace space;
+        std::set<std::string> counted;
+        for (const auto& [sha256, bytes] : candidates) {
+            if (counted.insert(sha256).second && !images.contains(sha256)) {
+                space.incoming_bytes += bytes;
+            }
+        }
+        space.used_bytes = images.bytes_used();
+        space.free_bytes = images.bytes_free();
+        return space;
+    });
+}
+
 // --- runs ---------------------------------------------------------------------------------------
 
 Result<std::int64_t> SqliteStore::begin_run(const StreamKey& key, UtcTime started_at) {

@@ -92,6 +92,8 @@ class SqliteStore final : public Store {
                                                   const std::string& entity,
                                                   const std::string& scope, UtcTime pass_start,
                                                   std::size_t limit) override;
+    Result<ImageSpace> image_space(const std::string& folder,
+                                   const ImageCandidates& candidates) override;
 
     // --- Retention ----------------------------------------------------------------------------
     // One small batch of pruning, its own short transaction: sync_runs that started before
