@@ -9,6 +9,7 @@
 
 #include "core/json_util.hpp"
 #include "core/platform_call.hpp"
+#include "core/retry_policy.hpp"
 
 namespace csync::wangdiantong {
 namespace {
@@ -82,11 +83,13 @@ std::string ack_body(std::int64_t rec_id, const std::string& info) {
 class StockStream final : public StreamSync {
   public:
     StockStream(std::shared_ptr<Client> client, TimeZone zone, StockStreamOptions options,
-                log::Logger logger)
+                log::Logger logger, Clock& clock, Random& random)
         : client_(std::move(client)),
           zone_(std::move(zone)),
           options_(options),
-          logger_(std::move(logger)) {}
+          logger_(std::move(logger)),
+          clock_(clock),
+          random_(random) {}
 
     boost::asio::awaitable<Result<Page>> fetch_page(const json& cursor) override;
     boost::asio::awaitable<Status> after_commit(Page& page) override;
@@ -102,11 +105,15 @@ class StockStream final : public StreamSync {
     boost::asio::awaitable<Status> calc_batch(const std::vector<std::int64_t>& ids, Calculated& out,
                                               bool& refused);
     boost::asio::awaitable<Status> calc_one(std::int64_t id, Calculated& out);
+    boost::asio::awaitable<Result<json>> acknowledge(const json& ack, std::int64_t& requests);
 
     std::shared_ptr<Client> client_;
     TimeZone zone_;
     StockStreamOptions options_;
     log::Logger logger_;
+    Clock& clock_;
+    Random& random_;
+    RetryPolicy retry_;
     bool batch_refused_ = false;        // the platform refused batchCalcStock: use calcStock
     std::set<std::int64_t> cycle_ids_;  // ids listed so far in this process's current cycle
 };
@@ -314,6 +321,25 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     co_return page;
 }
 
+// A rate-limited acknowledgement was refused before the ERP acted on it, so sending it again is
+// safe: it is retried as the retry policy says. Other failures are not resent (whether the ERP
+// applied them is unknown, and its idempotency is undocumented): the ERP re-delivers those ids.
+boost::asio::awaitable<Result<json>> StockStream::acknowledge(const json& ack,
+                                                              std::int64_t& requests) {
+    for (int failures = 1;; ++failures) {
+        std::string method = ack.at("method").get<std::string>();
+        std::string body = ack.at("body").get<std::string>();
+        auto r = co_await client_->call(std::move(method), std::move(body));
+        ++requests;
+        if (r.ok() || r.error().kind != ErrorKind::rate_limited) co_return r;
+        const RetryDecision decision = retry_.decide(r.error(), failures, random_);
+        if (!decision.retry) co_return r;
+        logger_.warn("acknowledgement rate limited ({}), retry {} in {} ms", r.error().message,
+                     failures, decision.delay.count());
+        co_await clock_.sleep_for(decision.delay);
+    }
+}
+
 boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
     if (!options_.ack) co_return Status{};
     const json* acks = member(page.ack, "acks");
@@ -322,17 +348,15 @@ boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
     std::optional<Error> first;
     std::size_t sent = 0;
     for (const json& a : *acks) {
-        std::string method = a.at("method").get<std::string>();
-        std::string body = a.at("body").get<std::string>();
-        auto r = co_await client_->call(std::move(method), std::move(body));
+        auto r = co_await acknowledge(a, page.requests);
         ++sent;
-        ++page.requests;
         if (r.ok()) continue;
         ++failed;
         if (!first) first = r.error();
+        // A refused credential or request refuses the rest too; a rate limit that outlasted its
+        // retries, or a transient failure, is this acknowledgement's alone.
         const ErrorKind k = r.error().kind;
-        if (k == ErrorKind::rate_limited || k == ErrorKind::auth || k == ErrorKind::config ||
-            k == ErrorKind::cancelled) {
+        if (k == ErrorKind::auth || k == ErrorKind::config || k == ErrorKind::cancelled) {
             failed += acks->size() - sent;  // not sent: the platform re-delivers them
             break;
         }
@@ -493,9 +517,10 @@ StockStreamOptions stock_stream_options(const AccountConfig& account, const Stre
 }
 
 StreamSyncPtr make_stock_stream(std::shared_ptr<Client> client, TimeZone zone,
-                                StockStreamOptions options, log::Logger logger) {
+                                StockStreamOptions options, log::Logger logger, Clock& clock,
+                                Random& random) {
     return std::make_unique<StockStream>(std::move(client), std::move(zone), options,
-                                         std::move(logger));
+                                         std::move(logger), clock, random);
 }
 
 }  // namespace csync::wangdiantong

@@ -78,7 +78,10 @@ struct StockStreamOptions {
 // Reads the stream's options from its configuration (page_size, calc_batch_size, account ack).
 StockStreamOptions stock_stream_options(const AccountConfig& account, const StreamConfig& stream);
 
+// `clock` and `random` pace the retries of rate-limited acknowledgements (RetryPolicy); both
+// must outlive the stream.
 StreamSyncPtr make_stock_stream(std::shared_ptr<Client> client, TimeZone zone,
-                                StockStreamOptions options, log::Logger logger);
+                                StockStreamOptions options, log::Logger logger, Clock& clock,
+                                Random& random);
 
 }  // namespace csync::wangdiantong
