@@ -121,8 +121,7 @@ class StockStream final : public StreamSync {
 boost::asio::awaitable<Status> StockStream::calc_one(std::int64_t id, Calculated& out) {
     std::string method(kCalcStock);
     std::string body = "[" + std::to_string(id) + ",false]";
-    auto r = co_await client_->call(std::move(method), std::move(body));
-    ++out.requests;
+    auto r = co_await client_->call(std::move(method), std::move(body), out.requests);
     if (!r.ok()) {
         // A business refusal of this one id (status 100 "已停用或者未开启同步", bad id) is the
         // id's failure; anything else (network, rate limit, auth) fails the page.
@@ -157,8 +156,7 @@ boost::asio::awaitable<Status> StockStream::calc_batch(const std::vector<std::in
     }
     body += "]]";
     std::string method(kBatchCalcStock);
-    auto r = co_await client_->call(std::move(method), std::move(body));
-    ++out.requests;
+    auto r = co_await client_->call(std::move(method), std::move(body), out.requests);
     if (!r.ok()) {
         if (r.error().kind == ErrorKind::config) {
             refused = true;
@@ -249,8 +247,7 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
         "[" + std::to_string(options_.count) + "," + std::to_string(position) + "]";
     std::string method(kWaitList);
     std::string body = list_body;
-    auto listed = co_await client_->call(std::move(method), std::move(body));
-    page.requests += 1;
+    auto listed = co_await client_->call(std::move(method), std::move(body), page.requests);
     if (!listed.ok()) co_return listed.error();
     auto wait = parse_wait_list(*listed);
     if (!wait.ok()) co_return wait.error();
@@ -329,8 +326,7 @@ boost::asio::awaitable<Result<json>> StockStream::acknowledge(const json& ack,
     for (int failures = 1;; ++failures) {
         std::string method = ack.at("method").get<std::string>();
         std::string body = ack.at("body").get<std::string>();
-        auto r = co_await client_->call(std::move(method), std::move(body));
-        ++requests;
+        auto r = co_await client_->call(std::move(method), std::move(body), requests);
         if (r.ok() || r.error().kind != ErrorKind::rate_limited) co_return r;
         const RetryDecision decision = retry_.decide(r.error(), failures, random_);
         if (!decision.retry) co_return r;
@@ -469,7 +465,8 @@ std::string ack_info_without_record(std::string_view result) {
     return w.finish();
 }
 
-boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body) {
+boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body,
+                                                  std::int64_t& requests) {
     PlatformCall steps;
     steps.build = [&](const std::string&) -> Result<HttpRequest> {
         HttpRequest req =
@@ -480,8 +477,7 @@ boost::asio::awaitable<Result<json>> Client::call(std::string method, std::strin
     steps.read = [this](const HttpResponse& response) {
         return read_envelope(response, unix_seconds(clock_));
     };
-    std::int64_t sent = 0;  // the stream counts its calls itself
-    auto data = co_await call_platform(http_, nullptr, steps, sent);
+    auto data = co_await call_platform(http_, nullptr, steps, requests);
     if (!data.ok()) {
         Error e = data.error();
         e.message = scrub("wangdiantong " + method + ": " + e.message);

@@ -58,7 +58,10 @@ class Client {
     Client(const AccountConfig& account, HttpClient& http, Clock& clock, Credentials credentials)
         : account_(account), http_(http), clock_(clock), creds_(std::move(credentials)) {}
 
-    boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, std::string body);
+    // Adds to `requests` every request put on the wire, one the HTTP client sent again itself
+    // included (so runs and metrics report what the platform saw).
+    boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, std::string body,
+                                                        std::int64_t& requests);
     std::string scrub(std::string text) const;
     const Credentials& credentials() const noexcept { return creds_; }
 

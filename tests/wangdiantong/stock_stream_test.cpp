@@ -385,6 +385,28 @@ TEST(WangdiantongStockStream, ARateLimitOutlastingItsRetriesCostsOnlyThatAcknowl
     EXPECT_EQ(rig.http->calls(), before + 11 + attempts);
 }
 
+TEST(WangdiantongStockStream, ARequestTheHttpClientSentAgainIsCountedTwice) {
+    SimRig rig(12, true, 50, 10);
+    auto stream = rig.stream();
+    // The list call's connection was dropped once and the client sent it again on a fresh one:
+    // the platform may have seen both.
+    rig.http->after_call = [&](const HttpRequest& request, HttpResponse& response) {
+        if (request.url.find(std::string(kWaitList)) != std::string::npos) response.resent = 1;
+    };
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok());
+    rig.http->after_call = nullptr;
+    EXPECT_EQ(page->requests, 2 + 2);  // the list (sent twice) and two batch calcs of ten
+    // An acknowledgement that failed after its resend cost two requests too.
+    Error reset = Error::transient("connection reset by peer");
+    reset.resent = 1;
+    rig.http->fail_at(rig.http->calls() + 1, reset);
+    const std::int64_t before = page->requests;
+    Status acked = rig.ack(*stream, *page);
+    ASSERT_FALSE(acked.ok());
+    EXPECT_EQ(page->requests, before + 12 + 1);
+}
+
 TEST(WangdiantongStockStream, PageSizeIsClampedToTheCountRange) {
     SimRig rig(30, true, /*page_size=*/3, 10);
     auto stream = rig.stream();

@@ -36,6 +36,10 @@ struct HttpResponse {
     int status = 0;
     HttpHeaders headers;
     std::string body;
+    // Times the client sent the request again itself (a reused connection the peer dropped
+    // before answering: the request goes once more on a fresh one). Whoever counts requests
+    // counts 1 + resent: the peer may have received each of them.
+    int resent = 0;
 
     std::string header(std::string_view name) const;  // case-insensitive, "" when absent
 };
