@@ -56,6 +56,7 @@ class ProductsStream final : public StreamSync {
         }
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 
@@ -112,6 +113,7 @@ class CategoriesStream final : public StreamSync {
         }
         page.next_cursor = json{{"t0", format_time(next)}};
         page.cycle_done = true;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 

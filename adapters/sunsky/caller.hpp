@@ -33,15 +33,24 @@ class Caller {
         steps.read = [this](const HttpResponse& response) {
             return parse_envelope(response, deps_.clock.now());
         };
-        std::int64_t sent = 0;  // the streams count their calls themselves
-        co_return co_await call_platform(deps_.http, nullptr, steps, sent);
+        std::int64_t sent = 0;  // the streams count one per call; resends are kept apart
+        auto data = co_await call_platform(deps_.http, nullptr, steps, sent);
+        if (sent > 1) resent_ += sent - 1;
+        co_return data;
     }
+
+    // Requests the HTTP client sent again on its own (HttpResponse::resent) since the last take:
+    // the streams count one per call and add these to the page they return, so runs report what
+    // the platform saw (a failed page's resends go with the next page).
+    void note_resent(std::int64_t n) { resent_ += n; }
+    std::int64_t take_resent() { return std::exchange(resent_, 0); }
 
     const AdapterDeps& deps() const { return deps_; }
 
   private:
     AdapterDeps deps_;
     Credentials credentials_;
+    std::int64_t resent_ = 0;
 };
 
 }  // namespace csync::sunsky

@@ -63,6 +63,7 @@ class ImagesStream final : public StreamSync {
         }
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 
@@ -107,6 +108,7 @@ class ImagesStream final : public StreamSync {
         if (!request.ok()) co_return std::move(request).error();
         auto response = co_await caller_.deps().http.send(std::move(*request));
         ++page.requests;
+        caller_.note_resent(requests_sent(response) - 1);
         if (!response.ok()) co_return std::move(response).error();
         const auto modified = modified_time(row);
         if (response->status == 200 && looks_like_zip(response->body)) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,11 @@ struct HttpResponse {
 
     std::string header(std::string_view name) const;  // case-insensitive, "" when absent
 };
+
+// The requests one send put on the wire: 1, plus the client's own resends.
+inline std::int64_t requests_sent(const Result<HttpResponse>& result) {
+    return 1 + (result.ok() ? result->resent : result.error().resent);
+}
 
 class HttpClient {
   public:
