@@ -135,6 +135,7 @@ class AccountStream final : public StreamSync {
         at.page = 1;
         page.cycle_done = advance(at, 0, 0, now, *policy_);
         page.next_cursor = at.to_json();
+        page.requests += caller_.take_resent();
         co_return page;
     }
 
@@ -169,6 +170,7 @@ class CountriesStream final : public StreamSync {
             json{{"read_at", format_utc_iso(std::chrono::time_point_cast<std::chrono::seconds>(
                                  caller_.deps().clock.now()))}};
         page.cycle_done = true;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 

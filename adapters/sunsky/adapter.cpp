@@ -26,20 +26,29 @@ std::string credential(const AccountConfig& account, const char* name) {
     return it == account.credentials.end() ? std::string() : it->second;
 }
 
+constexpr const char* kKeepUnknownStatus = "keep_unknown_status";
+
+bool keeps_unknown_status(const StreamConfig& stream) {
+    auto it = stream.options.find(kKeepUnknownStatus);
+    return it != stream.options.end() && it->second == "true";
+}
+
 class ProductsStream final : public StreamSync {
   public:
     ProductsStream(const AdapterDeps& deps, Credentials credentials, const StreamConfig& stream)
         : caller_(deps, std::move(credentials)),
           loop_(caller_, "product!search", stream,
                 std::clamp(stream.page_size > 0 ? stream.page_size : kMaxPageSize, 1, kMaxPageSize),
-                log::root().with("account", deps.account.name).with("stream", stream.name)) {}
+                log::root().with("account", deps.account.name).with("stream", stream.name)),
+          keep_unknown_status_(keeps_unknown_status(stream)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
         ProductPage read;
         const AdapterDeps& deps = caller_.deps();
         auto listed = co_await loop_.next_read(
             cursor, {}, [&](const HttpResponse& response) -> Result<PageSeen> {
-                Status status = reader_.read(response, deps.zone, deps.clock.now(), read);
+                Status status = reader_.read(response, deps.zone, deps.clock.now(), read,
+                                             keep_unknown_status_);
                 if (!status.ok()) return std::move(status).error();
                 return read.seen;
             });
@@ -50,6 +59,7 @@ class ProductsStream final : public StreamSync {
         page.records.dead_letters = std::move(read.dead_letters);
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 
@@ -61,6 +71,7 @@ class ProductsStream final : public StreamSync {
     Caller caller_;
     WatermarkLoop loop_;
     ProductPageReader reader_;  // its buffers serve every page
+    bool keep_unknown_status_;
 };
 
 // category!getChildren.do returns every category changed since gmtModifiedStart in one array
@@ -106,6 +117,7 @@ class CategoriesStream final : public StreamSync {
         }
         page.next_cursor = json{{"t0", format_time(next)}};
         page.cycle_done = true;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 
@@ -144,7 +156,12 @@ const PlatformSpec& platform_spec() {
         products.default_interval = std::chrono::seconds{300};
         products.default_page_size = kMaxPageSize;
         products.max_page_size = kMaxPageSize;
-        products.options = {since, reach_back};
+        products.options = {
+            since, reach_back,
+            OptionSpec{kKeepUnknownStatus, OptionType::boolean, "false",
+                       "store a product whose status code the platform's documentation does not "
+                       "list as inactive (the code kept in platform_status) instead of parking it "
+                       "as a dead letter"}};
         StreamSpec categories;
         categories.name = kCategoriesStream;
         categories.default_interval = std::chrono::seconds{6 * 3600};
@@ -207,6 +224,59 @@ Status SunskyAdapter::read_raw_response(const HttpResponse& response) const {
     auto data = parse_envelope(response, deps_.clock.now());
     if (!data.ok()) return data.error();
     return {};
+}
+
+Result<PageRecords> SunskyAdapter::remap_dead_letter(const std::string& stream,
+                                                     const std::string& payload) const {
+    const std::string reset = "`commerce-syncd reset-cursor " + deps_.account.name + " ";
+    if (stream == kImagesStream) {
+        return Error::config(
+            "sunsky image letters hold the item's change-list row, not its archive: retrying "
+            "needs a new download, which the images stream makes when the item changes again (or "
+            "for every item after " +
+            reset + kImagesStream + "`)");
+    }
+    if (stream == kAccountStream) {
+        return Error::config(
+            "sunsky ledger letters cannot be re-mapped alone: identical bills are numbered within "
+            "their day's list, so the account stream must read the day again (" +
+            reset + kAccountStream + "` re-reads its window)");
+    }
+    const json record = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+    if (record.is_discarded()) {
+        return Error::config("the letter's payload is not JSON, so no mapping can read it");
+    }
+    PageRecords out;
+    const auto take = [&out](auto mapped, auto& into) {
+        using Record = typename std::decay_t<decltype(into)>::value_type;
+        if (auto* r = std::get_if<Record>(&mapped)) {
+            into.push_back(std::move(*r));
+        } else {
+            out.dead_letters.push_back(std::get<DeadLetter>(std::move(mapped)));
+        }
+    };
+    if (stream == kProductsStream) {
+        const StreamConfig* configured = deps_.account.find_stream(kProductsStream);
+        const bool keep = configured && keeps_unknown_status(*configured);
+        take(map_product(record, deps_.zone, keep), out.products);
+    } else if (stream == kCategoriesStream) {
+        take(map_category(record, deps_.zone), out.categories);
+    } else if (stream == kCountriesStream) {
+        take(map_country(record), out.countries);
+    } else if (stream == kOrdersStream) {
+        // A list row (its details were never read) would store an order without its lines.
+        if (!record.is_object() || !record.contains("detailList")) {
+            return Error::config(
+                "this sunsky order letter holds the order's list row, not its details: the "
+                "orders stream reads the details again while the order's day window is re-read "
+                "(today's every cycle; older ones after " +
+                reset + kOrdersStream + "`)");
+        }
+        take(map_order(record, deps_.zone), out.orders);
+    } else {
+        return PlatformAdapter::remap_dead_letter(stream, payload);
+    }
+    return out;
 }
 
 std::vector<std::string> SunskyAdapter::secret_values() const {

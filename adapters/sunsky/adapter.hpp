@@ -30,6 +30,10 @@ class SunskyAdapter final : public PlatformAdapter {
     Status read_raw_response(const HttpResponse& response) const override;
     // The secret, and the key: it identifies the merchant's account and travels in every body.
     std::vector<std::string> secret_values() const override;
+    // Products, categories, countries and order details map again from the stored record;
+    // image, ledger and order-list-row letters need the platform (the message says how).
+    Result<PageRecords> remap_dead_letter(const std::string& stream,
+                                          const std::string& payload) const override;
 
   private:
     AdapterDeps deps_;

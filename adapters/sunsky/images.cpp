@@ -56,15 +56,50 @@ class ImagesStream final : public StreamSync {
             items[*item] = &row;
         }
         for (const auto& [item, row] : items) {
+            if (auto room = co_await check_room(page); !room.ok())
+                co_return std::move(room).error();
             auto done = co_await download(item, *row, page);
             if (!done.ok()) co_return std::move(done).error();
         }
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
+        page.requests += caller_.take_resent();
         co_return page;
     }
 
   private:
+    // Before each download: once the folder and the images this page already holds leave no
+    // room under the budget (or on the disk), stop with the error the store would give the
+    // page, before more archives are fetched. The size of an archive is not known before it
+    // is downloaded, so "no room" is "nothing left": used + incoming reaches the budget.
+    awaitable<Status> check_room(const Page& page) {
+        AdapterStore* store = caller_.deps().store;
+        if (store == nullptr) co_return Status{};  // dry runs: nothing is written
+        ImageCandidates candidates;
+        for (const Image& i : page.records.images) {
+            candidates.emplace_back(i.sha256, static_cast<std::int64_t>(i.data.size()));
+        }
+        auto space = co_await store->image_space(folder_, std::move(candidates));
+        if (!space.ok()) co_return std::move(space).error();
+        const std::string where =
+            "image folder " + (folder_.empty() ? std::string("beside the database") : folder_);
+        if (budget_bytes_ > 0 && space->used_bytes + space->incoming_bytes >= budget_bytes_) {
+            co_return Error::storage(
+                where + " holds " + std::to_string(space->used_bytes / kMiB) +
+                " MiB and this page " + std::to_string(space->incoming_bytes) +
+                " more bytes: its budget of " + std::to_string(budget_bytes_ / kMiB) +
+                " MiB is reached, so image downloads stop until the budget (images stream "
+                "option disk_budget_mb) is raised or space is freed");
+        }
+        constexpr std::int64_t kReserve = 64 * kMiB;  // left for the database and its WAL
+        if (space->free_bytes && *space->free_bytes < space->incoming_bytes + kReserve) {
+            co_return Error::storage("the disk holding the " + where + " has only " +
+                                     std::to_string(*space->free_bytes / kMiB) +
+                                     " MiB free: image downloads stop until space is freed");
+        }
+        co_return Status{};
+    }
+
     // One item's archive into `page`: its images, its removal, or a dead letter.
     awaitable<Status> download(const std::string& item, const json& row, Page& page) {
         const std::string key = "itemNo=" + item;
@@ -73,6 +108,7 @@ class ImagesStream final : public StreamSync {
         if (!request.ok()) co_return std::move(request).error();
         auto response = co_await caller_.deps().http.send(std::move(*request));
         ++page.requests;
+        caller_.note_resent(requests_sent(response) - 1);
         if (!response.ok()) co_return std::move(response).error();
         const auto modified = modified_time(row);
         if (response->status == 200 && looks_like_zip(response->body)) {

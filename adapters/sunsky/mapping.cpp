@@ -134,7 +134,8 @@ std::optional<LocalTime> modified_time(const json& record) {
     return parse_time(*text);
 }
 
-std::variant<Product, DeadLetter> map_product(const json& record, const TimeZone& zone) {
+std::variant<Product, DeadLetter> map_product(const json& record, const TimeZone& zone,
+                                              bool keep_unknown_status) {
     if (!record.is_object()) return dead(record, "", "product record is not a JSON object");
     auto item_no = json_text(record, "itemNo");
     if (!item_no || item_no->empty()) return dead(record, "", "product record without itemNo");
@@ -174,7 +175,13 @@ std::variant<Product, DeadLetter> map_product(const json& record, const TimeZone
             p.status = ProductStatus::out_of_stock;
             break;
         default:
-            return dead(record, key, "unknown product status " + std::to_string(*status));
+            if (!keep_unknown_status) {
+                return dead(record, key,
+                            "unknown product status " + std::to_string(*status) +
+                                " (the products option keep_unknown_status stores it inactive)");
+            }
+            p.status = ProductStatus::inactive;
+            p.platform_status = std::to_string(*status);
     }
     auto modified_text = json_text(record, "gmtModified");
     if (!modified_text) return dead(record, key, "product without gmtModified");

@@ -17,8 +17,11 @@ inline constexpr const char* kCurrency = "USD";
 
 // One product!search.do / product!detail.do row -> one Product (one sellable SKU, itemNo).
 // Status per the seed, appendix B: 0 invalid -> inactive, 1 valid -> active, 2 deleted,
-// 3 out of stock. gmtModified is a naive time in `zone`, stored as UTC.
-std::variant<Product, DeadLetter> map_product(const nlohmann::json& record, const TimeZone& zone);
+// 3 out of stock. gmtModified is a naive time in `zone`, stored as UTC. A status code the
+// appendix does not list is a dead letter, unless `keep_unknown_status` (the products stream
+// option of that name): then the product is stored inactive with the code in platform_status.
+std::variant<Product, DeadLetter> map_product(const nlohmann::json& record, const TimeZone& zone,
+                                              bool keep_unknown_status = false);
 
 // One category!getChildren.do row. Status per appendix A: 0 inactive, 1 active, 2 deleted.
 std::variant<Category, DeadLetter> map_category(const nlohmann::json& record, const TimeZone& zone);

@@ -277,6 +277,7 @@ class OrdersStream final : public StreamSync {
         page.cycle_done = advance(at, list->rows.size(), list->page_count, now, *policy_);
         page.next_cursor = at.to_json();
         page.ack = json{{"rows", std::move(committed_rows)}};
+        page.requests += caller_.take_resent();
         co_return page;
     }
 

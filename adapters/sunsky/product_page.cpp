@@ -202,6 +202,7 @@ struct ProductPageReader::Impl {
     od::parser page_parser;
     od::parser record_parser;
     std::string body;  // the answer, followed by the padding simdjson reads ahead into
+    bool keep_unknown_status = false;  // the products option, for map_product
 
     enum class Outcome { mapped, general_path, page_general_path };
 
@@ -215,8 +216,10 @@ ProductPageReader::ProductPageReader() : impl_(std::make_unique<Impl>()) {}
 ProductPageReader::~ProductPageReader() = default;
 
 Status ProductPageReader::read(const HttpResponse& response, const TimeZone& zone,
-                               std::chrono::system_clock::time_point now, ProductPage& out) {
+                               std::chrono::system_clock::time_point now, ProductPage& out,
+                               bool keep_unknown_status) {
     out = ProductPage{};
+    impl_->keep_unknown_status = keep_unknown_status;
     if (response.status >= 200 && response.status < 300 && impl_->read_fast(response, zone, out)) {
         out.fast = true;
         return {};
@@ -234,7 +237,7 @@ Status ProductPageReader::read(const HttpResponse& response, const TimeZone& zon
             t && (!out.seen.max_modified || *t > *out.seen.max_modified)) {
             out.seen.max_modified = *t;
         }
-        auto mapped = map_product(row, zone);
+        auto mapped = map_product(row, zone, keep_unknown_status);
         if (auto* p = std::get_if<Product>(&mapped)) {
             out.products.push_back(std::move(*p));
         } else {
@@ -382,7 +385,7 @@ bool ProductPageReader::Impl::read_record_generally(std::string_view raw, const 
         t && (!out.seen.max_modified || *t > *out.seen.max_modified)) {
         out.seen.max_modified = *t;
     }
-    auto mapped = map_product(*record, zone);
+    auto mapped = map_product(*record, zone, keep_unknown_status);
     if (auto* p = std::get_if<Product>(&mapped)) {
         p->raw_json = raw;
         out.products.push_back(std::move(*p));

@@ -38,8 +38,10 @@ class ProductPageReader {
 
     // Reads one answer into `out` (cleared first). Errors are those of parse_envelope and
     // parse_search_page: transient, rate_limited, auth, config or bad_response.
+    // `keep_unknown_status` is the products option map_product takes.
     Status read(const HttpResponse& response, const TimeZone& zone,
-                std::chrono::system_clock::time_point now, ProductPage& out);
+                std::chrono::system_clock::time_point now, ProductPage& out,
+                bool keep_unknown_status = false);
 
   private:
     struct Impl;

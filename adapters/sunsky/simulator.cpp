@@ -351,13 +351,17 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
     }
     const bool corrupt = request.path == "/__sim/sunsky/corrupt";
     const bool late = request.path == "/__sim/sunsky/late-commit";
-    if ((corrupt || late) && request.method == "POST") {
+    // A status code the seed's appendix B does not list (a platform extending its codes).
+    const bool unknown_status = request.path == "/__sim/sunsky/unknown-status";
+    if ((corrupt || late || unknown_status) && request.method == "POST") {
         auto count = count_param(request, "count", 1);
         auto seconds = count_param(request, "seconds", 0);
-        if (!count || !seconds) {
+        auto code = count_param(request, "status", 9);
+        if (!count || !seconds || !code) {
             SimResponse bad;
             bad.status = 400;
-            bad.body = json{{"error", "count and seconds must be non-negative integers"}}.dump();
+            bad.body =
+                json{{"error", "count, seconds and status must be non-negative integers"}}.dump();
             return bad;
         }
         std::set<std::size_t> chosen;
@@ -370,6 +374,9 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
             if (corrupt) {
                 products_[index].corrupt = true;
                 set_modified(index, now);
+            } else if (unknown_status) {
+                products_[index].record["status"] = *code;
+                set_modified(index, now);
             } else {
                 modify(index, now - std::chrono::seconds{*seconds});
             }
@@ -377,7 +384,7 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         }
         reorder({chosen.begin(), chosen.end()});
         SimResponse r;
-        r.body = json{{corrupt ? "corrupted" : "late", items}}.dump();
+        r.body = json{{corrupt ? "corrupted" : (late ? "late" : "unknown_status"), items}}.dump();
         return r;
     }
     if (request.path.starts_with("/__sim/sunsky/orders")) return orders_book_->control(request);

@@ -19,6 +19,10 @@
 //                                               N products change now but carry a gmtModified S
 //                                               seconds old, as a write that became visible after
 //                                               its timestamp; answers {"late":[itemNo,...]}
+//   POST /__sim/sunsky/unknown-status?count=N&status=S
+//                                               N products get status S (default 9, a code the
+//                                               seed's appendix B does not list) and a new
+//                                               gmtModified; answers {"unknown_status":[...]}
 // Orders: see simulator_orders.hpp (order!getOrderList.do, order!getOrderDetails.do, and the
 // control routes under /__sim/sunsky/orders). /__sim/mutate also moves as many orders on.
 // Images: see simulator_images.hpp (product!getImageChangeList.do, product!getImages.do).

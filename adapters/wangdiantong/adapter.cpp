@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/failing_stream.hpp"
+#include "core/system_clock.hpp"
 #include "log/log.hpp"
 #include "wangdiantong/registration.hpp"
 #include "wangdiantong/stock_stream.hpp"
@@ -62,7 +63,7 @@ class WangdiantongAdapter final : public PlatformAdapter {
             log::root().with("account", deps_.account.name).with("stream", stream.name);
         if (!client_) return std::make_unique<FailingStream>(creds_.error());
         return make_stock_stream(client_, deps_.zone, stock_stream_options(deps_.account, stream),
-                                 std::move(logger));
+                                 std::move(logger), deps_.clock, random_);
     }
 
     Result<HttpRequest> build_raw_call(const RawCall& call) const override {
@@ -109,10 +110,24 @@ class WangdiantongAdapter final : public PlatformAdapter {
         return out;
     }
 
+    // A stock figure is true only as the ERP has just calculated it: a stored one is never
+    // replayed.
+    Result<PageRecords> remap_dead_letter(const std::string& stream,
+                                          const std::string& payload) const override {
+        (void)payload;
+        return Error::config(
+            "wangdiantong " + stream +
+            " letters are not re-mapped offline: a stock figure is only valid as the ERP has "
+            "just calculated it. The stock stream stores the id when the ERP lists it again "
+            "(unacknowledged, or after its stock changes or the merchant re-triggers its sync "
+            "in the ERP; with `ack` on, the failure was reported to the ERP with this reason)");
+    }
+
   private:
     AdapterDeps deps_;
     Result<Credentials> creds_;
     std::shared_ptr<Client> client_;
+    StdRandom random_;  // backoff jitter of retried acknowledgements
 };
 
 }  // namespace

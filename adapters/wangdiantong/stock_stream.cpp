@@ -9,6 +9,7 @@
 
 #include "core/json_util.hpp"
 #include "core/platform_call.hpp"
+#include "core/retry_policy.hpp"
 
 namespace csync::wangdiantong {
 namespace {
@@ -82,11 +83,13 @@ std::string ack_body(std::int64_t rec_id, const std::string& info) {
 class StockStream final : public StreamSync {
   public:
     StockStream(std::shared_ptr<Client> client, TimeZone zone, StockStreamOptions options,
-                log::Logger logger)
+                log::Logger logger, Clock& clock, Random& random)
         : client_(std::move(client)),
           zone_(std::move(zone)),
           options_(options),
-          logger_(std::move(logger)) {}
+          logger_(std::move(logger)),
+          clock_(clock),
+          random_(random) {}
 
     boost::asio::awaitable<Result<Page>> fetch_page(const json& cursor) override;
     boost::asio::awaitable<Status> after_commit(Page& page) override;
@@ -102,11 +105,15 @@ class StockStream final : public StreamSync {
     boost::asio::awaitable<Status> calc_batch(const std::vector<std::int64_t>& ids, Calculated& out,
                                               bool& refused);
     boost::asio::awaitable<Status> calc_one(std::int64_t id, Calculated& out);
+    boost::asio::awaitable<Result<json>> acknowledge(const json& ack, std::int64_t& requests);
 
     std::shared_ptr<Client> client_;
     TimeZone zone_;
     StockStreamOptions options_;
     log::Logger logger_;
+    Clock& clock_;
+    Random& random_;
+    RetryPolicy retry_;
     bool batch_refused_ = false;        // the platform refused batchCalcStock: use calcStock
     std::set<std::int64_t> cycle_ids_;  // ids listed so far in this process's current cycle
 };
@@ -114,8 +121,7 @@ class StockStream final : public StreamSync {
 boost::asio::awaitable<Status> StockStream::calc_one(std::int64_t id, Calculated& out) {
     std::string method(kCalcStock);
     std::string body = "[" + std::to_string(id) + ",false]";
-    auto r = co_await client_->call(std::move(method), std::move(body));
-    ++out.requests;
+    auto r = co_await client_->call(std::move(method), std::move(body), out.requests);
     if (!r.ok()) {
         // A business refusal of this one id (status 100 "已停用或者未开启同步", bad id) is the
         // id's failure; anything else (network, rate limit, auth) fails the page.
@@ -150,8 +156,7 @@ boost::asio::awaitable<Status> StockStream::calc_batch(const std::vector<std::in
     }
     body += "]]";
     std::string method(kBatchCalcStock);
-    auto r = co_await client_->call(std::move(method), std::move(body));
-    ++out.requests;
+    auto r = co_await client_->call(std::move(method), std::move(body), out.requests);
     if (!r.ok()) {
         if (r.error().kind == ErrorKind::config) {
             refused = true;
@@ -242,8 +247,7 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
         "[" + std::to_string(options_.count) + "," + std::to_string(position) + "]";
     std::string method(kWaitList);
     std::string body = list_body;
-    auto listed = co_await client_->call(std::move(method), std::move(body));
-    page.requests += 1;
+    auto listed = co_await client_->call(std::move(method), std::move(body), page.requests);
     if (!listed.ok()) co_return listed.error();
     auto wait = parse_wait_list(*listed);
     if (!wait.ok()) co_return wait.error();
@@ -314,6 +318,24 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     co_return page;
 }
 
+// A rate-limited acknowledgement was refused before the ERP acted on it, so sending it again is
+// safe: it is retried as the retry policy says. Other failures are not resent (whether the ERP
+// applied them is unknown, and its idempotency is undocumented): the ERP re-delivers those ids.
+boost::asio::awaitable<Result<json>> StockStream::acknowledge(const json& ack,
+                                                              std::int64_t& requests) {
+    for (int failures = 1;; ++failures) {
+        std::string method = ack.at("method").get<std::string>();
+        std::string body = ack.at("body").get<std::string>();
+        auto r = co_await client_->call(std::move(method), std::move(body), requests);
+        if (r.ok() || r.error().kind != ErrorKind::rate_limited) co_return r;
+        const RetryDecision decision = retry_.decide(r.error(), failures, random_);
+        if (!decision.retry) co_return r;
+        logger_.warn("acknowledgement rate limited ({}), retry {} in {} ms", r.error().message,
+                     failures, decision.delay.count());
+        co_await clock_.sleep_for(decision.delay);
+    }
+}
+
 boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
     if (!options_.ack) co_return Status{};
     const json* acks = member(page.ack, "acks");
@@ -322,17 +344,15 @@ boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
     std::optional<Error> first;
     std::size_t sent = 0;
     for (const json& a : *acks) {
-        std::string method = a.at("method").get<std::string>();
-        std::string body = a.at("body").get<std::string>();
-        auto r = co_await client_->call(std::move(method), std::move(body));
+        auto r = co_await acknowledge(a, page.requests);
         ++sent;
-        ++page.requests;
         if (r.ok()) continue;
         ++failed;
         if (!first) first = r.error();
+        // A refused credential or request refuses the rest too; a rate limit that outlasted its
+        // retries, or a transient failure, is this acknowledgement's alone.
         const ErrorKind k = r.error().kind;
-        if (k == ErrorKind::rate_limited || k == ErrorKind::auth || k == ErrorKind::config ||
-            k == ErrorKind::cancelled) {
+        if (k == ErrorKind::auth || k == ErrorKind::config || k == ErrorKind::cancelled) {
             failed += acks->size() - sent;  // not sent: the platform re-delivers them
             break;
         }
@@ -445,7 +465,8 @@ std::string ack_info_without_record(std::string_view result) {
     return w.finish();
 }
 
-boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body) {
+boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body,
+                                                  std::int64_t& requests) {
     PlatformCall steps;
     steps.build = [&](const std::string&) -> Result<HttpRequest> {
         HttpRequest req =
@@ -456,8 +477,7 @@ boost::asio::awaitable<Result<json>> Client::call(std::string method, std::strin
     steps.read = [this](const HttpResponse& response) {
         return read_envelope(response, unix_seconds(clock_));
     };
-    std::int64_t sent = 0;  // the stream counts its calls itself
-    auto data = co_await call_platform(http_, nullptr, steps, sent);
+    auto data = co_await call_platform(http_, nullptr, steps, requests);
     if (!data.ok()) {
         Error e = data.error();
         e.message = scrub("wangdiantong " + method + ": " + e.message);
@@ -493,9 +513,10 @@ StockStreamOptions stock_stream_options(const AccountConfig& account, const Stre
 }
 
 StreamSyncPtr make_stock_stream(std::shared_ptr<Client> client, TimeZone zone,
-                                StockStreamOptions options, log::Logger logger) {
+                                StockStreamOptions options, log::Logger logger, Clock& clock,
+                                Random& random) {
     return std::make_unique<StockStream>(std::move(client), std::move(zone), options,
-                                         std::move(logger));
+                                         std::move(logger), clock, random);
 }
 
 }  // namespace csync::wangdiantong

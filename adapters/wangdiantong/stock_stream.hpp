@@ -58,7 +58,10 @@ class Client {
     Client(const AccountConfig& account, HttpClient& http, Clock& clock, Credentials credentials)
         : account_(account), http_(http), clock_(clock), creds_(std::move(credentials)) {}
 
-    boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, std::string body);
+    // Adds to `requests` every request put on the wire, one the HTTP client sent again itself
+    // included (so runs and metrics report what the platform saw).
+    boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, std::string body,
+                                                        std::int64_t& requests);
     std::string scrub(std::string text) const;
     const Credentials& credentials() const noexcept { return creds_; }
 
@@ -78,7 +81,10 @@ struct StockStreamOptions {
 // Reads the stream's options from its configuration (page_size, calc_batch_size, account ack).
 StockStreamOptions stock_stream_options(const AccountConfig& account, const StreamConfig& stream);
 
+// `clock` and `random` pace the retries of rate-limited acknowledgements (RetryPolicy); both
+// must outlive the stream.
 StreamSyncPtr make_stock_stream(std::shared_ptr<Client> client, TimeZone zone,
-                                StockStreamOptions options, log::Logger logger);
+                                StockStreamOptions options, log::Logger logger, Clock& clock,
+                                Random& random);
 
 }  // namespace csync::wangdiantong

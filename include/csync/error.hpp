@@ -29,6 +29,9 @@ struct Error {
     std::string message;
     // A platform's own wait hint (Retry-After, "per minute" limits); the backoff honours it.
     std::optional<std::chrono::milliseconds> retry_after;
+    // Times the HTTP client itself sent the request again before failing (HttpResponse::resent):
+    // the failure cost 1 + resent requests on the wire.
+    int resent = 0;
 
     static Error auth(std::string m) { return {ErrorKind::auth, std::move(m), {}}; }
     static Error token_expired(std::string m) {

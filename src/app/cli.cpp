@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string_view>
 
@@ -181,6 +182,88 @@ std::string wire_text(const HttpRequest& req) {
     return out.str();
 }
 
+// `dead-letters retry`: each letter's stored payload is mapped again by its account's adapter
+// (offline: no platform call) and what maps now is stored, the letter resolved in the same
+// transaction. Each letter is its own short transaction without a cursor, so this runs beside a
+// running daemon (SQLite serialises the writers). Every id is tried; exit 1 if any was not stored.
+int retry_dead_letters(const Config& config, SqliteStore& store,
+                       const std::vector<std::int64_t>& ids) {
+    boost::asio::io_context ioc(1);  // the adapters are built, never run: no request is sent
+    SystemClock clock;
+    std::map<std::string, AccountClient> clients;  // by account; destroyed before `ioc`
+    int not_stored = 0;
+    for (const std::int64_t id : ids) {
+        std::string name = "dead letter " + std::to_string(id);
+        const auto fail = [&](const std::string& why) {
+            std::cerr << "commerce-syncd: " << name << ": " << log::redact(why) << '\n';
+            ++not_stored;
+        };
+        auto letter = store.dead_letter(id);
+        if (!letter.ok()) {
+            fail(letter.error().message);
+            continue;
+        }
+        if (!*letter) {
+            fail("unknown id (`commerce-syncd dead-letters --all` lists the letters)");
+            continue;
+        }
+        const DeadLetterRow& row = **letter;
+        name += " (" + row.account + "/" + row.stream +
+                (row.record_key.empty() ? "" : " " + row.record_key) + ")";
+        if (row.resolved_at) {
+            std::cout << name << ": already resolved at " << *row.resolved_at
+                      << "; nothing to do\n";
+            continue;
+        }
+        const AccountConfig* account = config.find_account(row.account);
+        if (!account) {
+            fail("its account is not in " + config.source_path +
+                 ": only a configured account's mapping can read it; "
+                 "`commerce-syncd dead-letters dismiss " +
+                 std::to_string(id) + "` if it is gone for good");
+            continue;
+        }
+        auto client = clients.find(row.account);
+        if (client == clients.end()) {
+            auto made = make_account_client(ioc.get_executor(), clock, *account);
+            if (!made.ok()) {
+                fail(made.error().message);
+                continue;
+            }
+            client = clients.emplace(row.account, std::move(made.value())).first;
+        }
+        auto remapped = client->second.adapter->remap_dead_letter(row.stream, row.payload);
+        if (!remapped.ok()) {
+            fail("not retried: " + remapped.error().message +
+                 "; once dealt with, `commerce-syncd dead-letters dismiss " + std::to_string(id) +
+                 "`");
+            continue;
+        }
+        if (!remapped->dead_letters.empty()) {
+            const std::string why = remapped->dead_letters.front().error;
+            if (auto kept = store.record_dead_letter_retry_failure(id, why); !kept.ok()) {
+                fail(kept.error().message);
+                continue;
+            }
+            fail("still does not map: " + why + " (the letter stays, with this reason)");
+            continue;
+        }
+        auto applied = store.apply_dead_letter_retry(id, row.payload, *remapped);
+        if (!applied.ok()) {
+            fail(applied.error().message);
+            continue;
+        }
+        std::cout << name << ": stored (" << applied->inserted << " inserted, " << applied->updated
+                  << " updated, " << applied->unchanged << " unchanged) and resolved\n";
+    }
+    if (not_stored > 0) {
+        std::cerr << "commerce-syncd: " << not_stored << " of " << ids.size()
+                  << " dead letter(s) not stored\n";
+        return kExitSyncFailed;
+    }
+    return kExitOk;
+}
+
 struct ApiArgs {
     std::string account;
     std::string method;
@@ -338,6 +421,12 @@ int cli_main(int argc, char** argv) {
         "dismiss", "mark dead letters resolved by hand (a record failing again reopens its own)");
     std::vector<std::int64_t> dismiss_ids;
     dismiss->add_option("ID", dismiss_ids, "ids from the list")->required();
+    auto* retry = dead->add_subcommand(
+        "retry",
+        "map letters' stored records again (this binary, the current configuration) and store "
+        "those that map now; safe beside a running daemon; exit 1 if any was not stored");
+    std::vector<std::int64_t> retry_ids;
+    retry->add_option("ID", retry_ids, "ids from the list")->required();
 
     auto* version = app.add_subcommand("version", "print the version");
     auto* health = app.add_subcommand(
@@ -414,7 +503,7 @@ int cli_main(int argc, char** argv) {
     }
 
     SystemClock clock;
-    bool read_only = *status || *exp || (*dead && !*dismiss);
+    bool read_only = *status || *exp || (*dead && !*dismiss && !*retry);
     auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
     if (!store.ok()) {
         std::cerr << "commerce-syncd: " << store.error().message << '\n';
@@ -470,6 +559,7 @@ int cli_main(int argc, char** argv) {
         std::cout << dismiss_ids.size() << " dead letter(s) dismissed\n";
         return kExitOk;
     }
+    if (*retry) return retry_dead_letters(*config, **store, retry_ids);
     if (*dead) {
         if (!dead_account.empty()) dead_filter.account = dead_account;
         if (!dead_stream.empty()) dead_filter.stream = dead_stream;

@@ -59,6 +59,15 @@ class ExecutorAdapterStore final : public AdapterStore {
         co_return co_await db_.run(std::move(read));
     }
 
+    boost::asio::awaitable<Result<ImageSpace>> image_space(std::string folder,
+                                                           ImageCandidates candidates) override {
+        auto read = [&store = store_, folder = std::move(folder),
+                     candidates = std::move(candidates)] {
+            return store.image_space(folder, candidates);
+        };
+        co_return co_await db_.run(std::move(read));
+    }
+
   private:
     Store& store_;
     DbExecutor& db_;

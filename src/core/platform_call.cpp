@@ -17,7 +17,7 @@ boost::asio::awaitable<Result<nlohmann::json>> call_platform(HttpClient& http, T
         auto request = call.build(token);
         if (!request.ok()) co_return request.error();
         auto response = co_await http.send(std::move(request.value()));
-        ++requests;
+        requests += requests_sent(response);
         if (!response.ok()) co_return response.error();
         auto answer = call.read(*response);
         if (answer.ok() || answer.error().kind != ErrorKind::token_expired) co_return answer;

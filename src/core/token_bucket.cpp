@@ -53,10 +53,12 @@ boost::asio::awaitable<Result<HttpResponse>> RateLimitedHttpClient::send(HttpReq
         metrics_->update_account(account_, [&](AccountMetrics& m) {
             m.rate_limit_wait_us +=
                 std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
+            // A request the client sent again lost its first exchange to the transport.
             if (response.ok()) {
                 m.responses[response->status] += 1;
+                m.transport_errors += response->resent;
             } else {
-                m.transport_errors += 1;
+                m.transport_errors += 1 + response.error().resent;
             }
         });
     }

@@ -519,6 +519,7 @@ asio::awaitable<Result<HttpResponse>> BeastHttpClient::Impl::send_unguarded(Http
     const bool head_request = iequals(request.method, "HEAD");
     const std::string key = url->scheme + "://" + url->authority() + "\n" + request.connection_key;
 
+    int resent = 0;  // the peer may have received the lost one: it counts as a request sent
     if (auto pooled = take_idle(key)) {
         Exchange first = co_await exchange(*pooled, *url, *req, head_request, deadline);
         if (first.response) {
@@ -535,20 +536,23 @@ asio::awaitable<Result<HttpResponse>> BeastHttpClient::Impl::send_unguarded(Http
         if (!peer_dropped_it) {
             co_return std::move(*first.error);
         }
+        resent = 1;
     }
 
     auto fresh = co_await connect(*url, deadline);
     if (!fresh.ok()) {
-        co_return std::move(fresh).error();
+        co_return std::move(fresh).error();  // the lost request was the only one sent
     }
     std::unique_ptr<Connection> conn = std::move(fresh).value();
     Exchange result = co_await exchange(*conn, *url, *req, head_request, deadline);
     if (!result.response) {
+        result.error->resent = resent;
         co_return std::move(*result.error);
     }
     if (result.reusable) {
         give_back(key, std::move(conn));
     }
+    result.response->resent = resent;
     co_return std::move(*result.response);
 }
 

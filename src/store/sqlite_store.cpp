@@ -1488,6 +1488,26 @@ Result<std::vector<std::string>> SqliteStore::unseen_since(const std::string& ac
         });
 }
 
+Result<ImageSpace> SqliteStore::image_space(const std::string& folder,
+                                            const ImageCandidates& candidates) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("measuring the image folder", [&]() -> Result<ImageSpace> {
+        store::ImageFolder& images = impl_->image_folder(folder);
+        ImageSpace space;
+        std::set<std::string> counted;
+        for (const auto& [sha256, bytes] : candidates) {
+            if (counted.insert(sha256).second && !images.contains(sha256)) {
+                space.incoming_bytes += bytes;
+            }
+        }
+        space.used_bytes = images.bytes_used();
+        space.free_bytes = images.bytes_free();
+        return space;
+    });
+}
+
 // --- runs ---------------------------------------------------------------------------------------
 
 Result<std::int64_t> SqliteStore::begin_run(const StreamKey& key, UtcTime started_at) {
@@ -1680,35 +1700,45 @@ Result<SqliteStore::PruneCount> SqliteStore::prune_batch(UtcTime runs_before,
 
 // --- dead letters (CLI) ------------------------------------------------------------------------
 
+namespace {
+
+constexpr const char* kDeadLetterColumns =
+    "SELECT id, account, stream, record_key, payload, error, attempts, first_seen_at,"
+    " last_seen_at, resolved_at FROM dead_letters";
+
+// One row of a query on kDeadLetterColumns.
+DeadLetterRow dead_letter_row(Statement& q) {
+    DeadLetterRow r;
+    r.id = q.getColumn(0).getInt64();
+    r.account = q.getColumn(1).getString();
+    r.stream = q.getColumn(2).getString();
+    r.record_key = q.getColumn(3).getString();
+    r.payload = q.getColumn(4).getString();
+    r.error = q.getColumn(5).getString();
+    r.attempts = q.getColumn(6).getInt64();
+    r.first_seen_at = q.getColumn(7).getString();
+    r.last_seen_at = q.getColumn(8).getString();
+    r.resolved_at = text_column(q.getColumn(9));
+    return r;
+}
+
+}  // namespace
+
 Result<std::vector<DeadLetterRow>> SqliteStore::dead_letters(const DeadLetterFilter& filter) {
     using Out = Result<std::vector<DeadLetterRow>>;
     if (auto st = impl_->require_current_schema(); !st.ok()) {
         return std::move(st).error();
     }
     return impl_->guarded("reading dead letters", [&]() -> Out {
-        Statement q(*impl_->db,
-                    "SELECT id, account, stream, record_key, payload, error, attempts,"
-                    " first_seen_at, last_seen_at, resolved_at FROM dead_letters"
-                    " WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR stream = ?2)"
-                    " AND (?3 OR resolved_at IS NULL) ORDER BY id");
+        Statement q(*impl_->db, kDeadLetterColumns +
+                                    std::string(" WHERE (?1 IS NULL OR account = ?1)"
+                                                " AND (?2 IS NULL OR stream = ?2)"
+                                                " AND (?3 OR resolved_at IS NULL) ORDER BY id"));
         if (filter.account) q.bind(1, *filter.account);
         if (filter.stream) q.bind(2, *filter.stream);
         q.bind(3, filter.include_resolved ? 1 : 0);
         std::vector<DeadLetterRow> out;
-        while (q.executeStep()) {
-            DeadLetterRow r;
-            r.id = q.getColumn(0).getInt64();
-            r.account = q.getColumn(1).getString();
-            r.stream = q.getColumn(2).getString();
-            r.record_key = q.getColumn(3).getString();
-            r.payload = q.getColumn(4).getString();
-            r.error = q.getColumn(5).getString();
-            r.attempts = q.getColumn(6).getInt64();
-            r.first_seen_at = q.getColumn(7).getString();
-            r.last_seen_at = q.getColumn(8).getString();
-            r.resolved_at = text_column(q.getColumn(9));
-            out.push_back(std::move(r));
-        }
+        while (q.executeStep()) out.push_back(dead_letter_row(q));
         return out;
     });
 }
@@ -1736,6 +1766,97 @@ Status SqliteStore::dismiss_dead_letters(const std::vector<std::int64_t>& ids) {
             q.reset();
         }
         tx.commit();
+        return {};
+    });
+}
+
+Result<std::optional<DeadLetterRow>> SqliteStore::dead_letter(std::int64_t id) {
+    using Out = Result<std::optional<DeadLetterRow>>;
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    return impl_->guarded("reading dead letter " + std::to_string(id), [&]() -> Out {
+        Statement q(*impl_->db, kDeadLetterColumns + std::string(" WHERE id = ?1"));
+        q.bind(1, id);
+        if (!q.executeStep()) return std::optional<DeadLetterRow>();
+        return std::optional<DeadLetterRow>(dead_letter_row(q));
+    });
+}
+
+Result<ApplyStats> SqliteStore::apply_dead_letter_retry(std::int64_t id, const std::string& payload,
+                                                        const PageRecords& records) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return std::move(st).error();
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return std::move(st).error();
+    }
+    const std::string letter = "dead letter " + std::to_string(id);
+    if (!records.images.empty() || !records.replaced_image_sets.empty() ||
+        !records.dead_letters.empty()) {
+        return Error::config(letter +
+                             ": a retry stores mapped records only, not images or letters");
+    }
+    const std::optional<int> fail_after = std::exchange(impl_->fail_after_rows, std::nullopt);
+    return impl_->guarded("retrying " + letter, [&]() -> Result<ApplyStats> {
+        PageStatements& st = impl_->page_statements();
+        SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        StreamKey key;
+        {
+            // Read again under the write lock: the daemon may have met the record meanwhile.
+            Statement q(*impl_->db,
+                        "SELECT account, stream, payload, resolved_at IS NOT NULL"
+                        " FROM dead_letters WHERE id = ?1");
+            q.bind(1, id);
+            if (!q.executeStep()) return Error::config(letter + " is unknown");
+            if (q.getColumn(3).getInt() != 0) {
+                return Error::config(letter + " is already resolved");
+            }
+            if (q.getColumn(2).getString() != payload) {
+                return Error::config(letter +
+                                     " changed while it was retried (its stream met the record "
+                                     "again): retry it again");
+            }
+            key = StreamKey{q.getColumn(0).getString(), q.getColumn(1).getString()};
+        }
+        PageWriter writer(st, key, /*run_id=*/0, impl_->now_text(), fail_after);
+        for (const Category& c : records.categories) writer.write(c);
+        for (const Product& p : records.products) writer.write(p);
+        for (const StockLevel& l : records.stock_levels) writer.write(l);
+        for (const Order& o : records.orders) writer.write(o);
+        for (const std::string& product : records.deleted_product_ids) {
+            writer.write_tombstone(product);
+        }
+        for (const Country& c : records.countries) writer.write(c);
+        for (const LedgerEntry& e : records.ledger) writer.write(e);
+        if (records.balance) writer.write(*records.balance);
+        {
+            Use q(st.resolve_dead_letter);
+            q->bind(1, id);
+            q->bind(2, impl_->now_text());
+            q->exec();
+        }
+        tx.commit();
+        return writer.stats();
+    });
+}
+
+Status SqliteStore::record_dead_letter_retry_failure(std::int64_t id, const std::string& error) {
+    if (auto st = impl_->require_current_schema(); !st.ok()) {
+        return st;
+    }
+    if (auto st = impl_->require_writable(); !st.ok()) {
+        return st;
+    }
+    const std::string letter = "dead letter " + std::to_string(id);
+    return impl_->guarded("recording the retry of " + letter, [&]() -> Status {
+        Statement q(*impl_->db,
+                    "UPDATE dead_letters SET error = ?2, attempts = attempts + 1,"
+                    " last_seen_at = ?3 WHERE id = ?1 AND resolved_at IS NULL");
+        q.bind(1, id);
+        q.bind(2, log::redact(error));
+        q.bind(3, impl_->now_text());
+        if (q.exec() != 1) return Error::config(letter + " is unknown or already resolved");
         return {};
     });
 }

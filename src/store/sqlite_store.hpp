@@ -92,6 +92,8 @@ class SqliteStore final : public Store {
                                                   const std::string& entity,
                                                   const std::string& scope, UtcTime pass_start,
                                                   std::size_t limit) override;
+    Result<ImageSpace> image_space(const std::string& folder,
+                                   const ImageCandidates& candidates) override;
 
     // --- Retention ----------------------------------------------------------------------------
     // One small batch of pruning, its own short transaction: sync_runs that started before
@@ -126,6 +128,19 @@ class SqliteStore final : public Store {
     // record failing again reopens its letter. All or nothing: an id that is unknown or already
     // resolved is an Error::config naming it, and nothing changes.
     Status dismiss_dead_letters(const std::vector<std::int64_t>& ids);
+    // One dead letter by id, resolved or not; nullopt when no letter has that id.
+    Result<std::optional<DeadLetterRow>> dead_letter(std::int64_t id);
+    // `dead-letters retry`: stores `records` (what the letter's payload maps to now) and marks
+    // the letter resolved, in ONE transaction, or does neither. No stream cursor is read or
+    // written, so a running daemon's streams are not disturbed. The letter must still be
+    // unresolved and hold `payload` (the daemon may have met the record again since it was read):
+    // otherwise Error::config and nothing changes. Images and dead letters in `records` are
+    // refused (Error::config): a retry neither downloads nor parks.
+    Result<ApplyStats> apply_dead_letter_retry(std::int64_t id, const std::string& payload,
+                                               const PageRecords& records);
+    // A retried letter whose payload still does not map: its error becomes `error` (redacted),
+    // attempts and last_seen_at move on, and it stays unresolved.
+    Status record_dead_letter_retry_failure(std::int64_t id, const std::string& error);
 
     const std::string& path() const noexcept;
 
@@ -138,8 +153,9 @@ class SqliteStore final : public Store {
     Result<std::map<std::string, AccountMetrics>> account_metrics();
 
     // --- Tests --------------------------------------------------------------------------------
-    // The next apply_page throws inside its transaction after `rows` records were written, so
-    // tests can prove that a failed page leaves neither records nor cursor behind. One-shot.
+    // The next apply_page (or apply_dead_letter_retry) throws inside its transaction after
+    // `rows` records were written, so tests can prove that a failed page leaves neither records
+    // nor cursor (nor a resolved letter) behind. One-shot.
     void fail_next_apply_after_rows_for_test(int rows);
     // Caps the file size (PRAGMA max_page_count) so tests can provoke "database or disk is full".
     Status limit_pages_for_test(std::int64_t max_pages);

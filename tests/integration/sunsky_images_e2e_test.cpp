@@ -134,5 +134,35 @@ TEST(SunskyImagesEndToEnd, TheDiskBudgetStopsDownloadsWithAClearError) {
     EXPECT_EQ(env.files(), named);
 }
 
+// The budget is checked before each download, not only when a page is stored: once the folder
+// has reached it, a cycle lists the changes and fetches no archive.
+TEST(SunskyImagesEndToEnd, AnExhaustedBudgetDownloadsNothing) {
+    ImagesEnv env("size: 800, disk_budget_mb: 64");  // 40 KiB images, about 3 MiB in all
+    const auto downloads = [&] {
+        return env.sim->stats()["paths"].value("/openapi/product!getImages.do", 0);
+    };
+    auto first = env.sync();
+    ASSERT_EQ(first.exit_code, 0) << first.output;
+    const int first_downloads = downloads();
+    ASSERT_GT(first_downloads, 0);
+    std::uint64_t used = 0;
+    for (const std::string& f : env.files()) used += fs::file_size(f);
+    ASSERT_GT(used, 1024u * 1024u);
+
+    // The operator lowers the budget below what is held; then images change on the platform.
+    std::string text = read_file(env.config);
+    text.replace(text.find("disk_budget_mb: 64"), 18, "disk_budget_mb: 1");
+    write_file(env.config, text);
+    env.sim->post_json("/__sim/sunsky/images/change?count=10");
+    auto again = env.sync();
+    EXPECT_EQ(again.exit_code, 1) << again.output;
+    EXPECT_NE(again.output.find("budget of 1 MiB is reached"), std::string::npos) << again.output;
+    EXPECT_EQ(downloads(), first_downloads) << "no archive fetched once the budget is reached";
+    // What was stored stays whole: every row's file is there, no file without its row.
+    std::set<std::string> named;
+    for (auto& row : query_rows(env.db, "SELECT file_path FROM images")) named.insert(row[0]);
+    EXPECT_EQ(env.files(), named);
+}
+
 }  // namespace
 }  // namespace csync::it

@@ -410,10 +410,13 @@ TEST(HttpClientRetry, ARequestLostOnAReusedConnectionIsResentOnceOnAFreshOne) {
     request.url = server.url();
     auto first = testing::run(ioc, client.send(request));
     ASSERT_TRUE(first.ok()) << first.error().describe();
+    EXPECT_EQ(first->resent, 0);
     auto second = testing::run(ioc, client.send(request));
     ASSERT_TRUE(second.ok()) << second.error().describe();
     EXPECT_EQ(second->body, "ok");
     EXPECT_EQ(server.connections, 2);
+    // The server read the lost request: the answer says it cost two, so callers count both.
+    EXPECT_EQ(second->resent, 1);
 }
 
 TEST(HttpClientRetry, AFreshConnectionThatDiesIsNotRetried) {
@@ -428,6 +431,7 @@ TEST(HttpClientRetry, AFreshConnectionThatDiesIsNotRetried) {
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
     EXPECT_NE(r.error().message.find("closed by the peer"), std::string::npos) << r.error().message;
     EXPECT_EQ(server.connections, 1);
+    EXPECT_EQ(r.error().resent, 0);
 }
 
 TEST(HttpClientRetry, AReusedConnectionIsRetriedOnlyOnce) {
@@ -443,6 +447,7 @@ TEST(HttpClientRetry, AReusedConnectionIsRetriedOnlyOnce) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
     EXPECT_EQ(server.connections, 2);
+    EXPECT_EQ(r.error().resent, 1);  // both requests reached the server
 }
 
 TEST(HttpServerFrame, AnotherServerOnTheSamePortIsAClearError) {

@@ -332,6 +332,26 @@ TEST_F(SqliteStoreTest, TheImageBudgetRefusesAPageBeforeWritingAnything) {
     EXPECT_EQ(files_under(dir_.file("pictures")), 1u);
 }
 
+TEST_F(SqliteStoreTest, ImageSpaceCountsTheFolderAndOnlyTheCandidatesItDoesNotHold) {
+    const std::string folder = dir_.file("pictures");
+    apply(image_page({"A1"}, {make_image("A1", 0, std::string(3000, 'x'))}), {{"page", 1}},
+          "images");  // the default folder
+    PageRecords stored = image_page({"B1"}, {make_image("B1", 0, std::string(3000, 'x'))});
+    stored.image_folder = folder;
+    apply(stored, {{"page", 2}}, "images");
+    const std::string held = sha256_hex(std::string(3000, 'x'));
+    const std::string fresh = sha256_hex("fresh");
+    // The held image costs nothing more; a new one counts once, however often it is named.
+    auto space = store_->image_space(folder, {{held, 3000}, {fresh, 5}, {fresh, 5}});
+    ASSERT_TRUE(space.ok()) << space.error().message;
+    EXPECT_EQ(space->used_bytes, 3000);
+    EXPECT_EQ(space->incoming_bytes, 5);
+    EXPECT_TRUE(space->free_bytes.has_value());
+    // "" is the default folder beside the database, measured apart.
+    EXPECT_EQ(store_->image_space("", {})->used_bytes, 3000);
+    EXPECT_EQ(store_->image_space(dir_.file("empty"), {{held, 3000}})->incoming_bytes, 3000);
+}
+
 TEST_F(SqliteStoreTest, ImageBytesThatDoNotMatchTheirNameAreRefused) {
     Image forged = make_image("A1", 0, "real");
     forged.data = "forged";

@@ -439,6 +439,25 @@ TEST(SunskyProductsStream, FetchPageIsRepeatableWithTheSameCursor) {
     EXPECT_EQ(retried->next_cursor, b->next_cursor);
 }
 
+TEST(SunskyProductsStream, RequestsTheHttpClientSentAgainAreCounted) {
+    Rig rig(50);
+    auto stream = rig.stream("products", 100);
+    // The HTTP client sent the list again on a fresh connection: the platform may have seen both.
+    rig.http.after_call = [](const HttpRequest&, HttpResponse& response) { response.resent = 1; };
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->requests, 2);
+    // A failed attempt's resend is counted with the next page the stream returns.
+    rig.http.after_call = nullptr;
+    Error reset = Error::transient("connection reset by peer");
+    reset.resent = 1;
+    rig.http.fail_at(rig.http.calls() + 1, reset);
+    ASSERT_FALSE(rig.fetch(*stream, nullptr).ok());
+    auto again = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->requests, 1 + 1);
+}
+
 TEST(SunskyProductsStream, CallBudgetAnswerIsRateLimitedWithAWaitHint) {
     Rig rig(100, /*rate_limit=*/2);
     auto stream = rig.stream("products", 50);

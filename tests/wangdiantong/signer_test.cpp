@@ -272,5 +272,18 @@ TEST(WangdiantongRawCall, AppsecretWithoutColonIsAConfigError) {
     EXPECT_EQ(req.error().message.find("justasecret"), std::string::npos);
 }
 
+// `dead-letters retry`: a stock figure is never replayed from a stored letter.
+TEST(WangdiantongRemap, StockLettersAreNotRemappedAndSayWhatBringsThemBack) {
+    testing::AdapterRig rig("http://h", "testsecret:testsalt", "sid", "key");
+    auto refused = rig.adapter->remap_dead_letter(
+        "stock", R"({"rec_id":7,"syn_stock":"oops","stock_change_count":3})");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::config);
+    EXPECT_NE(refused.error().message.find("only valid as the ERP has just calculated it"),
+              std::string::npos)
+        << refused.error().message;
+    EXPECT_NE(refused.error().message.find("when the ERP lists it again"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace csync::wangdiantong

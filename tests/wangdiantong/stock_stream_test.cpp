@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/retry_policy.hpp"
+
 #include "csync/domain/decimal.hpp"
 #include "tests_support.hpp"
 #include "wangdiantong/stock_stream.hpp"
@@ -339,6 +341,70 @@ TEST(WangdiantongStockStream, AcknowledgementFailureIsReportedAndTheIdIsRedelive
     EXPECT_EQ(again->records.stock_levels.size(), 1u);
     ASSERT_TRUE(rig.ack(*stream, *again).ok());
     EXPECT_EQ(rig.sim->waiting(), 0u);
+}
+
+TEST(WangdiantongStockStream, ARateLimitedAcknowledgementIsRetriedAndTheRestAreStillSent) {
+    SimRig rig(12, true, 50, 10);
+    auto stream = rig.stream();
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok());
+    const std::int64_t fetch_requests = page->requests;
+    const int before = rig.http->calls();
+    // The third acknowledgement meets the rate limit twice (once with a wait hint), then passes.
+    rig.http->fail_at(before + 3,
+                      Error::rate_limited("too many requests", std::chrono::seconds{2}));
+    rig.http->fail_at(before + 4, Error::rate_limited("too many requests"));
+    Status acked = rig.ack(*stream, *page);
+    ASSERT_TRUE(acked.ok()) << acked.error().message;
+    EXPECT_EQ(rig.sim->acks_accepted(), 12u);
+    EXPECT_EQ(rig.sim->waiting(), 0u);
+    // Every call is counted, the refused ones too.
+    EXPECT_EQ(page->requests, fetch_requests + 12 + 2);
+    const auto sleeps = rig.clock.sleeps();
+    ASSERT_EQ(sleeps.size(), 2u);
+    EXPECT_GE(sleeps[0], std::chrono::seconds{2});  // the platform's hint is a floor
+}
+
+TEST(WangdiantongStockStream, ARateLimitOutlastingItsRetriesCostsOnlyThatAcknowledgement) {
+    SimRig rig(12, true, 50, 10);
+    auto stream = rig.stream();
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok());
+    const int before = rig.http->calls();
+    const int attempts = RetryPolicy{}.options().max_attempts;
+    for (int i = 0; i < attempts; ++i) {
+        rig.http->fail_at(before + 2 + i, Error::rate_limited("too many requests"));
+    }
+    Status acked = rig.ack(*stream, *page);
+    ASSERT_FALSE(acked.ok());
+    EXPECT_EQ(acked.error().kind, ErrorKind::rate_limited);
+    EXPECT_NE(acked.error().message.find("1 of 12"), std::string::npos) << acked.error().message;
+    // The other eleven were sent and accepted; the refused one stays waiting for the next cycle.
+    EXPECT_EQ(rig.sim->acks_accepted(), 11u);
+    EXPECT_EQ(rig.sim->waiting(), 1u);
+    EXPECT_EQ(rig.http->calls(), before + 11 + attempts);
+}
+
+TEST(WangdiantongStockStream, ARequestTheHttpClientSentAgainIsCountedTwice) {
+    SimRig rig(12, true, 50, 10);
+    auto stream = rig.stream();
+    // The list call's connection was dropped once and the client sent it again on a fresh one:
+    // the platform may have seen both.
+    rig.http->after_call = [&](const HttpRequest& request, HttpResponse& response) {
+        if (request.url.find(std::string(kWaitList)) != std::string::npos) response.resent = 1;
+    };
+    auto page = rig.fetch(*stream, nullptr);
+    ASSERT_TRUE(page.ok());
+    rig.http->after_call = nullptr;
+    EXPECT_EQ(page->requests, 2 + 2);  // the list (sent twice) and two batch calcs of ten
+    // An acknowledgement that failed after its resend cost two requests too.
+    Error reset = Error::transient("connection reset by peer");
+    reset.resent = 1;
+    rig.http->fail_at(rig.http->calls() + 1, reset);
+    const std::int64_t before = page->requests;
+    Status acked = rig.ack(*stream, *page);
+    ASSERT_FALSE(acked.ok());
+    EXPECT_EQ(page->requests, before + 12 + 1);
 }
 
 TEST(WangdiantongStockStream, PageSizeIsClampedToTheCountRange) {

@@ -5,9 +5,11 @@
 // waits on disk) and is awaited by the adapter. Nothing here writes a record: records, their
 // tombstones and the cursor still commit with a page, in one transaction.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +31,14 @@ struct KnownVersion {
 };
 using KnownVersions = std::map<std::string, KnownVersion>;  // external_id -> version
 
+// Image files a page would add (sha256, byte size), and the folder they would go to as it is now.
+using ImageCandidates = std::vector<std::pair<std::string, std::int64_t>>;
+struct ImageSpace {
+    std::int64_t used_bytes = 0;             // held by the folder's files
+    std::int64_t incoming_bytes = 0;         // the candidates' bytes the folder does not hold yet
+    std::optional<std::int64_t> free_bytes;  // on the folder's filesystem; nullopt: unknown
+};
+
 // Bound to one account: an adapter never reads or writes another account's rows or state.
 class AdapterStore {
   public:
@@ -47,6 +57,17 @@ class AdapterStore {
     // `pass_start`: after a complete pass, its deletion candidates. Sorted, at most `limit`.
     virtual boost::asio::awaitable<Result<std::vector<std::string>>> unseen_since(
         std::string entity, std::string scope, UtcTime pass_start, std::size_t limit) = 0;
+    // The image folder `folder` (PageRecords::image_folder: "" is the default beside the
+    // database) and what `candidates` would add to it, so a stream can stop downloading before
+    // a budget or the disk is exhausted. The default knows no folder: nothing used, every
+    // candidate incoming.
+    virtual boost::asio::awaitable<Result<ImageSpace>> image_space(std::string folder,
+                                                                   ImageCandidates candidates) {
+        (void)folder;
+        ImageSpace space;
+        for (const auto& [sha256, bytes] : candidates) space.incoming_bytes += bytes;
+        co_return space;
+    }
 };
 
 }  // namespace csync

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,9 +37,18 @@ struct HttpResponse {
     int status = 0;
     HttpHeaders headers;
     std::string body;
+    // Times the client sent the request again itself (a reused connection the peer dropped
+    // before answering: the request goes once more on a fresh one). Whoever counts requests
+    // counts 1 + resent: the peer may have received each of them.
+    int resent = 0;
 
     std::string header(std::string_view name) const;  // case-insensitive, "" when absent
 };
+
+// The requests one send put on the wire: 1, plus the client's own resends.
+inline std::int64_t requests_sent(const Result<HttpResponse>& result) {
+    return 1 + (result.ok() ? result->resent : result.error().resent);
+}
 
 class HttpClient {
   public:

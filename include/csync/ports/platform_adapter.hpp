@@ -106,6 +106,19 @@ class PlatformAdapter {
     }
     // Credential values to mask when a request is printed (keys, secrets, salts, tokens).
     virtual std::vector<std::string> secret_values() const = 0;
+    // `dead-letters retry`: maps a dead letter's stored payload (the raw record as received by
+    // `stream`) again, offline, with this binary's mapping and the account's current options.
+    // Ok: the records to store; `dead_letters` non-empty means the record still does not map
+    // (its error says why). Error::config: letters of this kind cannot be re-mapped without the
+    // platform; the message says what brings the record in instead (the caller adds how to
+    // dismiss the letter).
+    virtual Result<PageRecords> remap_dead_letter(const std::string& stream,
+                                                  const std::string& payload) const {
+        (void)payload;
+        return Error::config(spec().name + " cannot re-map a '" + stream +
+                             "' letter offline: its stream reads the record again from the "
+                             "platform on a later cycle while the platform still offers it");
+    }
 };
 using PlatformAdapterPtr = std::unique_ptr<PlatformAdapter>;
 

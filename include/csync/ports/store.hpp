@@ -107,6 +107,14 @@ class Store {
                                                           UtcTime pass_start,
                                                           std::size_t limit) = 0;
     virtual Result<std::vector<StreamStatus>> status() = 0;
+    // AdapterStore::image_space. This default knows no folder: nothing used, all incoming.
+    virtual Result<ImageSpace> image_space(const std::string& folder,
+                                           const ImageCandidates& candidates) {
+        (void)folder;
+        ImageSpace space;
+        for (const auto& [sha256, bytes] : candidates) space.incoming_bytes += bytes;
+        return space;
+    }
 };
 
 }  // namespace csync
