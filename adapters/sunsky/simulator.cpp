@@ -357,11 +357,13 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         auto count = count_param(request, "count", 1);
         auto seconds = count_param(request, "seconds", 0);
         auto code = count_param(request, "status", 9);
-        if (!count || !seconds || !code) {
+        if (!count || !seconds || !code || *code > 127) {  // a status is kept in 8 bits
             SimResponse bad;
             bad.status = 400;
-            bad.body =
-                json{{"error", "count, seconds and status must be non-negative integers"}}.dump();
+            bad.body = json{{"error",
+                             "count, seconds and status must be non-negative integers (status "
+                             "at most 127)"}}
+                           .dump();
             return bad;
         }
         std::set<std::size_t> chosen;
@@ -375,7 +377,7 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
                 products_[index].corrupt = true;
                 set_modified(index, now);
             } else if (unknown_status) {
-                products_[index].record["status"] = *code;
+                products_[index].status = static_cast<std::int8_t>(*code);
                 set_modified(index, now);
             } else {
                 modify(index, now - std::chrono::seconds{*seconds});
