@@ -166,15 +166,18 @@ Status create_private_file(const std::string& path) {
 // then the record's key, then its fields, its content hash and, last, the page's time ("now"),
 // so that every statement of the kind can take the same bindings.
 struct RecordStatements {
-    RecordStatements(SQLite::Database& db, const char* select_hash_sql, const char* insert_sql,
-                     const char* update_sql, const char* touch_sql, int key_params, int now_param)
-        : select_hash(db, select_hash_sql),
+    RecordStatements(SQLite::Database& db, const char* table_name, const char* select_hash_sql,
+                     const char* insert_sql, const char* update_sql, const char* touch_sql,
+                     int key_params, int now_param)
+        : table(table_name),
+          select_hash(db, select_hash_sql),
           insert(db, insert_sql),
           update(db, update_sql),
           touch(db, touch_sql),
           key_param_count(key_params),
           now_param_index(now_param) {}
 
+    const char* table;      // the table, as record_counts.tbl names it
     Statement select_hash;  // ?1..?key: content_hash of the stored row
     Statement insert;       // all parameters
     Statement update;       // all parameters
@@ -205,7 +208,8 @@ struct PageStatements {
     explicit PageStatements(SQLite::Database& db)
         : account_exists(db, "SELECT 1 FROM accounts WHERE name = ?1"),
           run_exists(db, "SELECT 1 FROM sync_runs WHERE id = ?1"),
-          products(db, "SELECT content_hash FROM products WHERE account = ?1 AND external_id = ?2",
+          products(db, "products",
+                   "SELECT content_hash FROM products WHERE account = ?1 AND external_id = ?2",
                    "INSERT INTO products (account, external_id, parent_external_id, sku, barcode,"
                    " title, brand, category_external_id, price, currency, stock, status,"
                    " source_modified_at, raw_json, content_hash, first_seen_at, last_seen_at,"
@@ -219,7 +223,7 @@ struct PageStatements {
                    " platform_status = ?17, scope = ?18 WHERE account = ?1 AND external_id = ?2",
                    "UPDATE products SET last_seen_at = ?16 WHERE account = ?1 AND external_id = ?2",
                    2, 16),
-          categories(db,
+          categories(db, "categories",
                      "SELECT content_hash FROM categories WHERE account = ?1 AND external_id = ?2",
                      "INSERT INTO categories (account, external_id, parent_external_id, code, name,"
                      " status, source_modified_at, raw_json, content_hash, first_seen_at,"
@@ -232,7 +236,7 @@ struct PageStatements {
                      2, 10),
           // product_external_id: the product of the same account with this sku (lowest
           // external_id when several share it), NULL when none.
-          stock_levels(db,
+          stock_levels(db, "stock_levels",
                        "SELECT content_hash FROM stock_levels"
                        " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
                        "INSERT INTO stock_levels (account, external_id, warehouse, sku, quantity,"
@@ -249,7 +253,8 @@ struct PageStatements {
                        "UPDATE stock_levels SET last_seen_at = ?10"
                        " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
                        3, 10),
-          orders(db, "SELECT content_hash FROM orders WHERE account = ?1 AND external_id = ?2",
+          orders(db, "orders",
+                 "SELECT content_hash FROM orders WHERE account = ?1 AND external_id = ?2",
                  "INSERT INTO orders (account, external_id, status, platform_status, currency,"
                  " total_amount, created_at, source_modified_at, raw_json, content_hash,"
                  " subtotal_amount, shipping_cost, pack_status, shipping_way, tracking_number,"
@@ -264,7 +269,7 @@ struct PageStatements {
                  " last_seen_at = ?20 WHERE account = ?1 AND external_id = ?2",
                  "UPDATE orders SET last_seen_at = ?20 WHERE account = ?1 AND external_id = ?2", 2,
                  20),
-          images(db,
+          images(db, "images",
                  "SELECT content_hash FROM images"
                  " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
                  "INSERT INTO images (account, product_external_id, position, file_path, sha256,"
@@ -284,7 +289,8 @@ struct PageStatements {
                            " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3"),
           image_file_named(db, "SELECT 1 FROM images WHERE file_path = ?1 LIMIT 1"),
           countries(
-              db, "SELECT content_hash FROM countries WHERE account = ?1 AND external_id = ?2",
+              db, "countries",
+              "SELECT content_hash FROM countries WHERE account = ?1 AND external_id = ?2",
               "INSERT INTO countries (account, external_id, code, name, ship_to_state,"
               " states, raw_json, content_hash, first_seen_at, last_seen_at)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -349,6 +355,9 @@ struct PageStatements {
                                   "SELECT id, record_key FROM dead_letters WHERE account = ?1"
                                   " AND stream = ?2 AND resolved_at IS NULL"),
           resolve_dead_letter(db, "UPDATE dead_letters SET resolved_at = ?2 WHERE id = ?1"),
+          add_record_count(db,
+                           "INSERT INTO record_counts (account, tbl, records) VALUES (?1, ?2, ?3)"
+                           " ON CONFLICT (account, tbl) DO UPDATE SET records = records + ?3"),
           upsert_cursor(db,
                         "INSERT INTO sync_state (account, stream, cursor, updated_at)"
                         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, stream) DO UPDATE SET"
@@ -382,6 +391,8 @@ struct PageStatements {
     Statement upsert_dead_letter;
     Statement unresolved_dead_letters;
     Statement resolve_dead_letter;
+    // Rows a page inserted, per table: one statement per page instead of a trigger per row.
+    Statement add_record_count;
     Statement upsert_cursor;
 };
 
@@ -547,6 +558,20 @@ class PageWriter {
     }
 
     ApplyStats& stats() { return stats_; }
+
+    // Before the cursor: record_counts grows by the rows this page inserted (deletions are
+    // still counted by triggers; they are rare and may come from retention or by hand).
+    void flush_counts() {
+        for (const auto& [table, rows] : inserted_rows_) {
+            if (rows == 0) continue;
+            Use q(st_.add_record_count);
+            q->bind(1, key_.account);
+            q->bind(2, std::string(table));
+            q->bind(3, rows);
+            q->exec();
+        }
+        inserted_rows_.clear();
+    }
 
     // Before the cursor: the changes commit with the records they describe.
     void flush_changes() {
@@ -794,6 +819,7 @@ class PageWriter {
         Use insert(st_.insert_bill);
         bind(*insert);
         if (insert->exec() == 1) {
+            ++inserted_rows_["ledger"];
             count(Outcome::inserted);
             return;
         }
@@ -917,7 +943,9 @@ class PageWriter {
         bind_fields(*q);
         q->bind(rs.now_param_index, now_);
         q->exec();
-        return stored_hash ? Outcome::updated : Outcome::inserted;
+        if (stored_hash) return Outcome::updated;
+        ++inserted_rows_[rs.table];
+        return Outcome::inserted;
     }
 
     void replace_order_lines(const Order& o) {
@@ -1024,6 +1052,7 @@ class PageWriter {
         const char* op;
     };
     std::vector<PendingChange> pending_changes_;
+    std::map<std::string_view, std::int64_t> inserted_rows_;  // by record_counts.tbl
     bool expect_unchanged_ = false;
     std::optional<bool> account_has_stock_;
     ApplyStats stats_;
@@ -1320,6 +1349,7 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         for (const DeadLetter& d : records.dead_letters) {
             writer.write(d);
         }
+        writer.flush_counts();
         writer.flush_changes();
         writer.write_cursor(next_cursor);
         tx.commit();
@@ -1472,10 +1502,15 @@ Result<std::vector<std::string>> SqliteStore::unseen_since(const std::string& ac
     return impl_->guarded(
         "listing products of account '" + account + "' unseen since " + format_utc_iso(pass_start),
         [&]() -> Result<std::vector<std::string>> {
+            // `scope <> ''` lets the partial index products_by_scope serve a scoped pass.
             Statement q(*impl_->db,
-                        "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
-                        " AND status <> 'deleted' AND last_seen_at < ?3"
-                        " ORDER BY external_id LIMIT ?4");
+                        scope.empty()
+                            ? "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
+                              " AND status <> 'deleted' AND last_seen_at < ?3"
+                              " ORDER BY external_id LIMIT ?4"
+                            : "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
+                              " AND scope <> '' AND status <> 'deleted' AND last_seen_at < ?3"
+                              " ORDER BY external_id LIMIT ?4");
             q.bind(1, account);
             q.bind(2, scope);
             q.bind(3, format_utc_iso(pass_start));
