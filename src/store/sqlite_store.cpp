@@ -318,6 +318,18 @@ struct PageStatements {
           touch_unchanged_product(db,
                                   "UPDATE products SET last_seen_at = ?3 WHERE account = ?1"
                                   " AND external_id = ?2 AND content_hash = ?4"),
+          // Unscoped products (scope ''): seen again unchanged, only their narrow product_seen
+          // row is written, not the wide products row.
+          see_unchanged_product(db,
+                                "INSERT INTO product_seen (account, external_id, last_seen_at)"
+                                " SELECT account, external_id, ?3 FROM products WHERE account = ?1"
+                                " AND external_id = ?2 AND content_hash = ?4 AND scope = ''"
+                                " ON CONFLICT (account, external_id)"
+                                " DO UPDATE SET last_seen_at = excluded.last_seen_at"),
+          see_product(db,
+                      "INSERT INTO product_seen (account, external_id, last_seen_at)"
+                      " VALUES (?1, ?2, ?16) ON CONFLICT (account, external_id)"
+                      " DO UPDATE SET last_seen_at = excluded.last_seen_at"),
           account_has_stock(db, "SELECT 1 FROM stock_levels WHERE account = ?1 LIMIT 1"),
           relink_stock(db,
                        "UPDATE stock_levels SET product_external_id = (SELECT p.external_id"
@@ -379,6 +391,8 @@ struct PageStatements {
     Statement upsert_balance;
     // An unchanged product in one statement: only last_seen_at, and only when the hash is equal.
     Statement touch_unchanged_product;
+    Statement see_unchanged_product;
+    Statement see_product;  // the products touch of an unscoped row: ?1, ?2 and ?16 (now)
     Statement account_has_stock;
     Statement relink_stock;
     Statement delete_order_lines;
@@ -608,7 +622,7 @@ class PageWriter {
         const std::string hash = store::record_hash(p);
         // After an unchanged row the next is likely unchanged too (a re-read): one statement
         // then settles it; otherwise the general upsert's lookup goes first.
-        if (expect_unchanged_ && touch_if_unchanged(p.external_id, hash)) {
+        if (expect_unchanged_ && touch_if_unchanged(p.external_id, p.scope, hash)) {
             after_record("product", p.external_id, Outcome::unchanged);
             return;
         }
@@ -630,7 +644,8 @@ class PageWriter {
                 s.bind(15, hash);
                 bind_text_or_null(s, 17, p.platform_status);
                 s.bind(18, p.scope);
-            });
+            },
+            p.scope.empty() ? &st_.see_product : nullptr);
         expect_unchanged_ = outcome == Outcome::unchanged;
         if ((outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) &&
             account_has_stock()) {
@@ -643,8 +658,9 @@ class PageWriter {
         after_record("product", p.external_id, outcome);
     }
 
-    bool touch_if_unchanged(const std::string& external_id, const std::string& hash) {
-        Use q(st_.touch_unchanged_product);
+    bool touch_if_unchanged(const std::string& external_id, const std::string& scope,
+                            const std::string& hash) {
+        Use q(scope.empty() ? st_.see_unchanged_product : st_.touch_unchanged_product);
         q->bind(1, key_.account);
         q->bind(2, external_id);
         q->bind(3, now_);
@@ -919,7 +935,7 @@ class PageWriter {
 
     template <class BindKey, class BindFields>
     Outcome upsert(RecordStatements& rs, const std::string& hash, BindKey bind_key,
-                   BindFields bind_fields) {
+                   BindFields bind_fields, Statement* touch = nullptr) {
         std::optional<std::string> stored_hash;
         {
             Use q(rs.select_hash);
@@ -930,7 +946,7 @@ class PageWriter {
             }
         }
         if (stored_hash && *stored_hash == hash) {
-            Use q(rs.touch);
+            Use q(touch ? *touch : rs.touch);
             q->bind(1, key_.account);
             bind_key(*q);
             q->bind(rs.now_param_index, now_);
@@ -1468,7 +1484,9 @@ Result<KnownVersions> SqliteStore::known_versions(const std::string& account,
         [&]() -> Result<KnownVersions> {
             SQLite::Transaction snapshot(*impl_->db, SQLite::TransactionBehavior::DEFERRED);
             Statement q(*impl_->db,
-                        "SELECT content_hash, source_modified_at, last_seen_at, status"
+                        "SELECT content_hash, source_modified_at,"
+                        " max(last_seen_at, coalesce((SELECT s.last_seen_at FROM product_seen s"
+                        " WHERE s.account = ?1 AND s.external_id = ?2), '')), status"
                         " FROM products WHERE account = ?1 AND external_id = ?2 AND scope = ?3");
             KnownVersions out;
             for (const std::string& id : ids) {
@@ -1505,8 +1523,9 @@ Result<std::vector<std::string>> SqliteStore::unseen_since(const std::string& ac
             // `scope <> ''` lets the partial index products_by_scope serve a scoped pass.
             Statement q(*impl_->db,
                         scope.empty()
-                            ? "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
-                              " AND status <> 'deleted' AND last_seen_at < ?3"
+                            ? "SELECT external_id FROM products_last_seen JOIN products"
+                              " USING (account, external_id) WHERE account = ?1 AND scope = ?2"
+                              " AND status <> 'deleted' AND products_last_seen.last_seen_at < ?3"
                               " ORDER BY external_id LIMIT ?4"
                             : "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
                               " AND scope <> '' AND status <> 'deleted' AND last_seen_at < ?3"
@@ -1836,11 +1855,28 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
     }
     return impl_->guarded("exporting table " + table, [&]() -> Status {
         // Both names come from the fixed list above, never from input.
-        Statement q(*impl_->db, "SELECT * FROM " + found->first + " ORDER BY " + found->second);
-        const int columns = q.getColumnCount();
+        std::string columns = "*";
+        std::string from = found->first;
+        if (from == "products") {
+            // A product read again unchanged has its last_seen_at in product_seen.
+            columns.clear();
+            Statement info(*impl_->db,
+                           "SELECT name FROM pragma_table_info('products') ORDER BY cid");
+            while (info.executeStep()) {
+                const std::string name = info.getColumn(0).getString();
+                columns +=
+                    (columns.empty() ? "" : ", ") +
+                    (name == "last_seen_at" ? "products_last_seen.last_seen_at AS last_seen_at"
+                                            : "products." + name);
+            }
+            from = "products JOIN products_last_seen USING (account, external_id)";
+        }
+        Statement q(*impl_->db,
+                    "SELECT " + columns + " FROM " + from + " ORDER BY " + found->second);
+        const int column_count = q.getColumnCount();
         std::vector<std::string> names;
-        names.reserve(static_cast<std::size_t>(columns));
-        for (int i = 0; i < columns; ++i) {
+        names.reserve(static_cast<std::size_t>(column_count));
+        for (int i = 0; i < column_count; ++i) {
             names.emplace_back(q.getColumnName(i));
         }
         if (format == ExportFormat::csv) write_csv_row(out, names);
@@ -1848,7 +1884,9 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
             if (format == ExportFormat::csv) {
                 std::vector<std::string> fields;
                 fields.reserve(names.size());
-                for (int i = 0; i < columns; ++i) fields.push_back(column_text(q.getColumn(i)));
+                for (int i = 0; i < column_count; ++i) {
+                    fields.push_back(column_text(q.getColumn(i)));
+                }
                 write_csv_row(out, fields);
                 if (!out) {
                     return Error::storage("writing the export of table " + table +
@@ -1857,7 +1895,7 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
                 continue;
             }
             nlohmann::json row = nlohmann::json::object();
-            for (int i = 0; i < columns; ++i) {
+            for (int i = 0; i < column_count; ++i) {
                 row[names[static_cast<std::size_t>(i)]] = column_json(q.getColumn(i));
             }
             // Invalid UTF-8 from a platform is replaced rather than failing the whole export.

@@ -149,9 +149,42 @@ TEST_F(SqliteStoreTest, AnUnchangedRecordOnlyTouchesLastSeenAt) {
     EXPECT_EQ(stats.inserted + stats.updated, 0);
 
     EXPECT_EQ(db.text("SELECT first_seen_at FROM products"), "2023-11-14T22:13:20Z");
-    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T23:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products_last_seen"), "2023-11-14T23:13:20Z");
+    // The wide row is not rewritten: the touch lands in the narrow product_seen row.
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM product_seen"), "2023-11-14T23:13:20Z");
     EXPECT_EQ(db.text("SELECT content_hash FROM products"), hash);
     EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 1);  // the insert only
+
+    // A second unchanged read in the same page goes through the one-statement shortcut.
+    clock_.advance(1h);
+    page.products.push_back(make_product("A1"));
+    EXPECT_EQ(apply(page, {{"page", 3}}).unchanged, 2);
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products_last_seen"), "2023-11-15T00:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T22:13:20Z");
+}
+
+// Rows a full pass owns (a scope) keep last_seen_at in products, where products_by_scope
+// serves the pass's search for rows it did not see.
+TEST_F(SqliteStoreTest, AnUnchangedScopedProductTouchesItsOwnRow) {
+    PageRecords page;
+    page.products.push_back(make_product("A1"));
+    page.products.back().scope = "items";
+    page.products.push_back(page.products.back());
+    apply(page);
+    clock_.advance(1h);
+    EXPECT_EQ(apply(page, {{"page", 2}}).unchanged, 2);
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T23:13:20Z");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM product_seen"), 0);
+    auto unseen = store_->unseen_since("shop", "product", "items",
+                                       UtcTime{std::chrono::seconds{1'700'003'600}}, 10);
+    ASSERT_TRUE(unseen.ok()) << unseen.error().message;
+    EXPECT_TRUE(unseen->empty());
+    auto all = store_->unseen_since("shop", "product", "items",
+                                    UtcTime{std::chrono::seconds{1'700'003'601}}, 10);
+    ASSERT_TRUE(all.ok()) << all.error().message;
+    EXPECT_EQ(*all, std::vector<std::string>{"A1"});
 }
 
 TEST_F(SqliteStoreTest, AnUpdateWritesTheNewHashAndAChangeRow) {
@@ -201,7 +234,7 @@ TEST_F(SqliteStoreTest, ALargePageMixesUnchangedChangedAndNewRowsInItsOrder) {
 
     EXPECT_NE(db.text("SELECT raw_json FROM products WHERE external_id = 'P5'"), raw_before);
     EXPECT_EQ(db.text("SELECT price FROM products WHERE external_id = 'P40'"), "2.5");
-    EXPECT_EQ(db.integer("SELECT count(*) FROM products WHERE last_seen_at = "
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products_last_seen WHERE last_seen_at = "
                          "'2023-11-14T23:13:20Z'"),
               71);
     EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 73);
