@@ -15,7 +15,8 @@ DROP TRIGGER ledger_counted_insert;
 DROP TRIGGER countries_counted_insert;
 
 -- Counted afresh: a row inserted by hand before this version is counted like any other.
-DELETE FROM record_counts;
+DELETE FROM record_counts
+    WHERE tbl IN ('products', 'categories', 'stock_levels', 'orders', 'images', 'ledger', 'countries');
 INSERT INTO record_counts (account, tbl, records)
     SELECT account, 'products', count(*) FROM products GROUP BY account;
 INSERT INTO record_counts (account, tbl, records)
