@@ -166,15 +166,18 @@ Status create_private_file(const std::string& path) {
 // then the record's key, then its fields, its content hash and, last, the page's time ("now"),
 // so that every statement of the kind can take the same bindings.
 struct RecordStatements {
-    RecordStatements(SQLite::Database& db, const char* select_hash_sql, const char* insert_sql,
-                     const char* update_sql, const char* touch_sql, int key_params, int now_param)
-        : select_hash(db, select_hash_sql),
+    RecordStatements(SQLite::Database& db, const char* table_name, const char* select_hash_sql,
+                     const char* insert_sql, const char* update_sql, const char* touch_sql,
+                     int key_params, int now_param)
+        : table(table_name),
+          select_hash(db, select_hash_sql),
           insert(db, insert_sql),
           update(db, update_sql),
           touch(db, touch_sql),
           key_param_count(key_params),
           now_param_index(now_param) {}
 
+    const char* table;      // the table, as record_counts.tbl names it
     Statement select_hash;  // ?1..?key: content_hash of the stored row
     Statement insert;       // all parameters
     Statement update;       // all parameters
@@ -205,7 +208,8 @@ struct PageStatements {
     explicit PageStatements(SQLite::Database& db)
         : account_exists(db, "SELECT 1 FROM accounts WHERE name = ?1"),
           run_exists(db, "SELECT 1 FROM sync_runs WHERE id = ?1"),
-          products(db, "SELECT content_hash FROM products WHERE account = ?1 AND external_id = ?2",
+          products(db, "products",
+                   "SELECT content_hash FROM products WHERE account = ?1 AND external_id = ?2",
                    "INSERT INTO products (account, external_id, parent_external_id, sku, barcode,"
                    " title, brand, category_external_id, price, currency, stock, status,"
                    " source_modified_at, raw_json, content_hash, first_seen_at, last_seen_at,"
@@ -219,7 +223,7 @@ struct PageStatements {
                    " platform_status = ?17, scope = ?18 WHERE account = ?1 AND external_id = ?2",
                    "UPDATE products SET last_seen_at = ?16 WHERE account = ?1 AND external_id = ?2",
                    2, 16),
-          categories(db,
+          categories(db, "categories",
                      "SELECT content_hash FROM categories WHERE account = ?1 AND external_id = ?2",
                      "INSERT INTO categories (account, external_id, parent_external_id, code, name,"
                      " status, source_modified_at, raw_json, content_hash, first_seen_at,"
@@ -232,7 +236,7 @@ struct PageStatements {
                      2, 10),
           // product_external_id: the product of the same account with this sku (lowest
           // external_id when several share it), NULL when none.
-          stock_levels(db,
+          stock_levels(db, "stock_levels",
                        "SELECT content_hash FROM stock_levels"
                        " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
                        "INSERT INTO stock_levels (account, external_id, warehouse, sku, quantity,"
@@ -249,7 +253,8 @@ struct PageStatements {
                        "UPDATE stock_levels SET last_seen_at = ?10"
                        " WHERE account = ?1 AND external_id = ?2 AND warehouse = ?3",
                        3, 10),
-          orders(db, "SELECT content_hash FROM orders WHERE account = ?1 AND external_id = ?2",
+          orders(db, "orders",
+                 "SELECT content_hash FROM orders WHERE account = ?1 AND external_id = ?2",
                  "INSERT INTO orders (account, external_id, status, platform_status, currency,"
                  " total_amount, created_at, source_modified_at, raw_json, content_hash,"
                  " subtotal_amount, shipping_cost, pack_status, shipping_way, tracking_number,"
@@ -264,7 +269,7 @@ struct PageStatements {
                  " last_seen_at = ?20 WHERE account = ?1 AND external_id = ?2",
                  "UPDATE orders SET last_seen_at = ?20 WHERE account = ?1 AND external_id = ?2", 2,
                  20),
-          images(db,
+          images(db, "images",
                  "SELECT content_hash FROM images"
                  " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3",
                  "INSERT INTO images (account, product_external_id, position, file_path, sha256,"
@@ -284,7 +289,8 @@ struct PageStatements {
                            " WHERE account = ?1 AND product_external_id = ?2 AND position = ?3"),
           image_file_named(db, "SELECT 1 FROM images WHERE file_path = ?1 LIMIT 1"),
           countries(
-              db, "SELECT content_hash FROM countries WHERE account = ?1 AND external_id = ?2",
+              db, "countries",
+              "SELECT content_hash FROM countries WHERE account = ?1 AND external_id = ?2",
               "INSERT INTO countries (account, external_id, code, name, ship_to_state,"
               " states, raw_json, content_hash, first_seen_at, last_seen_at)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -312,6 +318,18 @@ struct PageStatements {
           touch_unchanged_product(db,
                                   "UPDATE products SET last_seen_at = ?3 WHERE account = ?1"
                                   " AND external_id = ?2 AND content_hash = ?4"),
+          // Unscoped products (scope ''): seen again unchanged, only their narrow product_seen
+          // row is written, not the wide products row.
+          see_unchanged_product(db,
+                                "INSERT INTO product_seen (account, external_id, last_seen_at)"
+                                " SELECT account, external_id, ?3 FROM products WHERE account = ?1"
+                                " AND external_id = ?2 AND content_hash = ?4 AND scope = ''"
+                                " ON CONFLICT (account, external_id)"
+                                " DO UPDATE SET last_seen_at = excluded.last_seen_at"),
+          see_product(db,
+                      "INSERT INTO product_seen (account, external_id, last_seen_at)"
+                      " VALUES (?1, ?2, ?16) ON CONFLICT (account, external_id)"
+                      " DO UPDATE SET last_seen_at = excluded.last_seen_at"),
           account_has_stock(db, "SELECT 1 FROM stock_levels WHERE account = ?1 LIMIT 1"),
           relink_stock(db,
                        "UPDATE stock_levels SET product_external_id = (SELECT p.external_id"
@@ -349,6 +367,9 @@ struct PageStatements {
                                   "SELECT id, record_key FROM dead_letters WHERE account = ?1"
                                   " AND stream = ?2 AND resolved_at IS NULL"),
           resolve_dead_letter(db, "UPDATE dead_letters SET resolved_at = ?2 WHERE id = ?1"),
+          add_record_count(db,
+                           "INSERT INTO record_counts (account, tbl, records) VALUES (?1, ?2, ?3)"
+                           " ON CONFLICT (account, tbl) DO UPDATE SET records = records + ?3"),
           upsert_cursor(db,
                         "INSERT INTO sync_state (account, stream, cursor, updated_at)"
                         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, stream) DO UPDATE SET"
@@ -370,6 +391,8 @@ struct PageStatements {
     Statement upsert_balance;
     // An unchanged product in one statement: only last_seen_at, and only when the hash is equal.
     Statement touch_unchanged_product;
+    Statement see_unchanged_product;
+    Statement see_product;  // the products touch of an unscoped row: ?1, ?2 and ?16 (now)
     Statement account_has_stock;
     Statement relink_stock;
     Statement delete_order_lines;
@@ -382,6 +405,8 @@ struct PageStatements {
     Statement upsert_dead_letter;
     Statement unresolved_dead_letters;
     Statement resolve_dead_letter;
+    // Rows a page inserted, per table: one statement per page instead of a trigger per row.
+    Statement add_record_count;
     Statement upsert_cursor;
 };
 
@@ -548,6 +573,20 @@ class PageWriter {
 
     ApplyStats& stats() { return stats_; }
 
+    // Before the cursor: record_counts grows by the rows this page inserted (deletions are
+    // still counted by triggers; they are rare and may come from retention or by hand).
+    void flush_counts() {
+        for (const auto& [table, rows] : inserted_rows_) {
+            if (rows == 0) continue;
+            Use q(st_.add_record_count);
+            q->bind(1, key_.account);
+            q->bind(2, std::string(table));
+            q->bind(3, rows);
+            q->exec();
+        }
+        inserted_rows_.clear();
+    }
+
     // Before the cursor: the changes commit with the records they describe.
     void flush_changes() {
         std::size_t i = 0;
@@ -583,7 +622,7 @@ class PageWriter {
         const std::string hash = store::record_hash(p);
         // After an unchanged row the next is likely unchanged too (a re-read): one statement
         // then settles it; otherwise the general upsert's lookup goes first.
-        if (expect_unchanged_ && touch_if_unchanged(p.external_id, hash)) {
+        if (expect_unchanged_ && touch_if_unchanged(p.external_id, p.scope, hash)) {
             after_record("product", p.external_id, Outcome::unchanged);
             return;
         }
@@ -605,7 +644,8 @@ class PageWriter {
                 s.bind(15, hash);
                 bind_text_or_null(s, 17, p.platform_status);
                 s.bind(18, p.scope);
-            });
+            },
+            p.scope.empty() ? &st_.see_product : nullptr);
         expect_unchanged_ = outcome == Outcome::unchanged;
         if ((outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) &&
             account_has_stock()) {
@@ -618,8 +658,9 @@ class PageWriter {
         after_record("product", p.external_id, outcome);
     }
 
-    bool touch_if_unchanged(const std::string& external_id, const std::string& hash) {
-        Use q(st_.touch_unchanged_product);
+    bool touch_if_unchanged(const std::string& external_id, const std::string& scope,
+                            const std::string& hash) {
+        Use q(scope.empty() ? st_.see_unchanged_product : st_.touch_unchanged_product);
         q->bind(1, key_.account);
         q->bind(2, external_id);
         q->bind(3, now_);
@@ -794,6 +835,7 @@ class PageWriter {
         Use insert(st_.insert_bill);
         bind(*insert);
         if (insert->exec() == 1) {
+            ++inserted_rows_["ledger"];
             count(Outcome::inserted);
             return;
         }
@@ -893,7 +935,7 @@ class PageWriter {
 
     template <class BindKey, class BindFields>
     Outcome upsert(RecordStatements& rs, const std::string& hash, BindKey bind_key,
-                   BindFields bind_fields) {
+                   BindFields bind_fields, Statement* touch = nullptr) {
         std::optional<std::string> stored_hash;
         {
             Use q(rs.select_hash);
@@ -904,7 +946,7 @@ class PageWriter {
             }
         }
         if (stored_hash && *stored_hash == hash) {
-            Use q(rs.touch);
+            Use q(touch ? *touch : rs.touch);
             q->bind(1, key_.account);
             bind_key(*q);
             q->bind(rs.now_param_index, now_);
@@ -917,7 +959,9 @@ class PageWriter {
         bind_fields(*q);
         q->bind(rs.now_param_index, now_);
         q->exec();
-        return stored_hash ? Outcome::updated : Outcome::inserted;
+        if (stored_hash) return Outcome::updated;
+        ++inserted_rows_[rs.table];
+        return Outcome::inserted;
     }
 
     void replace_order_lines(const Order& o) {
@@ -1024,6 +1068,7 @@ class PageWriter {
         const char* op;
     };
     std::vector<PendingChange> pending_changes_;
+    std::map<std::string_view, std::int64_t> inserted_rows_;  // by record_counts.tbl
     bool expect_unchanged_ = false;
     std::optional<bool> account_has_stock_;
     ApplyStats stats_;
@@ -1320,6 +1365,7 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         for (const DeadLetter& d : records.dead_letters) {
             writer.write(d);
         }
+        writer.flush_counts();
         writer.flush_changes();
         writer.write_cursor(next_cursor);
         tx.commit();
@@ -1438,7 +1484,9 @@ Result<KnownVersions> SqliteStore::known_versions(const std::string& account,
         [&]() -> Result<KnownVersions> {
             SQLite::Transaction snapshot(*impl_->db, SQLite::TransactionBehavior::DEFERRED);
             Statement q(*impl_->db,
-                        "SELECT content_hash, source_modified_at, last_seen_at, status"
+                        "SELECT content_hash, source_modified_at,"
+                        " max(last_seen_at, coalesce((SELECT s.last_seen_at FROM product_seen s"
+                        " WHERE s.account = ?1 AND s.external_id = ?2), '')), status"
                         " FROM products WHERE account = ?1 AND external_id = ?2 AND scope = ?3");
             KnownVersions out;
             for (const std::string& id : ids) {
@@ -1472,10 +1520,16 @@ Result<std::vector<std::string>> SqliteStore::unseen_since(const std::string& ac
     return impl_->guarded(
         "listing products of account '" + account + "' unseen since " + format_utc_iso(pass_start),
         [&]() -> Result<std::vector<std::string>> {
+            // `scope <> ''` lets the partial index products_by_scope serve a scoped pass.
             Statement q(*impl_->db,
-                        "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
-                        " AND status <> 'deleted' AND last_seen_at < ?3"
-                        " ORDER BY external_id LIMIT ?4");
+                        scope.empty()
+                            ? "SELECT external_id FROM products_last_seen JOIN products"
+                              " USING (account, external_id) WHERE account = ?1 AND scope = ?2"
+                              " AND status <> 'deleted' AND products_last_seen.last_seen_at < ?3"
+                              " ORDER BY external_id LIMIT ?4"
+                            : "SELECT external_id FROM products WHERE account = ?1 AND scope = ?2"
+                              " AND scope <> '' AND status <> 'deleted' AND last_seen_at < ?3"
+                              " ORDER BY external_id LIMIT ?4");
             q.bind(1, account);
             q.bind(2, scope);
             q.bind(3, format_utc_iso(pass_start));
@@ -1922,11 +1976,28 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
     }
     return impl_->guarded("exporting table " + table, [&]() -> Status {
         // Both names come from the fixed list above, never from input.
-        Statement q(*impl_->db, "SELECT * FROM " + found->first + " ORDER BY " + found->second);
-        const int columns = q.getColumnCount();
+        std::string columns = "*";
+        std::string from = found->first;
+        if (from == "products") {
+            // A product read again unchanged has its last_seen_at in product_seen.
+            columns.clear();
+            Statement info(*impl_->db,
+                           "SELECT name FROM pragma_table_info('products') ORDER BY cid");
+            while (info.executeStep()) {
+                const std::string name = info.getColumn(0).getString();
+                columns +=
+                    (columns.empty() ? "" : ", ") +
+                    (name == "last_seen_at" ? "products_last_seen.last_seen_at AS last_seen_at"
+                                            : "products." + name);
+            }
+            from = "products JOIN products_last_seen USING (account, external_id)";
+        }
+        Statement q(*impl_->db,
+                    "SELECT " + columns + " FROM " + from + " ORDER BY " + found->second);
+        const int column_count = q.getColumnCount();
         std::vector<std::string> names;
-        names.reserve(static_cast<std::size_t>(columns));
-        for (int i = 0; i < columns; ++i) {
+        names.reserve(static_cast<std::size_t>(column_count));
+        for (int i = 0; i < column_count; ++i) {
             names.emplace_back(q.getColumnName(i));
         }
         if (format == ExportFormat::csv) write_csv_row(out, names);
@@ -1934,7 +2005,9 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
             if (format == ExportFormat::csv) {
                 std::vector<std::string> fields;
                 fields.reserve(names.size());
-                for (int i = 0; i < columns; ++i) fields.push_back(column_text(q.getColumn(i)));
+                for (int i = 0; i < column_count; ++i) {
+                    fields.push_back(column_text(q.getColumn(i)));
+                }
                 write_csv_row(out, fields);
                 if (!out) {
                     return Error::storage("writing the export of table " + table +
@@ -1943,7 +2016,7 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
                 continue;
             }
             nlohmann::json row = nlohmann::json::object();
-            for (int i = 0; i < columns; ++i) {
+            for (int i = 0; i < column_count; ++i) {
                 row[names[static_cast<std::size_t>(i)]] = column_json(q.getColumn(i));
             }
             // Invalid UTF-8 from a platform is replaced rather than failing the whole export.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include <SQLiteCpp/Database.h>
@@ -134,6 +135,46 @@ TEST_F(OpenTest, AnOlderDatabaseIsUpgradedAndKeepsItsRows) {
     ASSERT_TRUE(cursor.ok()) << cursor.error().message;
     ASSERT_TRUE(cursor->has_value());
     EXPECT_EQ((**cursor)["page"], 7);
+}
+
+// From page_counted_records on, the page writer keeps record_counts: the migration counts the
+// rows already there, whatever the old triggers left (here: rows written by hand, uncounted).
+TEST_F(OpenTest, ThePageCountedRecordsMigrationCountsTheRowsAlreadyThere) {
+    const auto& migrations = store::embedded_migrations();
+    const auto counted = std::find_if(migrations.begin(), migrations.end(), [](const auto& m) {
+        return std::string(m.first).ends_with("_page_counted_records.sql");
+    });
+    ASSERT_NE(counted, migrations.end());
+    {
+        SQLite::Database db(path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL) STRICT");
+        for (auto m = migrations.begin(); m != counted; ++m) {
+            db.exec(std::string(m->second));
+            db.exec("INSERT INTO schema_version VALUES (" +
+                    std::to_string(m - migrations.begin() + 1) + ", '" + std::string(m->first) +
+                    "', '2023-01-01T00:00:00Z')");
+        }
+        db.exec(
+            "INSERT INTO accounts (name, platform, created_at, updated_at) VALUES ('shop', "
+            "'sunsky', '2023-01-01T00:00:00Z', '2023-01-01T00:00:00Z')");
+        for (int i = 0; i < 3; ++i) {
+            db.exec(
+                "INSERT INTO products (account, external_id, status, first_seen_at,"
+                " last_seen_at, content_hash, raw_json) VALUES ('shop', 'P" +
+                std::to_string(i) + "', 'active', '', '', '', '{}')");
+        }
+        db.exec("UPDATE record_counts SET records = 99");  // as if miscounted
+    }
+    auto store = open();
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    DbReader db(path());
+    EXPECT_EQ(db.integer("SELECT records FROM record_counts WHERE tbl = 'products'"), 3);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM record_counts WHERE records <> 0"), 1);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                         " AND name = 'products_counted_insert'"),
+              0);
 }
 
 TEST_F(OpenTest, WithoutMigrateAnOlderDatabaseWaitsForTheMigrateVerb) {

@@ -149,9 +149,42 @@ TEST_F(SqliteStoreTest, AnUnchangedRecordOnlyTouchesLastSeenAt) {
     EXPECT_EQ(stats.inserted + stats.updated, 0);
 
     EXPECT_EQ(db.text("SELECT first_seen_at FROM products"), "2023-11-14T22:13:20Z");
-    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T23:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products_last_seen"), "2023-11-14T23:13:20Z");
+    // The wide row is not rewritten: the touch lands in the narrow product_seen row.
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T22:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM product_seen"), "2023-11-14T23:13:20Z");
     EXPECT_EQ(db.text("SELECT content_hash FROM products"), hash);
     EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 1);  // the insert only
+
+    // A second unchanged read in the same page goes through the one-statement shortcut.
+    clock_.advance(1h);
+    page.products.push_back(make_product("A1"));
+    EXPECT_EQ(apply(page, {{"page", 3}}).unchanged, 2);
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products_last_seen"), "2023-11-15T00:13:20Z");
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T22:13:20Z");
+}
+
+// Rows a full pass owns (a scope) keep last_seen_at in products, where products_by_scope
+// serves the pass's search for rows it did not see.
+TEST_F(SqliteStoreTest, AnUnchangedScopedProductTouchesItsOwnRow) {
+    PageRecords page;
+    page.products.push_back(make_product("A1"));
+    page.products.back().scope = "items";
+    page.products.push_back(page.products.back());
+    apply(page);
+    clock_.advance(1h);
+    EXPECT_EQ(apply(page, {{"page", 2}}).unchanged, 2);
+    auto db = reader();
+    EXPECT_EQ(db.text("SELECT last_seen_at FROM products"), "2023-11-14T23:13:20Z");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM product_seen"), 0);
+    auto unseen = store_->unseen_since("shop", "product", "items",
+                                       UtcTime{std::chrono::seconds{1'700'003'600}}, 10);
+    ASSERT_TRUE(unseen.ok()) << unseen.error().message;
+    EXPECT_TRUE(unseen->empty());
+    auto all = store_->unseen_since("shop", "product", "items",
+                                    UtcTime{std::chrono::seconds{1'700'003'601}}, 10);
+    ASSERT_TRUE(all.ok()) << all.error().message;
+    EXPECT_EQ(*all, std::vector<std::string>{"A1"});
 }
 
 TEST_F(SqliteStoreTest, AnUpdateWritesTheNewHashAndAChangeRow) {
@@ -201,7 +234,7 @@ TEST_F(SqliteStoreTest, ALargePageMixesUnchangedChangedAndNewRowsInItsOrder) {
 
     EXPECT_NE(db.text("SELECT raw_json FROM products WHERE external_id = 'P5'"), raw_before);
     EXPECT_EQ(db.text("SELECT price FROM products WHERE external_id = 'P40'"), "2.5");
-    EXPECT_EQ(db.integer("SELECT count(*) FROM products WHERE last_seen_at = "
+    EXPECT_EQ(db.integer("SELECT count(*) FROM products_last_seen WHERE last_seen_at = "
                          "'2023-11-14T23:13:20Z'"),
               71);
     EXPECT_EQ(db.integer("SELECT count(*) FROM changes"), 73);
@@ -380,6 +413,70 @@ TEST_F(SqliteStoreTest, BillsAreKeyedByContentAndOccurrence) {
     auto db = reader();
     EXPECT_EQ(db.integer("SELECT count(*) FROM ledger"), 2);
     EXPECT_EQ(db.text("SELECT balance FROM account_balances WHERE account = 'shop'"), "12.5");
+}
+
+// record_counts is kept by the page writer (one statement per page and table) and by delete
+// triggers: after every kind of write, and after a page that failed half-way, it equals count(*).
+TEST_F(SqliteStoreTest, RecordCountsMatchTheRowsAfterEveryKindOfWrite) {
+    auto db = reader();
+    const std::vector<std::string> tables = {"products", "categories", "stock_levels", "orders",
+                                             "images",   "ledger",     "countries"};
+    auto expect_counts_match = [&](const std::string& when) {
+        for (const std::string& t : tables) {
+            EXPECT_EQ(db.integer("SELECT coalesce((SELECT records FROM record_counts"
+                                 " WHERE account = 'shop' AND tbl = '" +
+                                 t + "'), 0)"),
+                      db.integer("SELECT count(*) FROM " + t + " WHERE account = 'shop'"))
+                << t << " " << when;
+        }
+    };
+    LedgerEntry bill{std::chrono::sys_seconds{std::chrono::seconds{1'717'200'000}},
+                     "cancelOrder",
+                     "SS1",
+                     *Decimal::parse("0"),
+                     *Decimal::parse("12.5"),
+                     1,
+                     "{}"};
+    Category category;
+    category.external_id = "C1";
+    category.raw_json = R"({"id":"C1"})";
+    Order order;
+    order.external_id = "O1";
+    order.status = OrderStatus::paid;
+    order.raw_json = R"({"id":"O1"})";
+    Country country{"US", "US", "United States", false, "[]", R"({"code":"US"})"};
+
+    PageRecords first =
+        image_page({"A1"}, {make_image("A1", 0, "front"), make_image("A1", 1, "back")});
+    first.products = {make_product("A1"), make_product("A2"), make_product("A3")};
+    first.categories = {category};
+    first.stock_levels = {make_stock("R1", "SKU-A1")};
+    first.orders = {order};
+    first.ledger = {bill};
+    first.countries = {country};
+    EXPECT_EQ(apply(first).inserted, 10);
+    expect_counts_match("after the first page");
+
+    // Unchanged, changed, tombstoned and new rows; one image dropped from A1's set; the same
+    // bill again and a second occurrence.
+    PageRecords second = image_page({"A1"}, {make_image("A1", 0, "front")});
+    second.products = {make_product("A1"), make_product("A2", "1.00"), make_product("A4")};
+    second.deleted_product_ids = {"A3"};
+    second.ledger = {bill, bill};
+    second.ledger[1].occurrence = 2;
+    second.countries = {country};
+    apply(second, {{"page", 2}});
+    expect_counts_match("after the second page");
+    EXPECT_EQ(db.integer("SELECT records FROM record_counts WHERE tbl = 'products'"), 4);
+    EXPECT_EQ(db.integer("SELECT records FROM record_counts WHERE tbl = 'images'"), 1);
+
+    // A page that fails after some rows are written leaves the counts with its rows: neither.
+    PageRecords failing;
+    failing.products = {make_product("B1"), make_product("B2"), make_product("B3")};
+    store_->fail_next_apply_after_rows_for_test(2);
+    ASSERT_FALSE(store_->apply_page({"shop", "products"}, 0, failing, {{"page", 3}}).ok());
+    expect_counts_match("after a failed page");
+    EXPECT_EQ(db.integer("SELECT records FROM record_counts WHERE tbl = 'products'"), 4);
 }
 
 TEST_F(SqliteStoreTest, StatusCarriesTheAccountsBalanceOnEachOfItsStreams) {
