@@ -19,6 +19,11 @@
 //                                               N products change now but carry a gmtModified S
 //                                               seconds old, as a write that became visible after
 //                                               its timestamp; answers {"late":[itemNo,...]}
+//   POST /__sim/sunsky/same-time?count=N&seconds_ago=S
+//                                               the first N products (default all) share one
+//                                               gmtModified S seconds ago (default 3600): a block
+//                                               of equal times across many pages; answers
+//                                               {"items":N,"gmtModified":"..."}
 // Orders: see simulator_orders.hpp (order!getOrderList.do, order!getOrderDetails.do, and the
 // control routes under /__sim/sunsky/orders). /__sim/mutate also moves as many orders on.
 // Images: see simulator_images.hpp (product!getImageChangeList.do, product!getImages.do).
