@@ -506,6 +506,45 @@ TEST_P(ChangeDuringSync, NothingIsMissedWithinTwoCycles) {
 CSYNC_MATRIX(ChangeDuringSync, testing::ValuesIn(platforms()), row_name);
 
 #ifndef CSYNC_CHAOS_SOAK
+// The disk fills up mid-sync (every file the daemon writes capped by RLIMIT_FSIZE, as a full
+// file system would refuse it; SIGXFSZ ignored so that writes fail instead of killing it): the
+// run fails with an error naming the database, the file stays sound, and once space returns
+// the next run converges. A cursor ahead of its data would leave records behind for good.
+TEST(DiskFull, AClearErrorNoDamageAndTheNextRunConverges) {
+    auto sunsky = std::find_if(platforms().begin(), platforms().end(),
+                               [](const PlatformRow& r) { return r.name == "sunsky"; });
+    ASSERT_NE(sunsky, platforms().end());
+    ChaosEnv env(*sunsky, 3000, 17);
+    constexpr int kLimitKib = 1536;
+    auto full =
+        run({"/bin/bash", "-c",
+             "trap '' XFSZ; ulimit -f " + std::to_string(kLimitKib) + "; exec \"$0\" \"$@\"",
+             syncd_bin(), "sync-once", "-c", env.config.string()},
+            120s);
+    EXPECT_NE(full.exit_code, 0) << full.output;
+    EXPECT_NE(full.output.find(env.db.string()), std::string::npos)
+        << "the error names the database: " << full.output;
+    // SQLite's words for a write the file system refused: ENOSPC reads "database or disk is
+    // full", the size limit's EFBIG "disk I/O error"; either way the page was not applied.
+    const bool says_full = full.output.find("database or disk is full") != std::string::npos ||
+                           full.output.find("disk I/O error") != std::string::npos;
+    EXPECT_NE(full.output.find("page not applied, cursor kept"), std::string::npos) << full.output;
+    EXPECT_TRUE(says_full) << full.output;
+    ASSERT_TRUE(fs::exists(env.db));
+    EXPECT_EQ(query_one(env.db, "PRAGMA integrity_check"), "ok");
+    const auto stored_when_full = env.stored_content().size();
+    EXPECT_LT(stored_when_full, 3000u) << "the limit was not reached";
+
+    auto resumed = env.sync_once();
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    const auto compared = env.expect_store_equals_truth();
+    std::cout << "disk full after " << stored_when_full << " of 3000 records (files capped at "
+              << kLimitKib << " KiB); after space returned: " << compared
+              << " records compared, integrity ok\n";
+}
+#endif
+
+#ifndef CSYNC_CHAOS_SOAK
 // Under the other reading of Qianmi's refresh (the replaced refresh token dies at once), the
 // answer of a refresh lost to a kill cannot be recovered by any client: the account parks with
 // what to do, and nothing stored is lost or damaged.
