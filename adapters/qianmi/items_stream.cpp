@@ -14,6 +14,10 @@ namespace {
 
 using nlohmann::json;
 
+// How close to our last read of an item its `modified` may be for the read to have missed a
+// later edit stamped with the same second: one second plus a generous clock skew.
+constexpr std::chrono::seconds kSameStampMargin{300};
+
 std::string trim(std::string s) {
     const auto first = s.find_first_not_of(" \t");
     if (first == std::string::npos) return {};
@@ -218,8 +222,13 @@ class ItemsStream final : public StreamSync {
             if (new_in_pass) ++c.seen;
             part_ids_.insert(id);
             const std::optional<UtcTime>& listed = modified[id];
+            // `modified` has whole seconds: an edit in the same second as our last read (or
+            // within the clocks' skew of it) leaves it as it was, so such an item is read again.
+            const bool edited_near_last_read =
+                it != stored->end() && listed && it->second.last_seen_at &&
+                *listed + kSameStampMargin >= *it->second.last_seen_at;
             if (it == stored->end() || it->second.deleted || !listed ||
-                it->second.source_modified_at != listed) {
+                it->second.source_modified_at != listed || edited_near_last_read) {
                 changed.push_back(id);
             } else {
                 page.records.seen_product_ids.push_back(id);

@@ -71,14 +71,21 @@ std::string format_timestamp(UtcTime t) {
 }
 
 std::optional<UtcTime> parse_timestamp(std::string_view text) {
+    // Strict: only the canonical zero-padded "yyyy-MM-dd HH:mm:ss". The shape is checked before
+    // date::parse sees the text: it reads seconds as a floating-point number and rounds it, and
+    // a garbled field ("08:07:@1") became a NaN cast to an integer (undefined behaviour).
+    constexpr std::string_view kShape = "dddd-dd-dd dd:dd:dd";
+    if (text.size() != kShape.size()) return std::nullopt;
+    for (std::size_t i = 0; i < kShape.size(); ++i) {
+        const bool digit = text[i] >= '0' && text[i] <= '9';
+        if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+    }
     std::istringstream in{std::string(text)};
     date::sys_seconds beijing;
     in >> date::parse("%Y-%m-%d %H:%M:%S", beijing);
     if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-    // Strict: only the canonical zero-padded text of a valid time (date::parse alone would take
-    // "2024-1-2 3:04:05").
     const UtcTime utc{beijing.time_since_epoch() - kGmt8};
-    if (format_timestamp(utc) != text) return std::nullopt;
+    if (format_timestamp(utc) != text) return std::nullopt;  // e.g. February 30th
     return utc;
 }
 

@@ -366,8 +366,14 @@ SimResponse QianmiSimulator::token_endpoint(const ParamMap& params) {
     if (get(params, "grant_type") != "refresh_token") {
         return oauth_refusal("unsupported grant_type");
     }
-    if (get(params, "refresh_token") != refresh_token_) {
+    const std::string presented = get(params, "refresh_token");
+    const bool previous_still_works =
+        !previous_refresh_token_.empty() && presented == previous_refresh_token_;
+    if (presented != refresh_token_ && !previous_still_works) {
         return oauth_refusal("refresh_token无效或已过期");
+    }
+    if (readings_.old_refresh == "until_used" && !previous_still_works) {
+        previous_refresh_token_ = refresh_token_;
     }
     ++refreshes_;
     char suffix[24];
@@ -454,6 +460,7 @@ SimResponse QianmiSimulator::handle(const SimRequest& request) {
     if (token != access_token_ || revoked_ || expired) {
         return error(readings_.token_code, "无效的access_token");
     }
+    previous_refresh_token_.clear();  // the client holds the new pair
 
     if (budget_.exceeded(options_.now(), options_.rate_limit_per_minute)) {
         ++errors_[std::to_string(readings_.quota_code)];
@@ -621,6 +628,7 @@ bool QianmiSimulator::set_reading(std::string_view name, std::string_view value)
     if (name == "oauth_form") return one_of(r.oauth_form, {"data", "status"});
     if (name == "quota_code") return code_of(r.quota_code, {34, 35, 36, 37});
     if (name == "ties") return one_of(r.ties, {"shuffle", "stable"});
+    if (name == "old_refresh") return one_of(r.old_refresh, {"dies", "until_used"});
     return false;
 }
 
@@ -638,7 +646,8 @@ json QianmiSimulator::readings_json() const {
                 {"omit_empty_lists", r.omit_empty_lists},
                 {"oauth_form", r.oauth_form},
                 {"quota_code", r.quota_code},
-                {"ties", r.ties}};
+                {"ties", r.ties},
+                {"old_refresh", r.old_refresh}};
 }
 
 json QianmiSimulator::stats_json() const {

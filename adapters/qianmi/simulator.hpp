@@ -24,7 +24,8 @@
 // id answers an empty body (no `item`).
 //
 // POST /token (form: client_id, grant_type=refresh_token, refresh_token, sign): a new pair; the old
-// refresh token and the old access token stop working at once.
+// access token stops working at once, the old refresh token too (reading old_refresh=dies) or
+// once the new access token has been used (old_refresh=until_used).
 //
 // Control routes:
 //   GET  /__sim/qianmi/stats       {"calls":{method:n,...,"/token":n},"errors":{code:n},
@@ -77,6 +78,10 @@ class QianmiSimulator final : public SimulatedPlatform {
             "data";           // data: {"errorCode":0,"data":{...}}; status: {"status":1,...}
         int quota_code = 37;  // code of the per-minute budget answer: 34..37
         std::string ties = "shuffle";  // shuffle (fresh order per call) | stable (insertion)
+        // What a refresh does to the refresh token it was given (the notes do not say): dies
+        // at once | until_used: it still refreshes until the new access token is first used
+        // (a client that lost the answer, e.g. killed mid-refresh, can ask again).
+        std::string old_refresh = "dies";
     };
 
     // Throws std::invalid_argument without app_key and app_secret.
@@ -87,6 +92,10 @@ class QianmiSimulator final : public SimulatedPlatform {
     std::size_t mutate(std::size_t count) override;
     SimResponse rate_limit_response() const override;
     SimResponse control(const SimRequest& request) override;
+    bool revoke_token() override {
+        revoke_access_token();
+        return true;
+    }
 
     // In-process equivalents of the control routes, for unit tests.
     Readings& readings() { return readings_; }
@@ -168,6 +177,8 @@ class QianmiSimulator final : public SimulatedPlatform {
     std::string refresh_token_;
     UtcTime token_issued_{};
     bool revoked_ = false;
+    // The refresh token a refresh replaced, while it still works (reading old_refresh).
+    std::string previous_refresh_token_;
     std::int64_t refreshes_ = 0;
     std::mt19937_64 rng_;
     std::vector<Item> items_;  // live catalogue in insertion (warehouse) order

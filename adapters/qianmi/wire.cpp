@@ -418,6 +418,13 @@ Result<TokenPair> read_refresh_response(const HttpResponse& response,
         accepted = *flag == "1" || *flag == "true";
         why = "status " + *flag + " " + text_or_empty(root, "message");
     } else if (auto error = find_error(root)) {
+        // A gateway answer in ROP's form: its throttling and platform-side failures say nothing
+        // about the refresh token, which stays good (and unused) for a later try.
+        Error classified = classify_error(*error);
+        if (classified.kind == ErrorKind::rate_limited || classified.kind == ErrorKind::transient) {
+            classified.message = "Qianmi token endpoint: " + classified.message;
+            return classified;
+        }
         accepted = false;
         why = "code " + error->code + " " + error->message;
     }

@@ -389,6 +389,23 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         r.body = json{{corrupt ? "corrupted" : (late ? "late" : "unknown_status"), items}}.dump();
         return r;
     }
+    if (request.path == "/__sim/sunsky/same-time" && request.method == "POST") {
+        auto count = count_param(request, "count", products_.size());
+        auto seconds = count_param(request, "seconds_ago", 3600);
+        if (!count || !seconds) {
+            SimResponse bad;
+            bad.status = 400;
+            bad.body =
+                json{{"error", "count and seconds_ago must be non-negative integers"}}.dump();
+            return bad;
+        }
+        const std::size_t n = std::min(*count, products_.size());
+        const LocalTime when = now_local() - std::chrono::seconds{*seconds};
+        for (std::size_t i = 0; i < n; ++i) set_modified(i, when);
+        SimResponse r;
+        r.body = json{{"items", n}, {"gmtModified", format_time(when)}}.dump();
+        return r;
+    }
     if (request.path.starts_with("/__sim/sunsky/orders")) return orders_book_->control(request);
     if (request.path.starts_with("/__sim/sunsky/images")) return image_library_->control(request);
     if (request.path.starts_with("/__sim/sunsky/account")) return account_->control(request);

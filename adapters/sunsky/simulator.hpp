@@ -23,6 +23,11 @@
 //                                               N products get status S (default 9, a code the
 //                                               seed's appendix B does not list) and a new
 //                                               gmtModified; answers {"unknown_status":[...]}
+//   POST /__sim/sunsky/same-time?count=N&seconds_ago=S
+//                                               the first N products (default all) share one
+//                                               gmtModified S seconds ago (default 3600): a block
+//                                               of equal times across many pages; answers
+//                                               {"items":N,"gmtModified":"..."}
 // Orders: see simulator_orders.hpp (order!getOrderList.do, order!getOrderDetails.do, and the
 // control routes under /__sim/sunsky/orders). /__sim/mutate also moves as many orders on.
 // Images: see simulator_images.hpp (product!getImageChangeList.do, product!getImages.do).

@@ -285,7 +285,10 @@ bool WshotoSimulator::touch_product(std::int64_t id) {
 
 bool WshotoSimulator::delete_product(std::int64_t id) { return products_.erase(id) > 0; }
 
-void WshotoSimulator::revoke_token() { revoked_ = true; }
+bool WshotoSimulator::revoke_token() {
+    revoked_ = true;
+    return true;
+}
 
 SimResponse WshotoSimulator::rate_limit_response() const { return refusal(-1, "系统繁忙"); }
 

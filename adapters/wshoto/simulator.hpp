@@ -79,8 +79,8 @@ class WshotoSimulator final : public SimulatedPlatform {
     SimResponse rate_limit_response() const override;
     SimResponse control(const SimRequest& request) override;
 
-    // In-process controls (tests).
-    void revoke_token();
+    // In-process controls (tests); revoke_token also serves injected token_revoked faults.
+    bool revoke_token() override;
     bool delete_product(std::int64_t id);
     bool touch_product(std::int64_t id);
     bool set_reading(std::string_view name, std::string_view value);

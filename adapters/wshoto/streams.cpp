@@ -191,8 +191,14 @@ class ProductsStream final : public StreamSync {
                 co_return page;
             }
         }
-        const Status st =
-            c.phase == "list" ? co_await list_page(c, page) : co_await confirm_page(c, page);
+        // Not `cond ? co_await a : co_await b`: GCC 12 destroys the chosen result twice there,
+        // a double free whenever it holds an error message.
+        Status st;
+        if (c.phase == "list") {
+            st = co_await list_page(c, page);
+        } else {
+            st = co_await confirm_page(c, page);
+        }
         if (!st.ok()) co_return st.error();
         page.next_cursor = c.to_json();
         co_return page;

@@ -25,9 +25,13 @@ boost::asio::awaitable<Result<nlohmann::json>> call_platform(HttpClient& http, T
             co_return Error::auth(answer.error().message +
                                   " (this platform's adapter has no token to refresh)");
         }
+        // A token refused right after its refresh was revoked again meanwhile or is not yet
+        // known to every gateway node: retried later (the retry policy bounds it). A lasting
+        // authorisation problem shows in the refresh itself, which parks the account.
         if (attempt == 2) {
-            co_return Error::auth("the platform refused a freshly refreshed access token (" +
-                                  answer.error().message + "); " + tokens->reauthorize_hint());
+            co_return Error::transient(
+                "the platform refused a freshly refreshed access token (" + answer.error().message +
+                "); retrying later; if this persists, " + tokens->reauthorize_hint());
         }
         auto refreshed = co_await tokens->refresh_after_rejection(token);
         if (!refreshed.ok()) co_return refreshed.error();

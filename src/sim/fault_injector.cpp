@@ -22,7 +22,7 @@ struct ProbabilityKey {
     double FaultSettings::*field;
 };
 
-constexpr std::array<ProbabilityKey, 8> kProbabilities{{
+constexpr std::array<ProbabilityKey, 9> kProbabilities{{
     {"http_500", &FaultSettings::http_500},
     {"delay", &FaultSettings::delay},
     {"reset", &FaultSettings::reset},
@@ -31,11 +31,12 @@ constexpr std::array<ProbabilityKey, 8> kProbabilities{{
     {"rate_limit", &FaultSettings::rate_limit},
     {"deep_nesting", &FaultSettings::deep_nesting},
     {"huge_body", &FaultSettings::huge_body},
+    {"token_revoked", &FaultSettings::token_revoked},
 }};
 
 constexpr std::string_view kKnownKeys =
     "http_500, delay, delay_ms, reset, truncate, non_json, rate_limit, deep_nesting, "
-    "nesting_depth, huge_body, huge_body_bytes, seed";
+    "nesting_depth, huge_body, huge_body_bytes, token_revoked, seed";
 
 Error bad_setting(std::string message) {
     return Error::config("fault settings: " + std::move(message));
@@ -61,6 +62,8 @@ std::string_view to_string(FaultKind kind) noexcept {
             return "deep_nesting";
         case FaultKind::huge_body:
             return "huge_body";
+        case FaultKind::token_revoked:
+            return "token_revoked";
     }
     return "none";
 }
@@ -156,7 +159,7 @@ double FaultInjector::draw() {
 }
 
 FaultDecision FaultInjector::next() {
-    const std::array<std::pair<FaultKind, double>, 7> ordered{{
+    const std::array<std::pair<FaultKind, double>, 8> ordered{{
         {FaultKind::http_500, settings_.http_500},
         {FaultKind::reset, settings_.reset},
         {FaultKind::truncate, settings_.truncate},
@@ -164,11 +167,14 @@ FaultDecision FaultInjector::next() {
         {FaultKind::rate_limit, settings_.rate_limit},
         {FaultKind::deep_nesting, settings_.deep_nesting},
         {FaultKind::huge_body, settings_.huge_body},
+        {FaultKind::token_revoked, settings_.token_revoked},
     }};
-    // The hostile-body kinds came later: they draw only when enabled, so that the sequences of
-    // settings without them (and the seeds tests chose for those) stay as they were.
-    const std::size_t kinds =
-        settings_.deep_nesting > 0 || settings_.huge_body > 0 ? ordered.size() : 5;
+    // The hostile-body kinds and token revocation came later: they draw only when enabled, so
+    // that the sequences of settings without them (and the seeds tests chose for those) stay as
+    // they were.
+    const std::size_t kinds = settings_.token_revoked > 0                             ? 8
+                              : settings_.deep_nesting > 0 || settings_.huge_body > 0 ? 7
+                                                                                      : 5;
     FaultDecision decision;
     decision.delayed = draw() < settings_.delay;
     for (std::size_t i = 0; i < kinds; ++i) {

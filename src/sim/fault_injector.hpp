@@ -23,6 +23,9 @@ struct FaultSettings {
     double rate_limit = 0;    // the platform's own "too many calls" answer
     double deep_nesting = 0;  // 200 with a success envelope whose data nests `nesting_depth` deep
     double huge_body = 0;     // 200 with a body of `huge_body_bytes` (above any client's cap)
+    // The platform revokes its current access token just before answering (platforms with
+    // tokens only; elsewhere the request is answered normally and nothing is counted).
+    double token_revoked = 0;
     std::chrono::milliseconds delay_ms{500};
     std::size_t nesting_depth = 200'000;
     std::size_t huge_body_bytes = 65 * 1024 * 1024;
@@ -37,7 +40,8 @@ enum class FaultKind {
     non_json,
     rate_limit,
     deep_nesting,
-    huge_body
+    huge_body,
+    token_revoked
 };
 
 std::string_view to_string(FaultKind kind) noexcept;
@@ -64,7 +68,7 @@ class FaultInjector {
     // The fate of the next request. Every call consumes the same number of draws for given
     // settings, so the sequence depends on the settings, the seed and the request count only. Kinds
     // are tried in the order http_500, reset, truncate, non_json, rate_limit, deep_nesting,
-    // huge_body; the first that fires wins.
+    // huge_body, token_revoked; the first that fires wins.
     FaultDecision next();
 
   private:

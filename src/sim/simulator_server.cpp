@@ -112,7 +112,7 @@ ServerResponse SimulatorServer::State::control(const ServerRequest& request) {
 ServerResponse SimulatorServer::State::platform_call(const ServerRequest& request) {
     ++requests;
     ++per_path[request.path];
-    const FaultDecision fate = injector.next();
+    FaultDecision fate = injector.next();
     ServerResponse response;
     switch (fate.kind) {
         case FaultKind::http_500:
@@ -160,6 +160,12 @@ ServerResponse SimulatorServer::State::platform_call(const ServerRequest& reques
             response.body.resize(
                 std::max(injector.settings().huge_body_bytes, response.body.size() + 2), 'x');
             response.body.replace(response.body.size() - 2, 2, "\"}");
+            break;
+        case FaultKind::token_revoked:
+            // Revoked just before the call arrives: the platform's own refusal, or for a token
+            // call, a new token. A platform without tokens answers as usual.
+            if (!platform->revoke_token()) fate.kind = FaultKind::none;
+            response = platform->handle(request);
             break;
         case FaultKind::none:
             response = platform->handle(request);

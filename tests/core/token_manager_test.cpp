@@ -274,7 +274,7 @@ TEST(CallPlatform, AnExpiredTokenIsRefreshedOnceAndTheCallReSignedAndRetriedOnce
     EXPECT_EQ(rig.platform.refresh_calls, 1);
 }
 
-TEST(CallPlatform, ARefreshedTokenRefusedAgainIsAnAuthError) {
+TEST(CallPlatform, ARefreshedTokenRefusedAgainIsRetriedLaterNotParked) {
     Rig rig;
     TokenManager tokens(rig.clock, rig.options(), rig.refresher());
     OneTokenHttp http;
@@ -282,7 +282,8 @@ TEST(CallPlatform, ARefreshedTokenRefusedAgainIsAnAuthError) {
     std::int64_t requests = 0;
     auto answer = run_coro(rig.io, call_platform(http, &tokens, signed_with_token(), requests));
     ASSERT_FALSE(answer.ok());
-    EXPECT_EQ(answer.error().kind, ErrorKind::auth);
+    EXPECT_EQ(answer.error().kind, ErrorKind::transient);
+    EXPECT_NE(answer.error().message.find("if this persists"), std::string::npos);
     EXPECT_NE(answer.error().message.find("authorise the app again"), std::string::npos);
     EXPECT_EQ(requests, 2);
     EXPECT_EQ(rig.platform.refresh_calls, 1);

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -127,11 +128,36 @@ TEST(QianmiItemsStream, APassStoresEveryItemWithTheListingsModifiedTime) {
         EXPECT_EQ(p.currency, "CNY");
         EXPECT_FALSE(p.platform_status.empty());
     }
-    // A second pass with nothing changed fetches no details at all.
+    // Once the clock is well past every item's modification (the catalogue's times lie months
+    // after the rig's clock), a pass with nothing changed fetches no details at all.
+    rig.clock.advance(std::chrono::hours{24 * 200});
+    rig.pass();
     rig.clock.advance(std::chrono::seconds{2});
     const int batches = rig.calls(kItemsListGet);
     rig.pass();
     EXPECT_EQ(rig.calls(kItemsListGet), batches);
+}
+
+// `modified` has whole seconds: an edit made in the second the pass read the item leaves it
+// unchanged, and only reading recently modified items again catches the edit.
+TEST(QianmiItemsStream, AnEditStampedInTheSecondOfTheReadIsReadAgainByTheNextPass) {
+    Rig rig(60);
+    rig.pass();
+    const std::string id = *rig.truth().begin();
+    ASSERT_TRUE(rig.sim->touch_item(id));  // the same clock second as the read
+    std::string truth_price;
+    std::istringstream lines(rig.sim->truth_ndjson());
+    for (std::string line; std::getline(lines, line);) {
+        const auto record = nlohmann::json::parse(line);
+        if (record["num_iid"] == id) truth_price = record["price"].get<std::string>();
+    }
+    rig.clock.advance(std::chrono::seconds{2});
+    rig.pass();
+    std::string stored_price;
+    for (const Product& p : rig.store.products(kAccount)) {
+        if (p.external_id == id && p.price) stored_price = p.price->text();
+    }
+    EXPECT_EQ(stored_price, Decimal::parse(truth_price)->text());
 }
 
 TEST(QianmiItemsStream, ARestartResumesMidPassFromTheCommittedPage) {
@@ -160,6 +186,9 @@ TEST(QianmiItemsStream, ARestartResumesMidPassFromTheCommittedPage) {
 TEST(QianmiItemsStream, DeletionsWaitForACompletePassAndAConfirmingCallById) {
     Rig rig(300);
     ASSERT_TRUE(rig.sim->set_reading("ties", "stable"));
+    // Past the catalogue's times, which lie months after the rig's clock: items modified near
+    // their last read are read again, and the second pass must find unchanged ones.
+    rig.clock.advance(std::chrono::hours{24 * 200});
     rig.pass();
     rig.clock.advance(std::chrono::seconds{2});
     const std::vector<std::string> ids = rig.sim->item_ids();
@@ -206,6 +235,7 @@ TEST(QianmiItemsStream, APassThatSawFewerIdsThanListedPagesAgain) {
     // the pass has already read, so the pass never lists it (it counts fewer ids than listed).
     Rig rig(300, {{"order_by", "num:asc"}});
     ASSERT_TRUE(rig.sim->set_reading("ties", "stable"));
+    rig.clock.advance(std::chrono::hours{24 * 200});  // past the catalogue's times
     rig.pass();
     rig.clock.advance(std::chrono::seconds{2});
     const int listings_before = rig.calls(kItemsAllList);
@@ -220,10 +250,14 @@ TEST(QianmiItemsStream, APassThatSawFewerIdsThanListedPagesAgain) {
         auto stored = rig.store.product(kAccount, id);
         ASSERT_TRUE(stored.has_value()) << id;
     }
+    // Items edited near their last read are read once more by a pass well after the edits;
+    // after that, nothing is left to fetch: all were current.
+    rig.clock.advance(std::chrono::minutes{10});
+    rig.pass();
     rig.clock.advance(std::chrono::seconds{2});
     const int batches = rig.calls(kItemsListGet);
     rig.pass();
-    EXPECT_EQ(rig.calls(kItemsListGet), batches);  // nothing left to fetch: all were current
+    EXPECT_EQ(rig.calls(kItemsListGet), batches);
 }
 
 TEST(QianmiItemsStream, AFixedIdListIsFetchedInBatchesWithoutDiscovery) {

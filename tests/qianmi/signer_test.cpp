@@ -153,6 +153,10 @@ TEST(QianmiTimestamp, ParsingIsStrict) {
     EXPECT_FALSE(parse_timestamp("2024-01-02 24:00:00"));
     EXPECT_FALSE(parse_timestamp("1704135845000"));
     EXPECT_FALSE(parse_timestamp(""));
+    // Found by fuzzing: garbled fields that date::parse read as a NaN number of seconds.
+    EXPECT_FALSE(parse_timestamp("1012-03-01 08:07:@1"));
+    EXPECT_FALSE(parse_timestamp("2024-03-01 107308::"));
+    EXPECT_FALSE(parse_timestamp("2024-03-01 08:07:.5"));
 }
 
 TEST(QianmiSha1, KnownDigest) {

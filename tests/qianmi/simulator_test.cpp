@@ -246,6 +246,24 @@ TEST(QianmiSimulator, RefreshRotatesThePairAndKillsTheOldOnes) {
     EXPECT_EQ(rig.refresh("rt-0").error().kind, ErrorKind::auth);
 }
 
+TEST(QianmiSimulator, UnderOldRefreshUntilUsedALostRefreshAnswerCanBeAskedForAgain) {
+    Rig rig(50);
+    ASSERT_TRUE(rig.sim->set_reading("old_refresh", "until_used"));
+    const Params ask = {{"fields", "num_iid"}, {"num_iids", "P10000"}};
+    auto lost = rig.refresh("rt-0");  // the answer never reaches the client
+    ASSERT_TRUE(lost.ok());
+    auto again = rig.refresh("rt-0");
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_NE(again->refresh_token, lost->refresh_token);
+    rig.token = lost->access_token;  // replaced by the second refresh
+    EXPECT_EQ(kind_of(rig.call(kItemsListGet, ask)), ErrorKind::token_expired);
+    rig.token = again->access_token;
+    EXPECT_TRUE(rig.call(kItemsListGet, ask).ok());
+    // Once the new access token has been used, the old refresh token is dead.
+    EXPECT_EQ(rig.refresh("rt-0").error().kind, ErrorKind::auth);
+    EXPECT_TRUE(rig.refresh(again->refresh_token).ok());
+}
+
 TEST(QianmiSimulator, IdAndPageLimitsAre33WithTheirSubCode) {
     Rig rig;
     std::string ids;

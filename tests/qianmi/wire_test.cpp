@@ -266,6 +266,16 @@ TEST(QianmiRefresh, RefusalsTellTheOperatorWhatToDo) {
     }
     EXPECT_EQ(read_refresh_response(answer("x", 502), "r1", kAt).error().kind,
               ErrorKind::transient);
+    // The gateway's throttling and platform-side failures leave the refresh token good.
+    auto throttled = read_refresh_response(
+        answer(R"({"errorToken":"t","code":"37","message":"应用调用服务的频率超限"})"), "r1", kAt);
+    ASSERT_FALSE(throttled.ok());
+    EXPECT_EQ(throttled.error().kind, ErrorKind::rate_limited);
+    EXPECT_NE(throttled.error().message.find("token endpoint"), std::string::npos);
+    auto unavailable = read_refresh_response(
+        answer(R"({"error_response":{"code":"7","msg":"服务不可用"}})"), "r1", kAt);
+    ASSERT_FALSE(unavailable.ok());
+    EXPECT_EQ(unavailable.error().kind, ErrorKind::transient);
     EXPECT_EQ(read_refresh_response(answer("<html>"), "r1", kAt).error().kind,
               ErrorKind::bad_response);
     EXPECT_EQ(read_refresh_response(answer(R"({"errorCode":0,"data":{}})"), "r1", kAt).error().kind,

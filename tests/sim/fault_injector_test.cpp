@@ -13,7 +13,7 @@ TEST(FaultSettingsParse, TakesEveryKnownKeyAndEchoesThem) {
     auto s = parse_fault_settings(
         R"({"http_500":0.1,"delay":0.2,"delay_ms":250,"reset":0.05,"truncate":0.06,)"
         R"("non_json":0.07,"rate_limit":0.08,"deep_nesting":0.09,"nesting_depth":1000,)"
-        R"("huge_body":0.11,"huge_body_bytes":4096,"seed":7})");
+        R"("huge_body":0.11,"huge_body_bytes":4096,"token_revoked":0.12,"seed":7})");
     ASSERT_TRUE(s.ok()) << s.error().message;
     EXPECT_DOUBLE_EQ(s->http_500, 0.1);
     EXPECT_DOUBLE_EQ(s->delay, 0.2);
@@ -26,12 +26,13 @@ TEST(FaultSettingsParse, TakesEveryKnownKeyAndEchoesThem) {
     EXPECT_EQ(s->nesting_depth, 1000u);
     EXPECT_DOUBLE_EQ(s->huge_body, 0.11);
     EXPECT_EQ(s->huge_body_bytes, 4096u);
+    EXPECT_DOUBLE_EQ(s->token_revoked, 0.12);
     EXPECT_EQ(s->seed, 7u);
     EXPECT_EQ(json::parse(fault_settings_json(*s)),
               json::parse(R"({"http_500":0.1,"delay":0.2,"delay_ms":250,"reset":0.05,)"
                           R"("truncate":0.06,"non_json":0.07,"rate_limit":0.08,)"
                           R"("deep_nesting":0.09,"nesting_depth":1000,"huge_body":0.11,)"
-                          R"("huge_body_bytes":4096,"seed":7})"));
+                          R"("huge_body_bytes":4096,"token_revoked":0.12,"seed":7})"));
 }
 
 TEST(FaultSettingsParse, EmptyObjectOrBodyClearsEverything) {
@@ -40,7 +41,7 @@ TEST(FaultSettingsParse, EmptyObjectOrBodyClearsEverything) {
         ASSERT_TRUE(s.ok()) << body;
         EXPECT_EQ(fault_settings_json(*s), fault_settings_json(FaultSettings{}));
         EXPECT_EQ(s->http_500 + s->delay + s->reset + s->truncate + s->non_json + s->rate_limit +
-                      s->deep_nesting + s->huge_body,
+                      s->deep_nesting + s->huge_body + s->token_revoked,
                   0.0);
     }
 }
@@ -54,7 +55,7 @@ TEST(FaultSettingsParse, BadInputNamesTheKeyAndWhatIsWrong) {
         {R"({"boom":0.1})",
          "fault settings: unknown key 'boom'; known keys: http_500, delay, delay_ms, reset, "
          "truncate, non_json, rate_limit, deep_nesting, nesting_depth, huge_body, "
-         "huge_body_bytes, seed"},
+         "huge_body_bytes, token_revoked, seed"},
         {R"({"nesting_depth":0})",
          "fault settings: 'nesting_depth' must be an integer from 1 to 10000000, got 0"},
         {R"({"huge_body_bytes":2000000000})",
@@ -147,6 +148,14 @@ TEST(FaultInjector, ProbabilitiesAreHonoured) {
     EXPECT_LT(fired, 4000 * 0.33);
 }
 
+TEST(FaultInjector, TokenRevocationComesAfterEveryOtherKind) {
+    FaultSettings settings;
+    settings.token_revoked = 1.0;
+    for (const auto& d : decisions(settings, 20)) EXPECT_EQ(d.kind, FaultKind::token_revoked);
+    settings.huge_body = 1.0;
+    for (const auto& d : decisions(settings, 20)) EXPECT_EQ(d.kind, FaultKind::huge_body);
+}
+
 TEST(FaultInjector, FirstKindInOrderWinsAndDelayCombines) {
     FaultSettings settings;
     settings.rate_limit = 1.0;
@@ -166,6 +175,7 @@ TEST(FaultKindNames, MatchTheSettingKeys) {
     EXPECT_EQ(to_string(FaultKind::rate_limit), "rate_limit");
     EXPECT_EQ(to_string(FaultKind::deep_nesting), "deep_nesting");
     EXPECT_EQ(to_string(FaultKind::huge_body), "huge_body");
+    EXPECT_EQ(to_string(FaultKind::token_revoked), "token_revoked");
 }
 
 }  // namespace

@@ -69,7 +69,15 @@ class FakePlatform : public SimulatedPlatform {
         return SimulatedPlatform::control(request);
     }
 
+    // A platform with tokens revokes its current one; this one has tokens when `has_token`.
+    bool revoke_token() override {
+        revocations += has_token ? 1 : 0;
+        return has_token;
+    }
+
     int calls = 0;
+    bool has_token = true;
+    int revocations = 0;
 
   private:
     std::vector<int> values_;
@@ -176,7 +184,7 @@ TEST_F(SimulatorServerTest, FaultSettingsAreEchoedShownAndCleared) {
     EXPECT_EQ(set, json::parse(R"({"http_500":0.1,"delay":0.1,"delay_ms":500,"reset":0.05,)"
                                R"("truncate":0.05,"non_json":0.05,"rate_limit":0.05,"seed":7,)"
                                R"("deep_nesting":0.0,"nesting_depth":200000,"huge_body":0.0,)"
-                               R"("huge_body_bytes":68157440})"));
+                               R"("huge_body_bytes":68157440,"token_revoked":0.0})"));
     EXPECT_EQ(call_json("GET", "/__sim/faults"), set);
     const json cleared = call_json("POST", "/__sim/faults", "{}");
     EXPECT_EQ(cleared, json::parse(fault_settings_json(FaultSettings{})));
@@ -241,6 +249,19 @@ TEST_F(SimulatorServerTest, RateLimitFaultAnswersThePlatformsOwnRefusal) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->body, platform_->rate_limit_response().body);
     EXPECT_EQ(platform_->calls, 0);
+}
+
+TEST_F(SimulatorServerTest, TokenRevokedFaultRevokesThenLetsThePlatformAnswer) {
+    set_faults(R"({"token_revoked":1.0})");
+    ASSERT_TRUE(call("GET", "/api/x").ok());
+    EXPECT_EQ(platform_->revocations, 1);
+    EXPECT_EQ(platform_->calls, 1);
+    EXPECT_EQ(call_json("GET", "/__sim/stats")["faults"], (json{{"token_revoked", 1}}));
+    // Without tokens the call is answered as usual and no fault is counted.
+    platform_->has_token = false;
+    ASSERT_TRUE(call("GET", "/api/x").ok());
+    EXPECT_EQ(platform_->calls, 2);
+    EXPECT_EQ(call_json("GET", "/__sim/stats")["faults"], (json{{"token_revoked", 1}}));
 }
 
 TEST_F(SimulatorServerTest, DeepNestingFaultAnswersASuccessEnvelopeNestedAsDeepAsAsked) {

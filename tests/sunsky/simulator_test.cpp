@@ -131,6 +131,24 @@ TEST(SunskySimulator, RejectsAWrongSignatureLikeThePlatform) {
     EXPECT_EQ(sim.api_calls(), 0);
 }
 
+TEST(SunskySimulator, SameTimeControlRouteMakesOneBlockAcrossPages) {
+    SunskySimulator sim(options(120));
+    SimRequest block;
+    block.method = "POST";
+    block.path = "/__sim/sunsky/same-time";
+    block.query = {{"count", "100"}, {"seconds_ago", "600"}};
+    auto answer = sim.control(block);
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    const auto body = json::parse(answer.body);
+    EXPECT_EQ(body["items"], 100);
+    const std::string when = body["gmtModified"];
+    int sharing = 0;
+    for (const json& record : truth(sim)) sharing += record["gmtModified"] == when ? 1 : 0;
+    EXPECT_EQ(sharing, 100);
+    block.query = {{"count", "x"}};
+    EXPECT_EQ(sim.control(block).status, 400);
+}
+
 TEST(SunskySimulator, UserStatusControlRouteDisablesTheKey) {
     SunskySimulator sim(options(10));
     SimRequest off;

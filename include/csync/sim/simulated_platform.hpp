@@ -90,6 +90,9 @@ class SimulatedPlatform {
     virtual std::size_t mutate(std::size_t count) = 0;
     // The platform's own "too many calls" answer, for injected rate-limit faults.
     virtual SimResponse rate_limit_response() const = 0;
+    // The current access token stops working now (injected token_revoked faults); false for a
+    // platform without tokens.
+    virtual bool revoke_token() { return false; }
     // Platform-specific control routes under /__sim/ (other than truth/mutate/faults);
     // return status 404 when unknown.
     virtual SimResponse control(const SimRequest& request) {
