@@ -401,7 +401,12 @@ SimResponse SunskySimulator::control(const SimRequest& request) {
         }
         const std::size_t n = std::min(*count, products_.size());
         const LocalTime when = now_local() - std::chrono::seconds{*seconds};
-        for (std::size_t i = 0; i < n; ++i) set_modified(i, when);
+        std::vector<std::size_t> moved(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            set_modified(i, when);
+            moved[i] = i;
+        }
+        reorder(moved);
         SimResponse r;
         r.body = json{{"items", n}, {"gmtModified", format_time(when)}}.dump();
         return r;
