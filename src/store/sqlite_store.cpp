@@ -1884,6 +1884,8 @@ Result<ApplyStats> SqliteStore::apply_dead_letter_retry(std::int64_t id, const s
         for (const Country& c : records.countries) writer.write(c);
         for (const LedgerEntry& e : records.ledger) writer.write(e);
         if (records.balance) writer.write(*records.balance);
+        writer.flush_counts();
+        writer.flush_changes();
         {
             Use q(st.resolve_dead_letter);
             q->bind(1, id);

@@ -46,6 +46,8 @@ TEST_F(DeadLetterRetryTest, StoresTheRecordsAndResolvesTheLetterWithoutTouchingT
 
     EXPECT_EQ(db.integer("SELECT count(*) FROM products WHERE external_id = 'A1'"), 1);
     EXPECT_EQ(db.text("SELECT op FROM changes WHERE external_id = 'A1'"), "insert");
+    // Counted as a page's rows are: status must see the stored product.
+    EXPECT_EQ(db.integer("SELECT records FROM record_counts WHERE tbl = 'products'"), 1);
     EXPECT_EQ(db.text("SELECT resolved_at FROM dead_letters"), "2023-11-14T22:14:20Z");
     EXPECT_EQ(db.text("SELECT cursor FROM sync_state"), R"({"page":7})");
     EXPECT_EQ(db.text("SELECT updated_at FROM sync_state"), cursor_time);
