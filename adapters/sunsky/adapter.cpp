@@ -47,8 +47,8 @@ class ProductsStream final : public StreamSync {
         const AdapterDeps& deps = caller_.deps();
         auto listed = co_await loop_.next_read(
             cursor, {}, [&](const HttpResponse& response) -> Result<PageSeen> {
-                Status status = reader_.read(response, deps.zone, deps.clock.now(), read,
-                                             keep_unknown_status_);
+                Status status =
+                    reader_.read(response, deps.zone, deps.clock.now(), read, keep_unknown_status_);
                 if (!status.ok()) return std::move(status).error();
                 return read.seen;
             });
