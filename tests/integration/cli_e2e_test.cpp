@@ -37,7 +37,10 @@ std::string sunsky_config(const TempDir& dir, const Simulator& sim) {
            "    base_url: " +
            sim.base_url() +
            "\n"
-           "    credentials: { key: k, secret: s }\n";
+           "    credentials: { key: k, secret: s }\n"
+           // The simulator does not limit; at the default 5 requests/s the orders, images and
+           // account streams alone would take a minute.
+           "    rate_limit: { per_second: 500, burst: 100 }\n";
 }
 
 TEST(CliEndToEnd, CheckConfigReportsEveryErrorWithFileLineAndKeyPath) {

@@ -144,6 +144,7 @@ TEST(OpsEndToEnd, LinkedAccountsFeedTheCatalogueAndStatusShowsSavedHttpFigures) 
                    shop.base_url() +
                    "\n"
                    "    credentials: { key: k1, secret: shop-secret-1 }\n"
+                   "    rate_limit: { per_second: 500, burst: 100 }\n"
                    "    link: { stock_from: erp }\n"
                    "  - name: erp\n"
                    "    platform: wangdiantong\n"
