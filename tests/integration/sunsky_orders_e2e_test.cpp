@@ -187,9 +187,11 @@ TEST(SunskyAccountEndToEnd, BalanceLedgerAndCountriesArriveAndBillsAreNotDuplica
     EXPECT_NE(table.output.find(": " + decimal_text(truth["balance"]) + " USD as of "),
               std::string::npos)
         << table.output;
-    // Every bill of the back-filled days once, identical ones under their occurrence.
-    std::chrono::sys_days today{};
-    for (const json& b : truth["bills"]) today = std::max(today, local_day(b["gmtCreated"]));
+    // Every bill of the back-filled days once, identical ones under their occurrence. The
+    // daemon counts the days back from the platform's today (Asia/Shanghai: UTC+8, no DST),
+    // which has no bill before 09:00, so today comes from the clock, not from the newest bill.
+    const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now() +
+                                                             std::chrono::hours{8});
     std::size_t expected = 0;
     for (const json& b : truth["bills"]) {
         expected += local_day(b["gmtCreated"]) >= today - std::chrono::days{30};
