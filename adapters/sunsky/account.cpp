@@ -95,8 +95,10 @@ class AccountStream final : public StreamSync {
         Page page;
         if (planned->started) {
             // A cycle starts with the balance.
+            // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
             std::string method = "order!getBalance";
-            auto balance = co_await caller_.call(std::move(method), {});
+            Params no_params;
+            auto balance = co_await caller_.call(std::move(method), std::move(no_params));
             ++page.requests;
             if (!balance.ok()) co_return std::move(balance).error();
             auto text = json_scalar_text(*balance);
@@ -150,8 +152,10 @@ class CountriesStream final : public StreamSync {
         : caller_(deps, std::move(credentials)) {}
 
     awaitable<Result<Page>> fetch_page(const json&) override {
+        // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
         std::string method = "order!getCountries";
-        auto data = co_await caller_.call(std::move(method), {});
+        Params no_params;
+        auto data = co_await caller_.call(std::move(method), std::move(no_params));
         if (!data.ok()) co_return std::move(data).error();
         if (!data->is_array()) {
             co_return Error::bad_response("order!getCountries: 'data' is not an array");

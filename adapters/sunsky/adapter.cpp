@@ -45,13 +45,16 @@ class ProductsStream final : public StreamSync {
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
         ProductPage read;
         const AdapterDeps& deps = caller_.deps();
-        auto listed = co_await loop_.next_read(
-            cursor, {}, [&](const HttpResponse& response) -> Result<PageSeen> {
-                Status status =
-                    reader_.read(response, deps.zone, deps.clock.now(), read, keep_unknown_status_);
-                if (!status.ok()) return std::move(status).error();
-                return read.seen;
-            });
+        // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
+        WatermarkLoop::PageReader read_page =
+            [&](const HttpResponse& response) -> Result<PageSeen> {
+            Status status =
+                reader_.read(response, deps.zone, deps.clock.now(), read, keep_unknown_status_);
+            if (!status.ok()) return std::move(status).error();
+            return read.seen;
+        };
+        Params no_extra;
+        auto listed = co_await loop_.next_read(cursor, std::move(no_extra), std::move(read_page));
         if (!listed.ok()) co_return std::move(listed).error();
         Page page;
         page.requests = 1;

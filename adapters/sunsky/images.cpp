@@ -38,7 +38,9 @@ class ImagesStream final : public StreamSync {
                                     std::to_string(kMaxImageSize) + " pixels, not " +
                                     std::to_string(size_));
         }
-        auto listed = co_await loop_.next(cursor, {});
+        // Named, not `{}`: GCC 12 destroys a braced temporary coroutine argument twice.
+        Params no_extra;
+        auto listed = co_await loop_.next(cursor, std::move(no_extra));
         if (!listed.ok()) co_return std::move(listed).error();
         Page page;
         page.requests = 1;
