@@ -161,7 +161,7 @@ class ItemsStream final : public StreamSync {
         } else {
             st = co_await fixed_page(c, page);
         }
-        if (!st.ok()) co_return st.error();
+        if (!st.ok()) co_return failed_fetch(st.error(), page.requests);
         page.next_cursor = c.to_json();
         co_return page;
     }

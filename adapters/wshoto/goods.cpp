@@ -86,7 +86,7 @@ class GoodsStream final : public StreamSync {
         } else {
             st = co_await delete_page(c, page);
         }
-        if (!st.ok()) co_return st.error();
+        if (!st.ok()) co_return failed_fetch(st.error(), page.requests);
         page.next_cursor = c.to_json();
         co_return page;
     }

@@ -318,9 +318,9 @@ class OrdersStream final : public StreamSync {
         }
         auto data = co_await list(order_list_body(w, page_size_, policy_->time_format, zone_), c,
                                   page.requests);
-        if (!data.ok()) co_return data.error();
+        if (!data.ok()) co_return failed_fetch(data.error(), page.requests);
         auto listed = read_numbered_page(*data, "orders");
-        if (!listed.ok()) co_return listed.error();
+        if (!listed.ok()) co_return failed_fetch(listed.error(), page.requests);
         const json& records = listed->records;
         const std::int64_t total = listed->total;
         for (const json& record : records) {
