@@ -500,9 +500,25 @@ struct SqliteStore::Impl {
     auto guarded(const std::string& what, F&& fn) -> decltype(fn()) {
         try {
             return fn();
+        } catch (const SQLite::Exception& e) {
+            return Error::storage(what + " in database " + path + " failed: " + sqlite_cause(e));
         } catch (const std::exception& e) {
             return Error::storage(what + " in database " + path + " failed: " + e.what());
         }
+    }
+
+    // SQLite's message, led by the cause when the file system refused a write: a file-size
+    // limit (EFBIG) or a quota (EDQUOT) reach SQLite only as "disk I/O error".
+    std::string sqlite_cause(const SQLite::Exception& e) const {
+        const int sys = db ? sqlite3_system_errno(db->getHandle()) : 0;
+        const char* name = sys == ENOSPC   ? "ENOSPC"
+                           : sys == EFBIG  ? "EFBIG"
+                           : sys == EDQUOT ? "EDQUOT"
+                                           : nullptr;
+        if (name == nullptr && (e.getExtendedErrorCode() & 0xff) != SQLITE_FULL) return e.what();
+        std::string cause = "disk full or file size limit reached";
+        if (name) cause += std::string(" (errno ") + name + ": " + std::strerror(sys) + ")";
+        return cause + " writing " + path + " (SQLite: " + e.what() + ")";
     }
 
     // Methods that read or write records need the full schema of this binary.
