@@ -261,7 +261,12 @@ Result<PageRecords> SunskyAdapter::remap_dead_letter(const std::string& stream,
     if (stream == kProductsStream) {
         const StreamConfig* configured = deps_.account.find_stream(kProductsStream);
         const bool keep = configured && keeps_unknown_status(*configured);
-        take(map_product(record, deps_.zone, keep), out.products);
+        auto mapped = map_product(record, deps_.zone, keep);
+        // The letter holds the record as the products reader read it (the platform's bytes, or
+        // their compact form where the whole page was read as a document), which is what that
+        // reader keeps as raw_json: the next read of the record then changes nothing.
+        if (auto* product = std::get_if<Product>(&mapped)) product->raw_json = payload;
+        take(std::move(mapped), out.products);
     } else if (stream == kCategoriesStream) {
         take(map_category(record, deps_.zone), out.categories);
     } else if (stream == kCountriesStream) {
