@@ -132,7 +132,9 @@ TEST(ProductsPassState, TheLoopGuardEndsAStuckListingWithoutDeleting) {
 
 TEST(ProductsPassState, AGarbledCursorIsAConfigErrorNamingTheReset) {
     Rig rig(10);
-    auto page = run_coro(rig.io, rig.sync->fetch_page(json{{"phase", "sideways"}}));
+    // Named, not braced: GCC 12 destroys a braced temporary coroutine argument twice.
+    const json sideways{{"phase", "sideways"}};
+    auto page = run_coro(rig.io, rig.sync->fetch_page(sideways));
     ASSERT_FALSE(page.ok());
     EXPECT_EQ(page.error().kind, ErrorKind::config);
     EXPECT_NE(page.error().message.find("reset-cursor"), std::string::npos);
