@@ -50,6 +50,7 @@ boost::asio::awaitable<Result<csync::TokenPair>> Client::refresh(csync::TokenPai
     if (!request.ok()) co_return request.error();
     prepare(*request);
     auto response = co_await http_.send(std::move(request.value()));
+    token_requests_ += requests_sent(response);
     if (!response.ok()) co_return response.error();
     const UtcTime at = now_seconds(clock_);
     auto pair = read_refresh_response(*response, current.refresh_token, at);
@@ -76,7 +77,9 @@ boost::asio::awaitable<Result<nlohmann::json>> Client::call(std::string method, 
     steps.read = [&method](const HttpResponse& response) {
         return read_envelope(response, method);
     };
-    co_return co_await call_platform(http_, tokens_.get(), steps, requests);
+    auto data = co_await call_platform(http_, tokens_.get(), steps, requests);
+    requests += std::exchange(token_requests_, 0);
+    co_return data;
 }
 
 namespace {

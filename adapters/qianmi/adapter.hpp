@@ -49,6 +49,9 @@ class Client {
     std::string gateway_url_;
     std::string token_url_;
     std::unique_ptr<TokenManager> tokens_;
+    // Requests the token endpoint was sent since a call last took them (resends included): the
+    // call that waited on the token counts them, so every request is counted once.
+    std::int64_t token_requests_ = 0;
 };
 
 PlatformAdapterPtr make_adapter(AdapterDeps deps);

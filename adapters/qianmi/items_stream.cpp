@@ -161,7 +161,7 @@ class ItemsStream final : public StreamSync {
         } else {
             st = co_await fixed_page(c, page);
         }
-        if (!st.ok()) co_return st.error();
+        if (!st.ok()) co_return failed_fetch(st.error(), page.requests);
         page.next_cursor = c.to_json();
         co_return page;
     }
@@ -399,7 +399,9 @@ class ItemsStream final : public StreamSync {
                 page.records.deleted_product_ids.push_back(id);
                 // The item is gone, and its SKUs with it.
                 if (options_.skus) {
-                    if (Status st = co_await delete_stored_skus(id, {}, page); !st.ok())
+                    // Named, not `{}`: GCC 12 destroys a braced temporary coroutine argument twice.
+                    const std::set<std::string> none_kept;
+                    if (Status st = co_await delete_stored_skus(id, none_kept, page); !st.ok())
                         co_return st;
                 }
             }

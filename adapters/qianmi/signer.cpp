@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <sstream>
 #include <stdexcept>
 
 #include <date/date.h>
@@ -71,22 +70,23 @@ std::string format_timestamp(UtcTime t) {
 }
 
 std::optional<UtcTime> parse_timestamp(std::string_view text) {
-    // Strict: only the canonical zero-padded "yyyy-MM-dd HH:mm:ss". The shape is checked before
-    // date::parse sees the text: it reads seconds as a floating-point number and rounds it, and
-    // a garbled field ("08:07:@1") became a NaN cast to an integer (undefined behaviour).
+    // Strict: only the canonical zero-padded "yyyy-MM-dd HH:mm:ss", read digit by digit (no
+    // floating-point seconds as date::parse reads them).
     constexpr std::string_view kShape = "dddd-dd-dd dd:dd:dd";
     if (text.size() != kShape.size()) return std::nullopt;
     for (std::size_t i = 0; i < kShape.size(); ++i) {
         const bool digit = text[i] >= '0' && text[i] <= '9';
         if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
     }
-    std::istringstream in{std::string(text)};
-    date::sys_seconds beijing;
-    in >> date::parse("%Y-%m-%d %H:%M:%S", beijing);
-    if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-    const UtcTime utc{beijing.time_since_epoch() - kGmt8};
-    if (format_timestamp(utc) != text) return std::nullopt;  // e.g. February 30th
-    return utc;
+    auto number = [&](std::size_t at, std::size_t len) {
+        int n = 0;
+        for (std::size_t i = at; i < at + len; ++i) n = n * 10 + (text[i] - '0');
+        return n;
+    };
+    auto beijing = local_time_from_fields(number(0, 4), number(5, 2), number(8, 2), number(11, 2),
+                                          number(14, 2), number(17, 2));
+    if (!beijing) return std::nullopt;  // e.g. February 30th
+    return UtcTime{beijing->time_since_epoch() - kGmt8};
 }
 
 }  // namespace csync::qianmi

@@ -115,6 +115,13 @@ QianmiSimulator::QianmiSimulator(SimOptions options) : options_(std::move(option
     access_token_ = credential("access_token", "sim-access-token");
     refresh_token_ = credential("refresh_token", "sim-refresh-token");
     token_issued_ = now();
+    // Start-up readings (--reading NAME=VALUE), as /__sim/qianmi/readings sets them later.
+    for (const auto& [name, value] : options_.readings) {
+        if (!set_reading(name, value)) {
+            throw std::invalid_argument("qianmi simulator: unknown reading or value " + name + "=" +
+                                        value);
+        }
+    }
     rng_.seed(options_.seed);
     UtcTime t = kCatalogueStart;
     items_.reserve(options_.products);

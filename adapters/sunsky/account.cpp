@@ -86,24 +86,27 @@ class AccountStream final : public StreamSync {
         : caller_(deps, std::move(credentials)), policy_(orders_policy(stream)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        if (!policy_.ok()) co_return policy_.error();
+        if (!policy_.ok()) co_return failed_fetch(policy_.error(), caller_.take_sent());
         const AdapterDeps& deps = caller_.deps();
         auto planned = day_window_at(cursor, deps, *policy_);
-        if (!planned.ok()) co_return std::move(planned).error();
+        if (!planned.ok()) co_return failed_fetch(std::move(planned).error(), caller_.take_sent());
         OrdersCursor& at = planned->cursor;
         const UtcTime now = planned->now;
         Page page;
         if (planned->started) {
             // A cycle starts with the balance.
+            // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
             std::string method = "order!getBalance";
-            auto balance = co_await caller_.call(std::move(method), {});
-            ++page.requests;
-            if (!balance.ok()) co_return std::move(balance).error();
+            Params no_params;
+            auto balance = co_await caller_.call(std::move(method), std::move(no_params));
+            if (!balance.ok())
+                co_return failed_fetch(std::move(balance).error(), caller_.take_sent());
             auto text = json_scalar_text(*balance);
             auto amount = text ? Decimal::parse(*text) : std::nullopt;
             if (!amount) {
-                co_return Error::bad_response("order!getBalance: '" + balance->dump() +
-                                              "' is not a decimal");
+                co_return failed_fetch(Error::bad_response("order!getBalance: '" + balance->dump() +
+                                                           "' is not a decimal"),
+                                       caller_.take_sent());
             }
             page.records.balance = AccountBalance{*amount, kCurrency, now};
         }
@@ -116,10 +119,10 @@ class AccountStream final : public StreamSync {
                           {"pageSize", std::to_string(kMaxPageSize)}};
             std::string method = "order!getBillList";
             auto data = co_await caller_.call(std::move(method), std::move(params));
-            ++page.requests;
-            if (!data.ok()) co_return std::move(data).error();
+            if (!data.ok()) co_return failed_fetch(std::move(data).error(), caller_.take_sent());
             auto listed = parse_search_page(*data);
-            if (!listed.ok()) co_return std::move(listed).error();
+            if (!listed.ok())
+                co_return failed_fetch(std::move(listed).error(), caller_.take_sent());
             for (const json& row : listed->rows) {
                 auto mapped = map_bill(row, deps.zone);
                 if (auto* e = std::get_if<LedgerEntry>(&mapped)) {
@@ -135,7 +138,7 @@ class AccountStream final : public StreamSync {
         at.page = 1;
         page.cycle_done = advance(at, 0, 0, now, *policy_);
         page.next_cursor = at.to_json();
-        page.requests += caller_.take_resent();
+        page.requests = caller_.take_sent();
         co_return page;
     }
 
@@ -150,14 +153,17 @@ class CountriesStream final : public StreamSync {
         : caller_(deps, std::move(credentials)) {}
 
     awaitable<Result<Page>> fetch_page(const json&) override {
+        // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
         std::string method = "order!getCountries";
-        auto data = co_await caller_.call(std::move(method), {});
-        if (!data.ok()) co_return std::move(data).error();
+        Params no_params;
+        auto data = co_await caller_.call(std::move(method), std::move(no_params));
+        if (!data.ok()) co_return failed_fetch(std::move(data).error(), caller_.take_sent());
         if (!data->is_array()) {
-            co_return Error::bad_response("order!getCountries: 'data' is not an array");
+            co_return failed_fetch(
+                Error::bad_response("order!getCountries: 'data' is not an array"),
+                caller_.take_sent());
         }
         Page page;
-        page.requests = 1;
         for (const json& row : *data) {
             auto mapped = map_country(row);
             if (auto* c = std::get_if<Country>(&mapped)) {
@@ -170,7 +176,7 @@ class CountriesStream final : public StreamSync {
             json{{"read_at", format_utc_iso(std::chrono::time_point_cast<std::chrono::seconds>(
                                  caller_.deps().clock.now()))}};
         page.cycle_done = true;
-        page.requests += caller_.take_resent();
+        page.requests = caller_.take_sent();
         co_return page;
     }
 

@@ -45,21 +45,23 @@ class ProductsStream final : public StreamSync {
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
         ProductPage read;
         const AdapterDeps& deps = caller_.deps();
-        auto listed = co_await loop_.next_read(
-            cursor, {}, [&](const HttpResponse& response) -> Result<PageSeen> {
-                Status status =
-                    reader_.read(response, deps.zone, deps.clock.now(), read, keep_unknown_status_);
-                if (!status.ok()) return std::move(status).error();
-                return read.seen;
-            });
-        if (!listed.ok()) co_return std::move(listed).error();
+        // Named arguments: GCC 12 destroys a braced temporary coroutine argument twice.
+        WatermarkLoop::PageReader read_page =
+            [&](const HttpResponse& response) -> Result<PageSeen> {
+            Status status =
+                reader_.read(response, deps.zone, deps.clock.now(), read, keep_unknown_status_);
+            if (!status.ok()) return std::move(status).error();
+            return read.seen;
+        };
+        Params no_extra;
+        auto listed = co_await loop_.next_read(cursor, std::move(no_extra), std::move(read_page));
+        if (!listed.ok()) co_return failed_fetch(std::move(listed).error(), caller_.take_sent());
         Page page;
-        page.requests = 1;
         page.records.products = std::move(read.products);
         page.records.dead_letters = std::move(read.dead_letters);
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
-        page.requests += caller_.take_resent();
+        page.requests = caller_.take_sent();
         co_return page;
     }
 
@@ -85,7 +87,7 @@ class CategoriesStream final : public StreamSync {
           lookback_(lookback(stream)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        if (!initial_t0_.ok()) co_return initial_t0_.error();
+        if (!initial_t0_.ok()) co_return failed_fetch(initial_t0_.error(), caller_.take_sent());
         LocalTime t0 = *initial_t0_;
         if (!cursor.is_null()) {
             auto text = cursor.is_object() && cursor.contains("t0") && cursor["t0"].is_string()
@@ -99,12 +101,13 @@ class CategoriesStream final : public StreamSync {
         Params params{{"gmtModifiedStart", format_time(t0 - lookback_)}};
         std::string method = "category!getChildren";
         auto data = co_await caller_.call(std::move(method), std::move(params));
-        if (!data.ok()) co_return std::move(data).error();
+        if (!data.ok()) co_return failed_fetch(std::move(data).error(), caller_.take_sent());
         if (!data->is_array()) {
-            co_return Error::bad_response("category!getChildren: 'data' is not an array");
+            co_return failed_fetch(
+                Error::bad_response("category!getChildren: 'data' is not an array"),
+                caller_.take_sent());
         }
         Page page;
-        page.requests = 1;
         LocalTime next = t0;
         for (const json& row : *data) {
             if (auto t = modified_time(row); t && *t > next) next = *t;
@@ -117,7 +120,7 @@ class CategoriesStream final : public StreamSync {
         }
         page.next_cursor = json{{"t0", format_time(next)}};
         page.cycle_done = true;
-        page.requests += caller_.take_resent();
+        page.requests = caller_.take_sent();
         co_return page;
     }
 
@@ -258,7 +261,12 @@ Result<PageRecords> SunskyAdapter::remap_dead_letter(const std::string& stream,
     if (stream == kProductsStream) {
         const StreamConfig* configured = deps_.account.find_stream(kProductsStream);
         const bool keep = configured && keeps_unknown_status(*configured);
-        take(map_product(record, deps_.zone, keep), out.products);
+        auto mapped = map_product(record, deps_.zone, keep);
+        // The letter holds the record as the products reader read it (the platform's bytes, or
+        // their compact form where the whole page was read as a document), which is what that
+        // reader keeps as raw_json: the next read of the record then changes nothing.
+        if (auto* product = std::get_if<Product>(&mapped)) product->raw_json = payload;
+        take(std::move(mapped), out.products);
     } else if (stream == kCategoriesStream) {
         take(map_category(record, deps_.zone), out.categories);
     } else if (stream == kCountriesStream) {

@@ -34,10 +34,7 @@ class Caller {
         steps.read = [this](const HttpResponse& response) {
             return parse_envelope(response, deps_.clock.now());
         };
-        std::int64_t sent = 0;  // the streams count one per call; resends are kept apart
-        auto data = co_await call_platform(deps_.http, nullptr, steps, sent);
-        if (sent > 1) resent_ += sent - 1;
-        co_return data;
+        co_return co_await call_platform(deps_.http, nullptr, steps, sent_);
     }
 
     // The same call, the answer read by `read` (which keeps what it reads): for a hot path that
@@ -51,24 +48,21 @@ class Caller {
             if (!status.ok()) return status.error();
             return nlohmann::json();
         };
-        std::int64_t sent = 0;
-        auto answer = co_await call_platform(deps_.http, nullptr, steps, sent);
-        if (sent > 1) resent_ += sent - 1;
+        auto answer = co_await call_platform(deps_.http, nullptr, steps, sent_);
         if (!answer.ok()) co_return answer.error();
         co_return Status{};
     }
-    // Requests the HTTP client sent again on its own (HttpResponse::resent) since the last take:
-    // the streams count one per call and add these to the page they return, so runs report what
-    // the platform saw (a failed page's resends go with the next page).
-    void note_resent(std::int64_t n) { resent_ += n; }
-    std::int64_t take_resent() { return std::exchange(resent_, 0); }
+    // Requests sent since the last take, the HTTP client's own resends included: a stream's page
+    // reports them, or its failure does (failed_fetch), so runs count what the platform saw.
+    void note_sent(std::int64_t n) { sent_ += n; }
+    std::int64_t take_sent() { return std::exchange(sent_, 0); }
 
     const AdapterDeps& deps() const { return deps_; }
 
   private:
     AdapterDeps deps_;
     Credentials credentials_;
-    std::int64_t resent_ = 0;
+    std::int64_t sent_ = 0;
 };
 
 }  // namespace csync::sunsky

@@ -38,10 +38,11 @@ class ImagesStream final : public StreamSync {
                                     std::to_string(kMaxImageSize) + " pixels, not " +
                                     std::to_string(size_));
         }
-        auto listed = co_await loop_.next(cursor, {});
-        if (!listed.ok()) co_return std::move(listed).error();
+        // Named, not `{}`: GCC 12 destroys a braced temporary coroutine argument twice.
+        Params no_extra;
+        auto listed = co_await loop_.next(cursor, std::move(no_extra));
+        if (!listed.ok()) co_return failed_fetch(std::move(listed).error(), caller_.take_sent());
         Page page;
-        page.requests = 1;
         page.records.image_folder = folder_;
         page.records.image_budget_bytes = budget_bytes_;
         // An item listed twice on a page (changed again meanwhile) is downloaded once.
@@ -57,13 +58,13 @@ class ImagesStream final : public StreamSync {
         }
         for (const auto& [item, row] : items) {
             if (auto room = co_await check_room(page); !room.ok())
-                co_return std::move(room).error();
+                co_return failed_fetch(std::move(room).error(), caller_.take_sent());
             auto done = co_await download(item, *row, page);
-            if (!done.ok()) co_return std::move(done).error();
+            if (!done.ok()) co_return failed_fetch(std::move(done).error(), caller_.take_sent());
         }
         page.next_cursor = std::move(listed->next_cursor);
         page.cycle_done = listed->cycle_done;
-        page.requests += caller_.take_resent();
+        page.requests = caller_.take_sent();
         co_return page;
     }
 
@@ -107,8 +108,7 @@ class ImagesStream final : public StreamSync {
                                        {{"itemNo", item}, {"size", std::to_string(size_)}});
         if (!request.ok()) co_return std::move(request).error();
         auto response = co_await caller_.deps().http.send(std::move(*request));
-        ++page.requests;
-        caller_.note_resent(requests_sent(response) - 1);
+        caller_.note_sent(requests_sent(response));
         if (!response.ok()) co_return std::move(response).error();
         const auto modified = modified_time(row);
         if (response->status == 200 && looks_like_zip(response->body)) {

@@ -204,10 +204,10 @@ class OrdersStream final : public StreamSync {
           logger_(log::root().with("account", deps.account.name).with("stream", stream.name)) {}
 
     awaitable<Result<Page>> fetch_page(const json& cursor) override {
-        if (!policy_.ok()) co_return policy_.error();
+        if (!policy_.ok()) co_return failed_fetch(policy_.error(), caller_.take_sent());
         const AdapterDeps& deps = caller_.deps();
         auto planned = day_window_at(cursor, deps, *policy_);
-        if (!planned.ok()) co_return std::move(planned).error();
+        if (!planned.ok()) co_return failed_fetch(std::move(planned).error(), caller_.take_sent());
         OrdersCursor& at = planned->cursor;
         const UtcTime now = planned->now;
         if (planned->started) {
@@ -220,12 +220,11 @@ class OrdersStream final : public StreamSync {
                          {"pageSize", std::to_string(page_size_)}};
         std::string method = "order!getOrderList";
         auto data = co_await caller_.call(std::move(method), std::move(params));
-        if (!data.ok()) co_return std::move(data).error();
+        if (!data.ok()) co_return failed_fetch(std::move(data).error(), caller_.take_sent());
         auto list = parse_search_page(*data);
-        if (!list.ok()) co_return std::move(list).error();
+        if (!list.ok()) co_return failed_fetch(std::move(list).error(), caller_.take_sent());
 
         Page page;
-        page.requests = 1;
         json committed_rows = json::array();
         std::size_t fetched = 0;
         for (const json& row : list->rows) {
@@ -241,12 +240,12 @@ class OrdersStream final : public StreamSync {
             std::string detail_method = "order!getOrderDetails";
             auto details =
                 co_await caller_.call(std::move(detail_method), std::move(detail_params));
-            ++page.requests;
             ++fetched;
             if (!details.ok()) {
                 // A listed order whose details the platform says do not exist is this record's
                 // problem, not the stream's.
-                if (details.error().kind != ErrorKind::config) co_return std::move(details).error();
+                if (details.error().kind != ErrorKind::config)
+                    co_return failed_fetch(std::move(details).error(), caller_.take_sent());
                 page.records.dead_letters.push_back(
                     DeadLetter{"number=" + *number, row.dump(), details.error().describe()});
                 continue;
@@ -277,7 +276,7 @@ class OrdersStream final : public StreamSync {
         page.cycle_done = advance(at, list->rows.size(), list->page_count, now, *policy_);
         page.next_cursor = at.to_json();
         page.ack = json{{"rows", std::move(committed_rows)}};
-        page.requests += caller_.take_resent();
+        page.requests = caller_.take_sent();
         co_return page;
     }
 

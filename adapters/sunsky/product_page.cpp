@@ -390,7 +390,9 @@ bool ProductPageReader::Impl::read_record_generally(std::string_view raw, const 
         p->raw_json = raw;
         out.products.push_back(std::move(*p));
     } else {
-        out.dead_letters.push_back(std::get<DeadLetter>(std::move(mapped)));
+        // The letter too holds the record's own bytes: a retry stores them as raw_json.
+        DeadLetter& letter = out.dead_letters.emplace_back(std::get<DeadLetter>(std::move(mapped)));
+        letter.payload = raw;
     }
     return true;
 }

@@ -58,16 +58,7 @@ std::optional<LocalTime> parse_time(std::string_view text) {
             second = digits(text, 17, 2);
         }
     }
-    if (month < 0 || day < 0 || year < 0 || hour < 0 || minute < 0 || second < 0) {
-        return std::nullopt;
-    }
-    if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{year},
-                                          std::chrono::month{static_cast<unsigned>(month)},
-                                          std::chrono::day{static_cast<unsigned>(day)}};
-    if (!ymd.ok()) return std::nullopt;
-    return LocalTime{std::chrono::local_days{ymd}.time_since_epoch() + std::chrono::hours{hour} +
-                     std::chrono::minutes{minute} + std::chrono::seconds{second}};
+    return local_time_from_fields(year, month, day, hour, minute, second);
 }
 
 std::string format_time(LocalTime t) {

@@ -218,7 +218,7 @@ boost::asio::awaitable<Result<StockStream::Calculated>> StockStream::calc(
         bool refused = false;
         if (!batch_refused_) {
             Status s = co_await calc_batch(part, out, refused);
-            if (!s.ok()) co_return s.error();
+            if (!s.ok()) co_return failed_fetch(s.error(), out.requests);
             if (refused)
                 batch_refused_ = true;
             else
@@ -226,7 +226,7 @@ boost::asio::awaitable<Result<StockStream::Calculated>> StockStream::calc(
         }
         for (std::int64_t id : part) {
             Status s = co_await calc_one(id, out);
-            if (!s.ok()) co_return s.error();
+            if (!s.ok()) co_return failed_fetch(s.error(), out.requests);
         }
     }
     co_return out;
@@ -248,9 +248,9 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     std::string method(kWaitList);
     std::string body = list_body;
     auto listed = co_await client_->call(std::move(method), std::move(body), page.requests);
-    if (!listed.ok()) co_return listed.error();
+    if (!listed.ok()) co_return failed_fetch(listed.error(), page.requests);
     auto wait = parse_wait_list(*listed);
-    if (!wait.ok()) co_return wait.error();
+    if (!wait.ok()) co_return failed_fetch(wait.error(), page.requests);
 
     const json cycle_end = json{{"position", 0}};
     if (wait->ids.empty()) {
@@ -286,7 +286,10 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     }
 
     auto calculated = co_await calc(wait->ids);
-    if (!calculated.ok()) co_return calculated.error();
+    if (!calculated.ok()) {
+        co_return failed_fetch(calculated.error(),
+                               page.requests + calculated.error().requests.value_or(0));
+    }
     page.requests += calculated->requests;
 
     std::vector<AckItem> acks;

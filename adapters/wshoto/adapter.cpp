@@ -65,6 +65,7 @@ asio::awaitable<Result<TokenPair>> Client::fetch_token(TokenPair current) {
     last_token_call_ = now;
     ++token_calls_;
     auto response = co_await http_.send(std::move(request));
+    token_requests_ += requests_sent(response);
     if (!response.ok()) co_return response.error();
     auto issued = read_token_response(*response, codes_);
     if (!issued.ok()) co_return issued.error();
@@ -101,7 +102,9 @@ asio::awaitable<Result<json>> Client::call(std::string_view path, json body, std
             rejected_token_ = sent_with;
         return data;
     };
-    co_return co_await call_platform(http_, tokens_.get(), steps, requests);
+    auto data = co_await call_platform(http_, tokens_.get(), steps, requests);
+    requests += std::exchange(token_requests_, 0);
+    co_return data;
 }
 
 namespace {

@@ -74,6 +74,9 @@ class Client {
     std::optional<std::chrono::system_clock::time_point> last_token_call_;
     std::string rejected_token_;  // the last token a call answered with an auth-class code
     int token_calls_ = 0;
+    // Requests the token endpoint was sent since a call last took them (resends included): the
+    // call that waited on the token counts them, so every request is counted once.
+    std::int64_t token_requests_ = 0;
     bool get_body_refused_ = false;
 };
 

@@ -79,9 +79,14 @@ class GoodsStream final : public StreamSync {
             c = next;
             logger_.info("goods pass {} starts", c.pass);
         }
-        const Status st =
-            c.phase == "list" ? co_await list_page(c, page) : co_await delete_page(c, page);
-        if (!st.ok()) co_return st.error();
+        // Not `cond ? co_await a : co_await b`: GCC 12 destroys the chosen result twice.
+        Status st;
+        if (c.phase == "list") {
+            st = co_await list_page(c, page);
+        } else {
+            st = co_await delete_page(c, page);
+        }
+        if (!st.ok()) co_return failed_fetch(st.error(), page.requests);
         page.next_cursor = c.to_json();
         co_return page;
     }

@@ -33,18 +33,8 @@ std::optional<LocalTime> parse_local(std::string_view text) {
         const std::string_view part = text.substr(at, len);
         return all_digits(part) ? std::stoi(std::string(part)) : -1;
     };
-    const int year = number(0, 4), month = number(5, 2), day = number(8, 2);
-    const int hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
-    if (year < 0 || month < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
-        second < 0 || second > 59) {
-        return std::nullopt;
-    }
-    const std::chrono::year_month_day ymd{std::chrono::year{year},
-                                          std::chrono::month{static_cast<unsigned>(month)},
-                                          std::chrono::day{static_cast<unsigned>(day)}};
-    if (!ymd.ok()) return std::nullopt;
-    return LocalTime{std::chrono::local_days{ymd}.time_since_epoch() + std::chrono::hours{hour} +
-                     std::chrono::minutes{minute} + std::chrono::seconds{second}};
+    return local_time_from_fields(number(0, 4), number(5, 2), number(8, 2), number(11, 2),
+                                  number(14, 2), number(17, 2));
 }
 
 std::string format_local(LocalTime t) {
@@ -318,9 +308,9 @@ class OrdersStream final : public StreamSync {
         }
         auto data = co_await list(order_list_body(w, page_size_, policy_->time_format, zone_), c,
                                   page.requests);
-        if (!data.ok()) co_return data.error();
+        if (!data.ok()) co_return failed_fetch(data.error(), page.requests);
         auto listed = read_numbered_page(*data, "orders");
-        if (!listed.ok()) co_return listed.error();
+        if (!listed.ok()) co_return failed_fetch(listed.error(), page.requests);
         const json& records = listed->records;
         const std::int64_t total = listed->total;
         for (const json& record : records) {

@@ -33,7 +33,7 @@ class ProductTypesStream final : public StreamSync {
     asio::awaitable<Result<Page>> fetch_page(const json&) override {
         Page page;
         auto types = co_await fetch_types(*client_, page.requests);
-        if (!types.ok()) co_return types.error();
+        if (!types.ok()) co_return failed_fetch(types.error(), page.requests);
         for (const json& t : *types) {
             auto mapped = map_product_type(t);
             if (auto* letter = std::get_if<DeadLetter>(&mapped)) {
@@ -67,7 +67,7 @@ class CategoriesStream final : public StreamSync {
         }
         if (index >= types.size()) {
             auto listed = co_await fetch_types(*client_, page.requests);
-            if (!listed.ok()) co_return listed.error();
+            if (!listed.ok()) co_return failed_fetch(listed.error(), page.requests);
             types.clear();
             for (const json& t : *listed) {
                 if (auto id = type_id_of(t); !id.empty()) types.push_back(id);
@@ -78,9 +78,9 @@ class CategoriesStream final : public StreamSync {
             json query = json::object();
             query["parent_id"] = parse_int_or_text(types[index]);
             auto data = co_await client_->call(kCategoryPath, std::move(query), page.requests);
-            if (!data.ok()) co_return data.error();
+            if (!data.ok()) co_return failed_fetch(data.error(), page.requests);
             auto roots = read_category_tree(*data);
-            if (!roots.ok()) co_return roots.error();
+            if (!roots.ok()) co_return failed_fetch(roots.error(), page.requests);
             for (json root : *roots) {
                 if (root.is_object() && !root.contains("product_type_id")) {
                     root["product_type_id"] = types[index];
@@ -181,7 +181,7 @@ class ProductsStream final : public StreamSync {
         Page page;
         if (c.phase == "done") {
             auto started = co_await start_pass(c.pass + 1, page);
-            if (!started.ok()) co_return started.error();
+            if (!started.ok()) co_return failed_fetch(started.error(), page.requests);
             c = std::move(*started);
             if (c.types.empty()) {
                 logger_.info("products pass {}: the account has no product types", c.pass);
@@ -199,7 +199,7 @@ class ProductsStream final : public StreamSync {
         } else {
             st = co_await confirm_page(c, page);
         }
-        if (!st.ok()) co_return st.error();
+        if (!st.ok()) co_return failed_fetch(st.error(), page.requests);
         page.next_cursor = c.to_json();
         co_return page;
     }

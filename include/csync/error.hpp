@@ -3,6 +3,7 @@
 // to do from the kind alone, so adapters only have to classify, never to retry.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,9 @@ struct Error {
     // Times the HTTP client itself sent the request again before failing (HttpResponse::resent):
     // the failure cost 1 + resent requests on the wire.
     int resent = 0;
+    // The requests a failed page fetch had sent, resends included (its earlier successful calls
+    // too), when the fetch counted them (failed_fetch); nullopt: count 1 + resent.
+    std::optional<std::int64_t> requests;
 
     static Error auth(std::string m) { return {ErrorKind::auth, std::move(m), {}}; }
     static Error token_expired(std::string m) {

@@ -11,6 +11,20 @@ UtcTime now_utc(Clock& clock) {
     return std::chrono::time_point_cast<std::chrono::seconds>(clock.now());
 }
 
+// The requests a failed fetch sent: as the adapter counted them (failed_fetch), else one (and the
+// client's resends) for a failure an answer or the network gave, none for a local one.
+std::int64_t requests_sent_by(const Error& err) {
+    if (err.requests) return *err.requests;
+    switch (err.kind) {
+        case ErrorKind::config:
+        case ErrorKind::storage:
+        case ErrorKind::cancelled:
+            return 0;
+        default:
+            return 1 + err.resent;
+    }
+}
+
 }  // namespace
 
 void StreamRunner::note_watermark(const nlohmann::json& cursor) {
@@ -30,6 +44,10 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
         if (page.ok()) co_return std::move(page);
 
         const Error& err = page.error();
+        // Every request the failed attempt sent counts, its successful calls and resends too.
+        const std::int64_t sent = requests_sent_by(err);
+        summary.requests += sent;
+        d_.metrics.update(key, [&](StreamMetrics& m) { m.requests += sent; });
         if (err.kind == ErrorKind::cancelled && d_.stop.stop_requested()) co_return std::nullopt;
         d_.metrics.update(key,
                           [&](StreamMetrics& m) { ++m.errors[std::string(to_string(err.kind))]; });
@@ -40,7 +58,6 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
         d_.logger.warn("page fetch failed ({}), retry {} in {} ms", err.describe(), failures,
                        decision.delay.count());
         d_.metrics.update(key, [](StreamMetrics& m) { ++m.retries; });
-        ++summary.requests;
         if (!co_await sleep_until_stopped(d_.clock, decision.delay, d_.stop))
             co_return std::nullopt;
     }

@@ -36,6 +36,20 @@ std::optional<std::chrono::seconds> parse_fixed_offset(std::string_view s) {
 
 }  // namespace
 
+std::optional<LocalTime> local_time_from_fields(int year, int month, int day, int hour, int minute,
+                                                int second) {
+    if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+        return std::nullopt;
+    }
+    const std::chrono::year_month_day ymd{std::chrono::year{year},
+                                          std::chrono::month{static_cast<unsigned>(month)},
+                                          std::chrono::day{static_cast<unsigned>(day)}};
+    if (!ymd.ok()) return std::nullopt;
+    return LocalTime{std::chrono::local_days{ymd}.time_since_epoch() + std::chrono::hours{hour} +
+                     std::chrono::minutes{minute} + std::chrono::seconds{second}};
+}
+
 Result<TimeZone> TimeZone::from_name(std::string_view name) {
     TimeZone tz;
     tz.name_ = std::string(name);

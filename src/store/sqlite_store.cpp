@@ -1,6 +1,7 @@
 #include "store/sqlite_store.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -500,9 +501,48 @@ struct SqliteStore::Impl {
     auto guarded(const std::string& what, F&& fn) -> decltype(fn()) {
         try {
             return fn();
+        } catch (const SQLite::Exception& e) {
+            return Error::storage(what + " in database " + path + " failed: " + sqlite_cause(e));
         } catch (const std::exception& e) {
             return Error::storage(what + " in database " + path + " failed: " + e.what());
         }
+    }
+
+    // SQLite's message, led by the cause when the file system refused a write: a file-size
+    // limit (EFBIG) or a quota (EDQUOT) reach SQLite only as "disk I/O error". Its system errno
+    // is the errno when it noticed, which the unwinding may have replaced: the main file's last
+    // errno, then a file-size limit the database or its journal has reached, say the same.
+    std::string sqlite_cause(const SQLite::Exception& e) const {
+        auto no_room = [](int err) { return err == ENOSPC || err == EFBIG || err == EDQUOT; };
+        int sys = db ? sqlite3_system_errno(db->getHandle()) : 0;
+        if (int last = 0; !no_room(sys) && db &&
+                          sqlite3_file_control(db->getHandle(), "main", SQLITE_FCNTL_LAST_ERRNO,
+                                               &last) == SQLITE_OK) {
+            if (no_room(last)) sys = last;
+        }
+        if (!no_room(sys) && (e.getErrorCode() & 0xff) == SQLITE_IOERR && size_limit_reached())
+            sys = EFBIG;
+        if (!no_room(sys) && (e.getErrorCode() & 0xff) != SQLITE_FULL) return e.what();
+        std::string cause = "disk full or file size limit reached";
+        if (no_room(sys)) {
+            const char* name = sys == ENOSPC ? "ENOSPC" : sys == EFBIG ? "EFBIG" : "EDQUOT";
+            cause += std::string(" (errno ") + name + ": " + std::strerror(sys) + ")";
+        }
+        return cause + " writing " + path + " (SQLite: " + e.what() + ")";
+    }
+    // The database, its WAL or its journal is within one page write of RLIMIT_FSIZE.
+    bool size_limit_reached() const {
+        rlimit limit{};
+        if (getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+        constexpr off_t kLargestWrite = 65536 + 24;  // a largest page and its WAL frame header
+        for (const char* suffix : {"", "-wal", "-journal"}) {
+            struct stat st {};
+            if (::stat((path + suffix).c_str(), &st) == 0 &&
+                static_cast<rlim_t>(st.st_size + kLargestWrite) > limit.rlim_cur) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // Methods that read or write records need the full schema of this binary.

@@ -182,5 +182,29 @@ TEST(UtcIso, RejectsMalformedText) {
     }
 }
 
+TEST(LocalTimeFromFields, BuildsTheWallClockTimeTheFieldsName) {
+    auto t = local_time_from_fields(2024, 2, 29, 23, 59, 59);  // a leap year's Feb 29
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(format_utc_iso(UtcTime{t->time_since_epoch()}), "2024-02-29T23:59:59Z");
+    auto first = local_time_from_fields(2024, 1, 1, 0, 0, 0);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(format_utc_iso(UtcTime{first->time_since_epoch()}), "2024-01-01T00:00:00Z");
+}
+
+TEST(LocalTimeFromFields, RefusesEveryFieldOutOfRange) {
+    EXPECT_FALSE(local_time_from_fields(2023, 2, 29, 12, 0, 0));  // not a leap year
+    EXPECT_FALSE(local_time_from_fields(2100, 2, 29, 12, 0, 0));  // a century, not a leap year
+    EXPECT_TRUE(local_time_from_fields(2000, 2, 29, 12, 0, 0));   // every 400 years, a leap year
+    EXPECT_FALSE(local_time_from_fields(2024, 4, 31, 12, 0, 0));
+    EXPECT_FALSE(local_time_from_fields(2024, 13, 1, 12, 0, 0));
+    EXPECT_FALSE(local_time_from_fields(2024, 0, 1, 12, 0, 0));
+    EXPECT_FALSE(local_time_from_fields(2024, 1, 0, 12, 0, 0));
+    EXPECT_FALSE(local_time_from_fields(2024, 1, 1, 24, 0, 0));  // 24:00 is the next day's 00:00
+    EXPECT_FALSE(local_time_from_fields(2024, 1, 1, 23, 60, 0));
+    EXPECT_FALSE(local_time_from_fields(2024, 1, 1, 23, 59, 60));  // no leap seconds
+    EXPECT_FALSE(local_time_from_fields(-1, 1, 1, 0, 0, 0));       // a field that was not digits
+    EXPECT_FALSE(local_time_from_fields(2024, 1, 1, -1, 0, 0));
+}
+
 }  // namespace
 }  // namespace csync

@@ -205,6 +205,23 @@ TEST_F(StreamRunnerTest, TransientErrorIsRetriedWithTheSameCursor) {
     EXPECT_EQ(m.cycles_failed, 0);
 }
 
+TEST_F(StreamRunnerTest, FailedAttemptsCountTheRequestsTheySent) {
+    random = FakeRandom({0.5});
+    // The page's third call failed after two good ones; a resend was among them.
+    Error third_call_failed = failed_fetch(Error::transient("HTTP 503"), 4);
+    stream.push(third_call_failed);
+    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1), false, /*requests=*/3));
+    // The last attempt is not retried, and still cost what it sent.
+    stream.push(failed_fetch(Error::config("the platform refused the request as malformed"), 2));
+
+    CycleOutcome out = run_cycle();
+
+    ASSERT_TRUE(out.error.has_value());
+    EXPECT_EQ(out.summary.requests, 4 + 3 + 2);
+    EXPECT_EQ(stream_metrics().requests, 4 + 3 + 2);
+    EXPECT_EQ(store.runs().back().summary.requests, 4 + 3 + 2);
+}
+
 class StreamRunnerFatalError : public StreamRunnerTest,
                                public ::testing::WithParamInterface<Error> {};
 

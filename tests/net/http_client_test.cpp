@@ -404,7 +404,9 @@ TEST(HttpClientRetry, ARequestLostOnAReusedConnectionIsResentOnceOnAFreshOne) {
     asio::io_context ioc;
     FlakyServer server(ioc);
     // The first connection answers once, then swallows the next request and closes.
-    asio::co_spawn(ioc, server.accept_loop({1}), asio::detached);
+    // Named, not braced: GCC 12 destroys a braced temporary coroutine argument twice.
+    std::vector<int> answers_per_connection{1};
+    asio::co_spawn(ioc, server.accept_loop(std::move(answers_per_connection)), asio::detached);
     BeastHttpClient client(ioc.get_executor(), {});
     HttpRequest request;
     request.url = server.url();
@@ -422,7 +424,9 @@ TEST(HttpClientRetry, ARequestLostOnAReusedConnectionIsResentOnceOnAFreshOne) {
 TEST(HttpClientRetry, AFreshConnectionThatDiesIsNotRetried) {
     asio::io_context ioc;
     FlakyServer server(ioc);
-    asio::co_spawn(ioc, server.accept_loop({0, 0, 0}), asio::detached);
+    // Named, not braced: GCC 12 destroys a braced temporary coroutine argument twice.
+    std::vector<int> answers_per_connection{0, 0, 0};
+    asio::co_spawn(ioc, server.accept_loop(std::move(answers_per_connection)), asio::detached);
     BeastHttpClient client(ioc.get_executor(), {});
     HttpRequest request;
     request.url = server.url();
@@ -438,7 +442,9 @@ TEST(HttpClientRetry, AReusedConnectionIsRetriedOnlyOnce) {
     asio::io_context ioc;
     FlakyServer server(ioc);
     // Connection 1 answers once; every later connection swallows its first request.
-    asio::co_spawn(ioc, server.accept_loop({1, 0, 0, 0}), asio::detached);
+    // Named, not braced: GCC 12 destroys a braced temporary coroutine argument twice.
+    std::vector<int> answers_per_connection{1, 0, 0, 0};
+    asio::co_spawn(ioc, server.accept_loop(std::move(answers_per_connection)), asio::detached);
     BeastHttpClient client(ioc.get_executor(), {});
     HttpRequest request;
     request.url = server.url();

@@ -27,9 +27,11 @@ class ServerThread {
   public:
     explicit ServerThread(HttpServerOptions options)
         : server_(ioc_.get_executor(), std::move(options), [](ServerRequest) {
+              // Named, not braced: GCC 12 destroys a braced temporary coroutine argument twice.
+              ServerResponse ok{.status = 200, .body = "ok"};
               return [](ServerResponse r) -> boost::asio::awaitable<ServerResponse> {
                   co_return r;
-              }(ServerResponse{.status = 200, .body = "ok"});
+              }(std::move(ok));
           }) {
         auto started = server_.start();
         if (!started.ok()) throw std::runtime_error(started.error().describe());

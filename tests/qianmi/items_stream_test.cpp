@@ -325,6 +325,28 @@ std::vector<Reading> all_readings() {
             {"ties", "stable"}};
 }
 
+// Every request a page sends counts, the token refresh's included; a page that fails part-way
+// reports the calls it had made.
+TEST(QianmiItemsStream, EveryRequestSentIsCountedTheTokenRefreshIncluded) {
+    Rig rig(120);
+    rig.step();
+    rig.sim->revoke_access_token();  // refused, refreshed, sent again: three requests
+    int before = rig.http->calls();
+    Page page = rig.step();
+    EXPECT_EQ(rig.sim->refreshes(), 1);
+    EXPECT_EQ(page.requests, rig.http->calls() - before);
+    EXPECT_GE(page.requests, 3);
+
+    // Refused, refreshed, and the call sent again fails: the failure reports all three.
+    rig.sim->revoke_access_token();
+    before = rig.http->calls();
+    rig.http->fail_at(before + 3, Error::transient("connection reset"));
+    auto failed = run_coro(rig.io, rig.sync->fetch_page(rig.cursor));
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(rig.sim->refreshes(), 2);
+    EXPECT_EQ(failed.error().requests, 3);
+}
+
 class QianmiEveryReading : public ::testing::TestWithParam<Reading> {};
 
 TEST_P(QianmiEveryReading, APassConvergesThroughATokenRevokedMidPassAndLaterChanges) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
@@ -73,6 +74,21 @@ struct Rig {
 };
 
 ErrorKind kind_of(const Result<json>& r) { return r.ok() ? ErrorKind::cancelled : r.error().kind; }
+
+TEST(QianmiSimulatorReadings, StartUpReadingsTakeEffectAndAnUnknownOneIsRefused) {
+    SimOptions o;
+    o.credentials = {{"app_key", kApp.app_key}, {"app_secret", kApp.app_secret}};
+    o.readings = {{"scalars", "number"}, {"token_code", "21"}, {"ties", "stable"}};
+    QianmiSimulator sim(o);
+    EXPECT_EQ(sim.readings_json()["scalars"], "number");
+    EXPECT_EQ(sim.readings_json()["token_code"], 21);
+    EXPECT_EQ(sim.readings_json()["ties"], "stable");
+
+    o.readings = {{"scalars", "roman"}};
+    EXPECT_THROW(QianmiSimulator{o}, std::invalid_argument);
+    o.readings = {{"no_such_reading", "1"}};
+    EXPECT_THROW(QianmiSimulator{o}, std::invalid_argument);
+}
 
 TEST(QianmiSimulator, NeedsTheAppKeyAndSecretAndDefaultsTheFirstTokens) {
     SimOptions o;

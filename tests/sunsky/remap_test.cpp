@@ -4,6 +4,7 @@
 
 #include "fakes/fake_clock.hpp"
 #include "sunsky/adapter.hpp"
+#include "sunsky/product_page.hpp"
 
 namespace csync::sunsky {
 namespace {
@@ -126,6 +127,44 @@ TEST_F(SunskyRemapTest, LettersThatNeedThePlatformAgainAreRefusedWithWhatToDo) {
             << refused.error().message;
     }
     EXPECT_EQ(http.sent, 0);
+}
+
+// The products reader keeps a record's own bytes as raw_json, and a letter's payload as the same
+// bytes; a retried letter keeps them too, so reading the product again finds it unchanged (the
+// store's change check covers raw_json) and writes no `update` row.
+TEST_F(SunskyRemapTest, ARetriedProductKeepsThePlatformsBytesAsTheNextReadDoes) {
+    // Keys in the platform's order and spacing, not nlohmann's sorted compact form.
+    const std::string record = std::string(R"({"itemNo": "EDA004994405C", "status": 9, )") +
+                               R"("price": "2.6600", "stock": 0, )" +
+                               R"("gmtModified": "09/23/2023 02:01:02", "name": "Charging Cable"})";
+    HttpResponse response;
+    response.status = 200;
+    response.body =
+        R"({"result":"success","data":{"pageCount":1,"total":1,"result":[)" + record + "]}}";
+    const TimeZone zone = *TimeZone::from_name("Asia/Shanghai");
+    ProductPageReader reader;
+    ProductPage letters;
+    ASSERT_TRUE(reader.read(response, zone, clock.now(), letters).ok());
+    ASSERT_EQ(letters.dead_letters.size(), 1u);
+    EXPECT_EQ(letters.dead_letters[0].payload, record);
+
+    keep_unknown_status();
+    auto remapped = adapter().remap_dead_letter(kProductsStream, letters.dead_letters[0].payload);
+    ASSERT_TRUE(remapped.ok()) << remapped.error().message;
+    ASSERT_EQ(remapped->products.size(), 1u);
+    ProductPage reread;
+    ASSERT_TRUE(
+        reader.read(response, zone, clock.now(), reread, /*keep_unknown_status=*/true).ok());
+    ASSERT_EQ(reread.products.size(), 1u);
+    const Product& retried = remapped->products[0];
+    const Product& read = reread.products[0];
+    EXPECT_EQ(retried.raw_json, record);
+    EXPECT_EQ(read.raw_json, retried.raw_json);
+    EXPECT_EQ(read.external_id, retried.external_id);
+    EXPECT_EQ(read.status, retried.status);
+    EXPECT_EQ(read.platform_status, retried.platform_status);
+    EXPECT_EQ(read.price, retried.price);
+    EXPECT_EQ(read.source_modified_at, retried.source_modified_at);
 }
 
 }  // namespace

@@ -447,15 +447,17 @@ TEST(SunskyProductsStream, RequestsTheHttpClientSentAgainAreCounted) {
     auto page = rig.fetch(*stream, nullptr);
     ASSERT_TRUE(page.ok());
     EXPECT_EQ(page->requests, 2);
-    // A failed attempt's resend is counted with the next page the stream returns.
+    // A failed attempt reports its own request and resend; the next page only its own.
     rig.http.after_call = nullptr;
     Error reset = Error::transient("connection reset by peer");
     reset.resent = 1;
     rig.http.fail_at(rig.http.calls() + 1, reset);
-    ASSERT_FALSE(rig.fetch(*stream, nullptr).ok());
+    auto failed = rig.fetch(*stream, nullptr);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().requests, 1 + 1);
     auto again = rig.fetch(*stream, nullptr);
     ASSERT_TRUE(again.ok());
-    EXPECT_EQ(again->requests, 1 + 1);
+    EXPECT_EQ(again->requests, 1);
 }
 
 TEST(SunskyProductsStream, CallBudgetAnswerIsRateLimitedWithAWaitHint) {

@@ -132,7 +132,9 @@ TEST(ProductsPassState, TheLoopGuardEndsAStuckListingWithoutDeleting) {
 
 TEST(ProductsPassState, AGarbledCursorIsAConfigErrorNamingTheReset) {
     Rig rig(10);
-    auto page = run_coro(rig.io, rig.sync->fetch_page(json{{"phase", "sideways"}}));
+    // Named, not braced: GCC 12 destroys a braced temporary coroutine argument twice.
+    const json sideways{{"phase", "sideways"}};
+    auto page = run_coro(rig.io, rig.sync->fetch_page(sideways));
     ASSERT_FALSE(page.ok());
     EXPECT_EQ(page.error().kind, ErrorKind::config);
     EXPECT_NE(page.error().message.find("reset-cursor"), std::string::npos);
@@ -154,6 +156,25 @@ TEST(CategoryStreams, TypesAndTheirTreesBecomeCategoryRows) {
     EXPECT_EQ(rows.size(), 3u + 3u * 6u);
     EXPECT_EQ(rows["310"].parent_external_id, "type:3");
     EXPECT_EQ(rows["311"].parent_external_id, "310");
+}
+
+// Every request a page sends counts, the token call's included; a page that fails part-way
+// reports the calls it had made, whichever call fails.
+TEST(ProductsStreamRequests, EveryRequestSentIsCountedWhicheverCallFails) {
+    {
+        Rig rig(30);
+        auto page = run_coro(rig.io, rig.sync->fetch_page(json()));
+        ASSERT_TRUE(page.ok()) << page.error().describe();
+        EXPECT_EQ(page->requests, rig.http->calls());  // the token call and the page's own
+        ASSERT_GE(rig.http->calls(), 3);
+    }
+    for (int failing = 1; failing <= 3; ++failing) {
+        Rig rig(30);
+        rig.http->fail_at(failing, Error::transient("connection reset"));
+        auto page = run_coro(rig.io, rig.sync->fetch_page(json()));
+        ASSERT_FALSE(page.ok()) << "call " << failing;
+        EXPECT_EQ(page.error().requests, rig.http->calls()) << "call " << failing;
+    }
 }
 
 }  // namespace

@@ -19,6 +19,12 @@ using LocalTime = std::chrono::local_seconds;  // a naive wall-clock time in som
 std::string format_utc_iso(UtcTime t);                   // 2023-09-23T02:01:02Z
 std::optional<UtcTime> parse_utc_iso(std::string_view);  // accepts ...Z and ...+hh:mm
 
+// The naive wall-clock time these fields name, or nullopt when one is out of range (month 13,
+// February 29th of a common year, hour 24, a 60th second or minute; negative values): the one
+// range check of every platform's timestamp reader, whatever its field order.
+std::optional<LocalTime> local_time_from_fields(int year, int month, int day, int hour, int minute,
+                                                int second);
+
 // An account's zone: "Asia/Shanghai", "UTC", "+08:00", "-05:30".
 class TimeZone {
   public:

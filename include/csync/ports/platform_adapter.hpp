@@ -34,6 +34,13 @@ struct Page {
     nlohmann::json ack;          // adapter data for after_commit (e.g. ids to acknowledge)
 };
 
+// A page fetch that fails reports the requests it had sent on its error, so runs and metrics
+// count every request the platform saw, a failed page's included.
+inline Error failed_fetch(Error error, std::int64_t requests) {
+    error.requests = requests;
+    return error;
+}
+
 class StreamSync {
   public:
     virtual ~StreamSync() = default;
