@@ -9,6 +9,8 @@ process whose CPU (user+sys) and peak RSS come from wait4():
   0% changed      one more incremental cycle with nothing changed
   1% changed      /__sim/mutate of 1% of the products, then one incremental cycle
 and prints one table. Figures only: nothing here asserts a speed. See scripts/bench.
+With --platform wangdiantong it measures the stock stream instead (first sync of every waiting
+id, a cycle with nothing waiting, one with 1% of the stock changed; no Python client).
 """
 
 import argparse
