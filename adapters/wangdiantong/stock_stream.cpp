@@ -98,12 +98,9 @@ class StockStream final : public StreamSync {
 
     boost::asio::awaitable<Result<Page>> fetch_page(const json& cursor) override;
     boost::asio::awaitable<Status> after_commit(Page& page) override;
-    // The next page's position comes with this page, and listing or calculating changes
-    // nothing a failed commit would need undone (a lease only delays an id), so the next page
-    // is listed while this one commits and is acknowledged. Under the inclusive reading the
-    // next list may repeat ids whose acknowledgement is still in flight: they are applied and
-    // acknowledged again, which changes nothing.
-    bool fetches_ahead() const override { return true; }
+    // Not fetches_ahead: listing page N+1 before page N's acknowledgements are done left ids
+    // waiting after five cycles under the lease + exclusive-position reading (the kill -9
+    // convergence test), where listing in order does not.
 
   private:
     struct Calculated {
