@@ -9,6 +9,8 @@ process whose CPU (user+sys) and peak RSS come from wait4():
   0% changed      one more incremental cycle with nothing changed
   1% changed      /__sim/mutate of 1% of the products, then one incremental cycle
 and prints one table. Figures only: nothing here asserts a speed. See scripts/bench.
+With --platform wangdiantong it measures the stock stream instead (first sync of every waiting
+id, a cycle with nothing waiting, one with 1% of the stock changed; no Python client).
 """
 
 import argparse
@@ -80,20 +82,36 @@ def db_size(path):
                if os.path.exists(path + suffix))
 
 
-def daemon_run_figures(db_path):
+def daemon_run_figures(db_path, stream="products"):
     db = sqlite3.connect(db_path)
     row = db.execute("SELECT requests, inserted, updated, unchanged, dead_lettered, error "
-                     "FROM sync_runs WHERE stream = 'products' ORDER BY id DESC LIMIT 1").fetchone()
+                     "FROM sync_runs WHERE stream = ? ORDER BY id DESC LIMIT 1",
+                     (stream,)).fetchone()
     db.close()
     if row is None:
-        sys.exit("commerce-syncd recorded no products run")
+        sys.exit("commerce-syncd recorded no %s run" % stream)
     requests, inserted, updated, unchanged, dead, error = row
     if error:
-        sys.exit("commerce-syncd's products run failed: " + error)
+        sys.exit("commerce-syncd's %s run failed: %s" % (stream, error))
     return requests, inserted + updated + unchanged + dead
 
 
-def write_config(directory, url, db_path):
+# Per platform: the stream measured, its page size, the credentials (config text and
+# commerce-sim arguments).
+PLATFORMS = {
+    "sunsky": dict(stream="products", page_size=100,
+                   credentials="{ key: %s, secret: %s }" % (KEY, SECRET),
+                   sim_args=["--key", KEY, "--secret", SECRET]),
+    "wangdiantong": dict(stream="stock", page_size=500,
+                         credentials='{ sid: bench-sid, key: %s, appsecret: "%s:bench-salt" }'
+                         % (KEY, SECRET),
+                         sim_args=["--sid", "bench-sid", "--key", KEY,
+                                   "--appsecret", SECRET + ":bench-salt"]),
+}
+
+
+def write_config(directory, url, db_path, platform="sunsky"):
+    p = PLATFORMS[platform]
     path = os.path.join(directory, "bench.yaml")
     with open(path, "w") as f:
         f.write(f"""store: {{ path: {db_path} }}
@@ -101,13 +119,13 @@ log: {{ level: warn, format: text }}
 http: {{ listen: "off" }}
 accounts:
   - name: {ACCOUNT}
-    platform: sunsky
+    platform: {platform}
     base_url: "{url}"
     timezone: Asia/Shanghai
-    credentials: {{ key: {KEY}, secret: {SECRET} }}
+    credentials: {p["credentials"]}
     rate_limit: {{ per_second: 1000000, burst: 1000 }}
     streams:
-      products: {{ interval: 5m, page_size: 100 }}
+      {p["stream"]}: {{ interval: 5m, page_size: {p["page_size"]} }}
 """)
     return path
 
@@ -120,6 +138,9 @@ def post(url):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--platform", choices=sorted(PLATFORMS), default="sunsky",
+                        help="wangdiantong: its stock stream (ids acknowledged one call each); "
+                        "the Python client is Sunsky's only")
     parser.add_argument("--products", type=int, default=20000)
     parser.add_argument("--bin", default="build/release/src/app",
                         help="directory holding commerce-syncd and commerce-sim")
@@ -149,16 +170,17 @@ def main():
         os.remove(port_file)
     sim_started = time.monotonic()
     sim_process = subprocess.Popen(
-        [sim, "--platform", "sunsky", "--products", str(args.products), "--rate-limit", "0",
-         "--key", KEY, "--secret", SECRET, "--port-file", port_file],
+        [sim, "--platform", args.platform, "--products", str(args.products), "--rate-limit", "0",
+         "--port-file", port_file] + PLATFORMS[args.platform]["sim_args"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = []
     try:
         port = wait_for_port(port_file, sim_process)
         sim_start_s = time.monotonic() - sim_started
         url = "http://127.0.0.1:%d" % port
-        config = write_config(work, url, daemon_db)
-        sync = [daemon, "-c", config, "sync-once", "--account", ACCOUNT, "--stream", "products"]
+        config = write_config(work, url, daemon_db, args.platform)
+        stream = PLATFORMS[args.platform]["stream"]
+        sync = [daemon, "-c", config, "sync-once", "--account", ACCOUNT, "--stream", stream]
         py = [sys.executable, python_client, "--url", url, "--key", KEY, "--secret", SECRET,
               "--db", python_db]
 
@@ -166,13 +188,13 @@ def main():
             if before:
                 run_child(before)
             r = run_child(sync)
-            requests, records = daemon_run_figures(daemon_db)
+            requests, records = daemon_run_figures(daemon_db, stream)
             rows.append(dict(case=name, client=args.label, records=records, requests=requests,
                              wall=r["wall"], cpu=r["cpu"], rss_kib=r["rss_kib"],
                              db_bytes=db_size(daemon_db)))
 
         def python_case(name, extra=()):
-            if args.skip_python:
+            if args.skip_python or args.platform != "sunsky":
                 return
             r = run_child(py + list(extra))
             figures = json.loads(r["stdout"])
@@ -182,8 +204,9 @@ def main():
 
         daemon_case("first sync")
         python_case("first sync")
-        daemon_case("re-read", before=[daemon, "-c", config, "reset-cursor", ACCOUNT, "products"])
-        python_case("re-read", ["--forget-watermark"])
+        if args.platform == "sunsky":  # Wangdiantong's queue, not a cursor, says what is read
+            daemon_case("re-read", before=[daemon, "-c", config, "reset-cursor", ACCOUNT, stream])
+            python_case("re-read", ["--forget-watermark"])
         daemon_case("0% changed")
         python_case("0% changed")
         changed = max(1, args.products // 100)
@@ -208,8 +231,8 @@ def main():
 
 
 def print_table(args, rows, sim_start_s, sim_rss_kib):
-    print("Sunsky products: %d; commerce-sim started in %.1f s, peak RSS %.0f MiB; %d cores, %.1f GiB"
-          % (args.products, sim_start_s, sim_rss_kib / 1024, os.cpu_count(),
+    print("%s records: %d; commerce-sim started in %.1f s, peak RSS %.0f MiB; %d cores, %.1f GiB"
+          % (args.platform, args.products, sim_start_s, sim_rss_kib / 1024, os.cpu_count(),
              os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30))
     # CPU per record divides by the records handled (boundary rows come back more than once);
     # CPU per product, for the full passes, divides by the catalogue, as the targets are stated.

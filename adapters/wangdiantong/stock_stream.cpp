@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "core/json_util.hpp"
 #include "core/platform_call.hpp"
 #include "core/retry_policy.hpp"
@@ -15,6 +17,9 @@ namespace csync::wangdiantong {
 namespace {
 
 using nlohmann::json;
+
+// Acknowledgements sent at once: as many as the HTTP client keeps idle connections per host.
+constexpr int kAcksInFlight = 4;
 
 std::optional<std::int64_t> id_of(const json& v) {
     if (v.is_number_unsigned() || v.is_number_integer()) {
@@ -93,6 +98,9 @@ class StockStream final : public StreamSync {
 
     boost::asio::awaitable<Result<Page>> fetch_page(const json& cursor) override;
     boost::asio::awaitable<Status> after_commit(Page& page) override;
+    // Not fetches_ahead: listing page N+1 before page N's acknowledgements are done left ids
+    // waiting after five cycles under the lease + exclusive-position reading (the kill -9
+    // convergence test), where listing in order does not.
 
   private:
     struct Calculated {
@@ -166,25 +174,25 @@ boost::asio::awaitable<Status> StockStream::calc_batch(const std::vector<std::in
         }
         co_return r.error();
     }
-    const json& data = *r;
+    json& data = *r;
     if (!data.is_object()) {
         co_return Error::bad_response("wangdiantong batchCalcStock: data is not an object");
     }
     std::set<std::int64_t> wanted(ids.begin(), ids.end());
     std::set<std::int64_t> answered;
-    if (const json* ok = member(data, "success_date"); ok && !ok->is_null()) {
+    if (auto ok = data.find("success_date"); ok != data.end() && !ok->is_null()) {
         if (!ok->is_array()) {
             co_return Error::bad_response(
                 "wangdiantong batchCalcStock: success_date is not a list");
         }
-        for (const json& rec : *ok) {
+        for (json& rec : *ok) {
             auto id = json_int(rec, "rec_id");
             if (!id || !wanted.count(*id) || answered.count(*id)) {
                 logger_.warn("batchCalcStock returned a record for an id not asked for; ignored");
                 continue;
             }
             answered.insert(*id);
-            out.records.push_back(rec);
+            out.records.push_back(std::move(rec));
         }
     }
     if (const json* bad = member(data, "error_date"); bad && !bad->is_null()) {
@@ -343,24 +351,34 @@ boost::asio::awaitable<Status> StockStream::after_commit(Page& page) {
     if (!options_.ack) co_return Status{};
     const json* acks = member(page.ack, "acks");
     if (!acks || !acks->is_array()) co_return Status{};
+    std::size_t next = 0;
     std::size_t failed = 0;
+    bool refused = false;
     std::optional<Error> first;
-    std::size_t sent = 0;
-    for (const json& a : *acks) {
-        auto r = co_await acknowledge(a, page.requests);
-        ++sent;
-        if (r.ok()) continue;
-        ++failed;
-        if (!first) first = r.error();
-        // A refused credential or request refuses the rest too; a rate limit that outlasted its
-        // retries, or a transient failure, is this acknowledgement's alone.
-        const ErrorKind k = r.error().kind;
-        if (k == ErrorKind::auth || k == ErrorKind::config || k == ErrorKind::cancelled) {
-            failed += acks->size() - sent;  // not sent: the platform re-delivers them
-            break;
+    // Each id is its own call; a few in flight at once keep the round trips from adding up.
+    // Each sender takes the next acknowledgement until none is left or one was refused.
+    auto sender = [&]() -> boost::asio::awaitable<void> {
+        while (next < acks->size() && !refused) {
+            const json& a = (*acks)[next++];
+            auto r = co_await acknowledge(a, page.requests);
+            if (r.ok()) continue;
+            ++failed;
+            if (!first) first = r.error();
+            // A refused credential or request refuses the rest too; a rate limit that outlasted
+            // its retries, or a transient failure, is this acknowledgement's alone.
+            const ErrorKind k = r.error().kind;
+            if (k == ErrorKind::auth || k == ErrorKind::config || k == ErrorKind::cancelled) {
+                refused = true;
+            }
         }
+    };
+    {
+        using namespace boost::asio::experimental::awaitable_operators;
+        static_assert(kAcksInFlight == 4);
+        co_await (sender() && sender() && sender() && sender());
     }
     if (!first) co_return Status{};
+    failed += acks->size() - next;  // not sent: the platform re-delivers them
     Error e = *first;
     e.message = std::to_string(failed) + " of " + std::to_string(acks->size()) +
                 " acknowledgements not done (the platform re-delivers them); first: " + e.message;

@@ -1,5 +1,6 @@
 #include "wangdiantong/wire.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -280,7 +281,7 @@ Result<json> read_envelope(const HttpResponse& response, std::int64_t received_u
     }
     auto parsed = parse_json_exact(response.body);
     if (!parsed.ok()) return Error::bad_response("wangdiantong: " + parsed.error().message);
-    const json& doc = *parsed;
+    json& doc = *parsed;
     if (!doc.is_object()) {
         return Error::bad_response("wangdiantong: the answer is not a JSON object");
     }
@@ -299,13 +300,25 @@ Result<json> read_envelope(const HttpResponse& response, std::int64_t received_u
         return classify_status(*status, message, offset);
     }
     auto it = doc.find("data");
-    return it == doc.end() ? json(nullptr) : *it;
+    return it == doc.end() ? json(nullptr) : std::move(*it);  // a page of records: not copied
+}
+
+void ObjectWriter::quoted(std::string_view v) {
+    // Printable ASCII needs no escape; anything else is escaped exactly as json::dump does.
+    if (std::all_of(v.begin(), v.end(),
+                    [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; })) {
+        text_ += '"';
+        text_ += v;
+        text_ += '"';
+        return;
+    }
+    text_ += json(std::string(v)).dump();
 }
 
 void ObjectWriter::key(std::string_view k) {
     if (!first_) text_ += ',';
     first_ = false;
-    text_ += json(std::string(k)).dump();
+    quoted(k);
     text_ += ':';
 }
 
@@ -317,7 +330,7 @@ ObjectWriter& ObjectWriter::raw(std::string_view k, std::string_view literal) {
 
 ObjectWriter& ObjectWriter::str(std::string_view k, std::string_view v) {
     key(k);
-    text_ += json(std::string(v)).dump();
+    quoted(v);
     return *this;
 }
 

@@ -104,6 +104,7 @@ class ObjectWriter {
 
   private:
     void key(std::string_view k);
+    void quoted(std::string_view v);  // v as a JSON string
     std::string text_ = "{";
     bool first_ = true;
 };

@@ -1,5 +1,7 @@
 #include "core/scheduler.hpp"
 
+#include <malloc.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -45,6 +47,9 @@ boost::asio::awaitable<void> Scheduler::job_loop(const ScheduledJob& job, bool o
             }
         }
         if (once || stop_.stop_requested()) co_return;
+        // The cycle's pages are freed by now; glibc keeps freed heap mapped unless asked, and
+        // the daemon idles until the next cycle, so hand it back.
+        ::malloc_trim(0);
         auto delay = next_delay(job.interval);
         if (!co_await sleep_until_stopped(clock_, delay, stop_)) co_return;
     }

@@ -152,6 +152,19 @@ TEST(WangdiantongMapping, CalcRecordBecomesAnExactStockLevelInUtc) {
     EXPECT_FALSE(ed->source_modified_at.has_value());
 }
 
+TEST(WangdiantongMapping, ObjectWriterQuotesTextExactlyAsJsonDoes) {
+    // Plain ASCII skips the JSON library; every other text must come out byte for byte as
+    // json::dump writes it (the acknowledgement body is signed as sent).
+    for (std::string text : {std::string("库存同步成功"), std::string("a\"b\\c"),
+                             std::string("tab\tnl\nnul") + '\0' + "x", std::string("del\x7f"),
+                             std::string("plain ascii 0-9 {}[]:,"), std::string()}) {
+        ObjectWriter w;
+        w.str(text, text);
+        const std::string quoted = nlohmann::json(text).dump();
+        EXPECT_EQ(w.finish(), "{" + quoted + ":" + quoted + "}") << quoted;
+    }
+}
+
 TEST(WangdiantongMapping, AckInfoCopiesTheCalcRecordWithExactNumbers) {
     auto rec = nlohmann::json::parse(R"({"rec_id":9,"syn_stock":"550.0000",
         "stock_change_count":12,"stock_syn_rule_id":2,"stock_syn_rule_no":"默认策略",

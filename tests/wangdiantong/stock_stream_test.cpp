@@ -372,9 +372,15 @@ TEST(WangdiantongStockStream, ARateLimitOutlastingItsRetriesCostsOnlyThatAcknowl
     ASSERT_TRUE(page.ok());
     const int before = rig.http->calls();
     const int attempts = RetryPolicy{}.options().max_attempts;
-    for (int i = 0; i < attempts; ++i) {
-        rig.http->fail_at(before + 2 + i, Error::rate_limited("too many requests"));
-    }
+    // Every attempt of the second id's acknowledgement is refused (several acknowledgements
+    // are in flight at once, so the id, not a call number, picks it).
+    const std::string refused_body =
+        "[" + std::to_string(page->ack["acks"][1]["rec_id"].get<std::int64_t>()) + ",";
+    rig.http->before_call = [&](int call, const HttpRequest& request) {
+        if (request.body.rfind(refused_body, 0) == 0) {
+            rig.http->fail_at(call, Error::rate_limited("too many requests"));
+        }
+    };
     Status acked = rig.ack(*stream, *page);
     ASSERT_FALSE(acked.ok());
     EXPECT_EQ(acked.error().kind, ErrorKind::rate_limited);
