@@ -2,8 +2,6 @@
 
 #include <chrono>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include "core/until_stopped.hpp"
 
 namespace csync {
@@ -65,60 +63,6 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
     }
 }
 
-boost::asio::awaitable<bool> StreamRunner::commit_and_acknowledge(Page& page, std::int64_t run_id,
-                                                                  const log::Logger& logger,
-                                                                  CycleOutcome& out) {
-    const auto key = std::make_pair(d_.key.account, d_.key.stream);
-    Store& store = d_.store;
-    const StreamKey skey = d_.key;
-    // The page's records and its cursor commit together, or neither does. Not raced against
-    // stop: a commit in flight always finishes.
-    auto apply = [&store, skey, run_id, &page] {
-        return store.apply_page(skey, run_id, page.records, page.next_cursor);
-    };
-    auto applied = co_await d_.db.run(std::move(apply));
-    if (!applied.ok()) {
-        out.error = applied.error();
-        logger.error("page not applied, cursor kept: {}", applied.error().describe());
-        co_return false;
-    }
-    out.summary.pages += 1;
-    out.summary.stats += *applied;
-    d_.metrics.update(key, [&](StreamMetrics& m) {
-        m.pages += 1;
-        m.requests += page.requests;
-        m.inserted += applied->inserted;
-        m.updated += applied->updated;
-        m.unchanged += applied->unchanged;
-        m.deleted += applied->deleted;
-        m.dead_lettered += applied->dead_lettered;
-    });
-    logger.debug("page {} committed: {} records, +{} ~{} ={} dead={}", out.summary.pages,
-                 page.records.size(), applied->inserted, applied->updated, applied->unchanged,
-                 applied->dead_lettered);
-
-    const std::int64_t fetch_requests = page.requests;
-    // Acknowledgements honour stop (hundreds of them at a slow rate would outlast the stop
-    // promise): what is not acknowledged the platform re-delivers, and re-applying it
-    // changes nothing.
-    auto acked_or_stopped = co_await until_stopped(d_.sync.after_commit(page), d_.stop);
-    Status acked =
-        acked_or_stopped
-            ? std::move(*acked_or_stopped)
-            : Status(Error::cancelled(
-                  "acknowledgements stopped by shutdown (the platform re-delivers the rest)"));
-    if (const auto ack_requests = page.requests - fetch_requests; ack_requests > 0) {
-        out.summary.requests += ack_requests;
-        d_.metrics.update(key, [&](StreamMetrics& m) { m.requests += ack_requests; });
-    }
-    if (!acked.ok()) {
-        logger.warn("acknowledgement failed (the platform re-delivers): {}",
-                    acked.error().describe());
-        d_.metrics.update(key, [](StreamMetrics& m) { ++m.ack_failures; });
-    }
-    co_return true;
-}
-
 boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
     CycleOutcome out;
     const auto key = std::make_pair(d_.key.account, d_.key.stream);
@@ -148,8 +92,6 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         note_watermark(cursor);
     }
 
-    // A page fetched ahead (StreamSync::fetches_ahead) while the previous one committed.
-    std::optional<std::optional<Result<Page>>> fetched_ahead;
     while (!out.error) {
         if (d_.stop.stop_requested()) {
             out.stopped = true;
@@ -162,13 +104,7 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
                 out.summary.pages);
             break;
         }
-        std::optional<Result<Page>> fetched;
-        if (fetched_ahead) {
-            fetched = std::move(*fetched_ahead);
-            fetched_ahead.reset();
-        } else {
-            fetched = co_await fetch_with_retry(cursor, out.summary);
-        }
+        auto fetched = co_await fetch_with_retry(cursor, out.summary);
         if (!fetched) {
             out.stopped = true;
             break;
@@ -180,25 +116,51 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         Page page = std::move(fetched->value());
         out.summary.requests += page.requests;
 
-        const bool ahead = d_.sync.fetches_ahead() && !page.cycle_done &&
-                           out.summary.pages + 1 < d_.max_pages_per_cycle;
-        bool committed = false;
-        if (ahead) {
-            using namespace boost::asio::experimental::awaitable_operators;
-            // The next page is fetched from this page's cursor while this page commits and is
-            // acknowledged; it is applied only once this page committed (see the loop's top).
-            auto [ok, next] = co_await (commit_and_acknowledge(page, *run_id, logger, out) &&
-                                        fetch_with_retry(page.next_cursor, out.summary));
-            committed = ok;
-            if (committed) {
-                fetched_ahead = std::move(next);
-            } else if (next && next->ok()) {
-                out.summary.requests += next->value().requests;  // fetched, never applied
-            }
-        } else {
-            committed = co_await commit_and_acknowledge(page, *run_id, logger, out);
+        // The page's records and its cursor commit together, or neither does. Not raced against
+        // stop: a commit in flight always finishes.
+        auto apply = [&store, skey, rid = *run_id, &page] {
+            return store.apply_page(skey, rid, page.records, page.next_cursor);
+        };
+        auto applied = co_await d_.db.run(std::move(apply));
+        if (!applied.ok()) {
+            out.error = applied.error();
+            logger.error("page not applied, cursor kept: {}", applied.error().describe());
+            break;
         }
-        if (!committed) break;
+        out.summary.pages += 1;
+        out.summary.stats += *applied;
+        d_.metrics.update(key, [&](StreamMetrics& m) {
+            m.pages += 1;
+            m.requests += page.requests;
+            m.inserted += applied->inserted;
+            m.updated += applied->updated;
+            m.unchanged += applied->unchanged;
+            m.deleted += applied->deleted;
+            m.dead_lettered += applied->dead_lettered;
+        });
+        logger.debug("page {} committed: {} records, +{} ~{} ={} dead={}", out.summary.pages,
+                     page.records.size(), applied->inserted, applied->updated, applied->unchanged,
+                     applied->dead_lettered);
+
+        const std::int64_t fetch_requests = page.requests;
+        // Acknowledgements honour stop (hundreds of them at a slow rate would outlast the stop
+        // promise): what is not acknowledged the platform re-delivers, and re-applying it
+        // changes nothing.
+        auto acked_or_stopped = co_await until_stopped(d_.sync.after_commit(page), d_.stop);
+        Status acked = acked_or_stopped
+                           ? std::move(*acked_or_stopped)
+                           : Status(Error::cancelled(
+                                 "acknowledgements stopped by shutdown (the platform re-delivers "
+                                 "the rest)"));
+        if (const auto ack_requests = page.requests - fetch_requests; ack_requests > 0) {
+            out.summary.requests += ack_requests;
+            d_.metrics.update(key, [&](StreamMetrics& m) { m.requests += ack_requests; });
+        }
+        if (!acked.ok()) {
+            logger.warn("acknowledgement failed (the platform re-delivers): {}",
+                        acked.error().describe());
+            d_.metrics.update(key, [](StreamMetrics& m) { ++m.ack_failures; });
+        }
         cursor = std::move(page.next_cursor);
         note_watermark(cursor);
         if (page.cycle_done) {

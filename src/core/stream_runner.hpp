@@ -50,11 +50,6 @@ class StreamRunner {
     // Fetches one page with retries; nullopt when stopped.
     boost::asio::awaitable<std::optional<Result<Page>>> fetch_with_retry(
         const nlohmann::json& cursor, RunSummary& summary);
-    // Commits a fetched page with its cursor, then acknowledges it; false (out.error set) when
-    // the commit failed. A failed acknowledgement is logged and counted, not an error.
-    boost::asio::awaitable<bool> commit_and_acknowledge(Page& page, std::int64_t run_id,
-                                                        const log::Logger& logger,
-                                                        CycleOutcome& out);
     // Records a watermark stream's committed position for the cursor-lag metric.
     void note_watermark(const nlohmann::json& cursor);
 

@@ -338,54 +338,6 @@ TEST_F(StreamRunnerTest, AfterCommitRunsOnlyOnceThePageIsCommitted) {
     EXPECT_EQ(stream.committed_cursors(), (std::vector<json>{cursor_at(1), cursor_at(2)}));
 }
 
-TEST_F(StreamRunnerTest, AStreamThatFetchesAheadGetsTheNextPageBeforeThisOneIsAcknowledged) {
-    stream.fetch_ahead = true;
-    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
-    stream.push(ScriptedStream::page(products({"b"}), cursor_at(2)));
-    stream.push(ScriptedStream::page(products({"c"}), cursor_at(3), true));
-    std::vector<int> acks_done_at_fetch;
-    stream.on_fetch = [&](int, const json&) {
-        acks_done_at_fetch.push_back(stream.after_commit_calls());
-    };
-    stream.on_after_commit = [&](int call, const Page& page) {
-        // Page N+1 is applied only after page N's acknowledgement: the store's cursor is
-        // still this page's.
-        EXPECT_EQ(store.cursor(key), page.next_cursor) << "ack " << call;
-    };
-
-    CycleOutcome out = run_cycle();
-
-    ASSERT_TRUE(out.completed);
-    EXPECT_EQ(stream.cursors(), (std::vector<json>{json(), cursor_at(1), cursor_at(2)}));
-    EXPECT_EQ(acks_done_at_fetch, (std::vector<int>{0, 0, 1}))
-        << "page N+1 was not fetched while page N committed";
-    EXPECT_EQ(stream.committed_cursors(),
-              (std::vector<json>{cursor_at(1), cursor_at(2), cursor_at(3)}));
-    EXPECT_EQ(store.cursor(key), cursor_at(3));
-    for (const char* id : {"a", "b", "c"}) EXPECT_TRUE(has_product(id)) << id;
-    EXPECT_EQ(out.summary.requests, 3);
-}
-
-TEST_F(StreamRunnerTest, AFailedCommitDropsThePageFetchedAheadAndKeepsTheCursor) {
-    stream.fetch_ahead = true;
-    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
-    stream.push(ScriptedStream::page(products({"b"}), cursor_at(2)));
-    stream.push(ScriptedStream::page(products({"c"}), cursor_at(3), true));
-    store.fail_apply_at(2);
-
-    CycleOutcome out = run_cycle();
-
-    ASSERT_TRUE(out.error.has_value());
-    EXPECT_EQ(out.error->kind, ErrorKind::storage);
-    EXPECT_EQ(stream.fetch_calls(), 3) << "page 3 is fetched while page 2 commits";
-    EXPECT_EQ(store.cursor(key), cursor_at(1));
-    EXPECT_TRUE(has_product("a"));
-    EXPECT_FALSE(has_product("b"));
-    EXPECT_FALSE(has_product("c")) << "the page fetched ahead was applied after a failed commit";
-    EXPECT_EQ(stream.committed_cursors(), std::vector<json>{cursor_at(1)});
-    EXPECT_EQ(out.summary.pages, 1);
-}
-
 TEST_F(StreamRunnerTest, AcknowledgementCallsCountInTheRunAndTheMetrics) {
     // Wangdiantong acknowledges every id with its own call: a run that leaves them out would
     // report a fraction of the platform calls it really made.

@@ -92,10 +92,6 @@ class ScriptedStream final : public StreamSync {
         co_return Status{};
     }
 
-    // What fetches_ahead() declares (the engine then fetches the next page during a commit).
-    bool fetch_ahead = false;
-    bool fetches_ahead() const override { return fetch_ahead; }
-
     // Hooks run synchronously at the start of each call (e.g. to request a stop, or to check
     // what the store holds when the engine acknowledges).
     std::function<void(int call, const nlohmann::json& cursor)> on_fetch;

@@ -59,13 +59,6 @@ class StreamSync {
         co_return Status{};
     }
 
-    // True when the page after a fetched page may be fetched before that page commits: the
-    // next cursor is final once a page is fetched (a position, not a watermark computed from
-    // the stored rows), and fetching changes nothing a failed commit would need undone. The
-    // engine then fetches page N+1 while page N commits and is acknowledged; page N+1 is
-    // applied only after page N committed, and dropped when that commit failed.
-    virtual bool fetches_ahead() const { return false; }
-
     // For watermark streams: the platform time a committed cursor has synced up to (UTC), so
     // the engine can report how far behind the platform the copy is. nullopt: not a watermark
     // stream, or the cursor does not name one yet.
