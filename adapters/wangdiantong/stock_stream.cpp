@@ -98,9 +98,9 @@ class StockStream final : public StreamSync {
 
     boost::asio::awaitable<Result<Page>> fetch_page(const json& cursor) override;
     boost::asio::awaitable<Status> after_commit(Page& page) override;
-    // Not fetches_ahead: listing page N+1 before page N's acknowledgements are done left ids
-    // waiting after five cycles under the lease + exclusive-position reading (the kill -9
-    // convergence test), where listing in order does not.
+    // Page N+1 is listed only after page N's acknowledgements are done: listing it while they
+    // were in flight left ids waiting after five cycles under the lease + exclusive-position
+    // reading (the kill -9 convergence test), where listing in order does not.
 
   private:
     struct Calculated {
