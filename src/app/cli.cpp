@@ -25,6 +25,7 @@
 #include "log/log.hpp"
 #include "net/beast_http_client.hpp"
 #include "registry.hpp"
+#include "store/postgres/configured_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace csync::app {
@@ -57,6 +58,70 @@ Result<std::unique_ptr<SqliteStore>> open_store(const Config& config, bool migra
 }
 
 std::string cell(const std::optional<UtcTime>& t) { return t ? format_utc_iso(*t) : "-"; }
+
+void print_status_table(const std::vector<StreamStatus>& rows);
+
+// migrate, status and reset-cursor on store.backend: postgres; the other store commands read
+// the SQLite file only (on PostgreSQL, query the database with psql instead).
+int run_on_postgres(const Config& config, bool read_only, Clock& clock, bool migrate, bool status,
+                    bool status_json_flag, const std::optional<StreamKey>& reset,
+                    const std::string& config_path) {
+    if (!migrate && !status && !reset) {
+        std::cerr << "commerce-syncd: this command works on the SQLite store only; with "
+                     "store.backend: postgres, query the database directly (psql)\n";
+        return kExitUsage;
+    }
+    if (reset) {
+        const AccountConfig* a = config.find_account(reset->account);
+        if (!a || !a->find_stream(reset->stream)) {
+            std::cerr << "commerce-syncd: no stream '" << reset->stream << "' for account '"
+                      << reset->account << "' in " << config_path << '\n';
+            return kExitUsage;
+        }
+    }
+    StoreOpenOptions o;
+    o.migrate = !read_only;
+    o.read_only = read_only;
+    auto store = open_configured_store(config.store, clock, o);
+    if (!store.ok()) {
+        std::cerr << "commerce-syncd: " << store.error().message << '\n';
+        return kExitStore;
+    }
+    if (migrate) {
+        auto v = (*store)->schema_version();
+        if (!v.ok()) {
+            std::cerr << "commerce-syncd: " << v.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << (*store)->location() << " is at schema version " << *v << '\n';
+        return kExitOk;
+    }
+    if (reset) {
+        if (auto st = (*store)->reset_cursor(*reset); !st.ok()) {
+            std::cerr << "commerce-syncd: " << st.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << "cursor of " << reset->account << '/' << reset->stream
+                  << " reset: its next cycle starts from the beginning\n";
+        return kExitOk;
+    }
+    auto s = (*store)->status();
+    if (!s.ok()) {
+        std::cerr << "commerce-syncd: " << s.error().message << '\n';
+        return kExitStore;
+    }
+    if (status_json_flag) {
+        auto http = (*store)->account_metrics();
+        if (!http.ok()) {
+            std::cerr << "commerce-syncd: " << http.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << log::redact(status_json(*s, nullptr, &*http).dump(2)) << '\n';
+    } else {
+        print_status_table(*s);
+    }
+    return kExitOk;
+}
 
 void print_status_table(const std::vector<StreamStatus>& streams) {
     if (streams.empty()) {
@@ -504,6 +569,13 @@ int cli_main(int argc, char** argv) {
 
     SystemClock clock;
     bool read_only = *status || *exp || (*dead && !*dismiss && !*retry);
+    if (config->store.backend == "postgres") {
+        return run_on_postgres(
+            *config, read_only, clock, bool(*migrate), bool(*status), status_json_flag,
+            *reset ? std::optional<StreamKey>(StreamKey{reset_account, reset_stream})
+                   : std::nullopt,
+            config_path);
+    }
     auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
     if (!store.ok()) {
         std::cerr << "commerce-syncd: " << store.error().message << '\n';

@@ -827,6 +827,8 @@ int PostgresStore::latest_schema_version() {
     return migrations.ok() && !migrations->empty() ? migrations->back().version : 0;
 }
 
+std::string PostgresStore::location() const { return "PostgreSQL database " + impl_->shown_dsn; }
+
 Result<int> PostgresStore::schema_version() {
     return impl_->guarded("reading the schema version", [&]() -> Result<int> {
         pqxx::nontransaction tx(impl_->connection());

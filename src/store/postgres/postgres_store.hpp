@@ -21,6 +21,7 @@
 #include "core/sync_metrics.hpp"
 #include "csync/ports/clock.hpp"
 #include "csync/ports/store.hpp"
+#include "store/operational_store.hpp"
 
 namespace csync {
 
@@ -28,7 +29,7 @@ namespace csync {
 // messages and logs.
 std::string redact_dsn(const std::string& dsn);
 
-class PostgresStore final : public Store {
+class PostgresStore final : public OperationalStore {
   public:
     struct OpenOptions {
         // Apply pending migrations at open (creating the schema in an empty database).
@@ -71,19 +72,17 @@ class PostgresStore final : public Store {
                                    const ImageCandidates& candidates) override;
     Status set_lease_fence(const std::string& account, std::optional<LeaseFence> fence) override;
 
-    // --- Retention and operations (as SqliteStore) --------------------------------------------
-    struct PruneCount {
-        std::int64_t runs = 0;
-        std::int64_t changes = 0;
-    };
+    // --- Retention and operations (OperationalStore, as SqliteStore) ---------------------------
     Result<PruneCount> prune_batch(UtcTime runs_before, UtcTime changes_before,
-                                   std::int64_t batch = 500);
-    Status set_account_links(const std::vector<std::pair<std::string, std::string>>& links);
-    Status save_account_metrics(const std::string& account, const AccountMetrics& metrics);
-    Result<std::map<std::string, AccountMetrics>> account_metrics();
+                                   std::int64_t batch = 500) override;
+    Status set_account_links(
+        const std::vector<std::pair<std::string, std::string>>& links) override;
+    Status save_account_metrics(const std::string& account, const AccountMetrics& metrics) override;
+    Result<std::map<std::string, AccountMetrics>> account_metrics() override;
+    std::string location() const override;
 
     // The schema version recorded in the database, and the newest this binary knows.
-    Result<int> schema_version();
+    Result<int> schema_version() override;
     static int latest_schema_version();
     // The tables and views of the schema with their columns, for the schema comparison test.
     Result<std::map<std::string, std::vector<std::string>>> schema_columns();
