@@ -141,7 +141,7 @@ class SqliteStore final : public OperationalStore {
         const std::vector<std::pair<std::string, std::string>>& links) override;
     Status save_account_metrics(const std::string& account, const AccountMetrics& metrics) override;
     Result<std::map<std::string, AccountMetrics>> account_metrics() override;
-    std::string location() const override { return path(); }
+    std::string location() const override { return "database " + path(); }
 
     // --- Tests --------------------------------------------------------------------------------
     // The next apply_page (or apply_dead_letter_retry) throws inside its transaction after

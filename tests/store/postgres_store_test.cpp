@@ -160,6 +160,84 @@ TEST_F(PostgresStoreTest, ADaemonHoldsTheStoreLockShared) {
               0);
 }
 
+// migrate-store's copy: a filled SQLite store continues on PostgreSQL from the same cursors,
+// without re-reading and without duplicating a row.
+TEST_F(PostgresStoreTest, ASqliteStoreIsCopiedWholeAndContinuesFromItsCursors) {
+    TempDir dir;
+    const std::string path = dir.file("commerce.db");
+    auto opened = SqliteStore::open(path, clock_, {});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    SqliteStore& lite = **opened;
+    ASSERT_TRUE(lite.register_account("shop", "sunsky").ok());
+    const StreamKey key{"shop", "products"};
+    auto run = lite.begin_run(key, UtcTime{std::chrono::seconds{1'700'000'000}});
+    ASSERT_TRUE(run.ok());
+    PageRecords page;
+    page.products = {make_product("A1", "1.50"), make_product("A2")};
+    page.dead_letters.push_back(DeadLetter{"itemNo=BAD", "{}", "price is not a decimal"});
+    ASSERT_TRUE(lite.apply_page(key, *run, page, {{"page", 7}}).ok());
+    ASSERT_TRUE(lite.finish_run(*run, RunSummary{}).ok());
+    ASSERT_TRUE(lite.save_account_state("shop", {{"token.refresh", "R1"}}).ok());
+
+    PostgresBackend target(clock_);  // empty: the fixture's store already holds an account
+    PostgresStore& pg = target.postgres();
+    auto copied = pg.copy_from_sqlite(path);
+    ASSERT_TRUE(copied.ok()) << copied.error().message;
+    EXPECT_EQ(copied->at("products"), 2);
+    EXPECT_EQ(copied->at("changes"), 2);
+
+    auto cursor = pg.load_cursor(key);
+    ASSERT_TRUE(cursor.ok() && cursor->has_value());
+    EXPECT_EQ(**cursor, (nlohmann::json{{"page", 7}}));
+    EXPECT_EQ(pg.load_account_state("shop")->at("token.refresh"), "R1");
+    auto known_lite = lite.known_versions("shop", "product", "", {"A1", "A2"});
+    auto known_pg = pg.known_versions("shop", "product", "", {"A1", "A2"});
+    ASSERT_TRUE(known_lite.ok() && known_pg.ok());
+    ASSERT_EQ(known_pg->size(), 2u);
+    EXPECT_EQ(known_pg->at("A1").content_hash, known_lite->at("A1").content_hash);
+    EXPECT_EQ(known_pg->at("A1").last_seen_at, known_lite->at("A1").last_seen_at);
+    auto status_lite = lite.status();
+    auto status_pg = pg.status();
+    ASSERT_TRUE(status_lite.ok() && status_pg.ok());
+    ASSERT_EQ(status_pg->size(), 1u);
+    EXPECT_EQ((*status_pg)[0].records, (*status_lite)[0].records);
+    EXPECT_EQ((*status_pg)[0].dead_letters, 1);
+    EXPECT_EQ((*status_pg)[0].last_success_at, (*status_lite)[0].last_success_at);
+    EXPECT_EQ(target.text("SELECT price FROM products WHERE external_id = 'A1'"), "1.5");
+
+    // The daemon continues: the same page again is unchanged, and new ids follow the copied.
+    auto next = pg.begin_run(key, UtcTime{std::chrono::seconds{1'700'000'100}});
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    EXPECT_GT(*next, *run);
+    auto again = pg.apply_page(key, *next, page, {{"page", 8}});
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->unchanged, 2);
+    EXPECT_EQ(again->inserted, 0);
+    EXPECT_EQ(target.integer("SELECT count(*) FROM products"), 2);
+    EXPECT_EQ(target.integer("SELECT count(*) FROM changes"), 2);
+    EXPECT_EQ(target.integer("SELECT count(*) FROM dead_letters"), 1);
+
+    // A store that holds data is never overwritten.
+    auto twice = pg.copy_from_sqlite(path);
+    ASSERT_FALSE(twice.ok());
+    EXPECT_EQ(twice.error().kind, ErrorKind::config);
+    EXPECT_NE(twice.error().message.find("already holds data"), std::string::npos);
+}
+
+TEST_F(PostgresStoreTest, TheCopyIsRefusedWhileADaemonRunsOnTheTarget) {
+    TempDir dir;
+    const std::string path = dir.file("commerce.db");
+    ASSERT_TRUE(SqliteStore::open(path, clock_, {}).ok());
+    auto daemon = PostgresStore::open(backend_->dsn(), clock_,
+                                      {.daemon_lock = true, .schema = backend_->schema()});
+    ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+    auto refused = store().copy_from_sqlite(path);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("a commerce-syncd daemon is running"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(backend_->integer("SELECT count(*) FROM accounts"), 1);  // the fixture's own
+}
+
 TEST(RedactDsn, MasksThePasswordInEveryForm) {
     EXPECT_EQ(redact_dsn("postgresql://sync:s3cr%40t@db.example:5432/csync?sslmode=require"),
               "postgresql://sync:***@db.example:5432/csync?sslmode=require");

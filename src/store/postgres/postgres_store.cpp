@@ -1,5 +1,6 @@
 #include "store/postgres/postgres_store.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -9,10 +10,14 @@
 #include <unordered_map>
 #include <utility>
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 #include <pqxx/pqxx>
 
 #include "core/digest.hpp"
 #include "log/log.hpp"
+#include "store/embedded_migrations.hpp"
 #include "store/image_files.hpp"
 #include "store/migrator.hpp"
 #include "store/record_hash.hpp"
@@ -433,8 +438,8 @@ struct PostgresStore::Impl {
     Result<store::ImageFolder*> image_folder(const std::string& configured) {
         if (configured.empty()) {
             return Error::config(
-                "the PostgreSQL store keeps image files in a configured folder: set images.path "
-                "(a folder every replica shares)");
+                "the PostgreSQL store keeps image files in a configured folder: set the images "
+                "stream's `folder` option (a folder every replica shares)");
         }
         const std::string root = std::filesystem::absolute(configured).lexically_normal().string();
         auto [it, added] = image_folders.try_emplace(root, root);
@@ -1303,6 +1308,92 @@ Result<std::map<std::string, AccountMetrics>> PostgresStore::account_metrics() {
             m.rate_limit_wait_us = row[3].as<std::int64_t>();
         }
         return out;
+    });
+}
+
+// --- migrate-store ------------------------------------------------------------------------------
+
+Result<std::map<std::string, std::int64_t>> PostgresStore::copy_from_sqlite(
+    const std::string& sqlite_path) {
+    using Out = Result<std::map<std::string, std::int64_t>>;
+    auto columns = schema_columns();
+    if (!columns.ok()) return std::move(columns).error();
+    return impl_->guarded("copying " + sqlite_path + " into the store", [&]() -> Out {
+        SQLite::Database lite(sqlite_path, SQLite::OPEN_READONLY);
+        const int lite_version = store::recorded_schema_version(lite);
+        auto lite_migrations = store::parse_migrations(store::embedded_migrations());
+        if (!lite_migrations.ok()) return std::move(lite_migrations).error();
+        if (lite_version != lite_migrations->back().version) {
+            return Error::config("database " + sqlite_path + " has schema version " +
+                                 std::to_string(lite_version) + ", this commerce-syncd copies " +
+                                 std::to_string(lite_migrations->back().version) +
+                                 ": run `commerce-syncd migrate` on it first");
+        }
+        // One read transaction on SQLite: the copy is one consistent snapshot.
+        SQLite::Transaction snapshot(lite, SQLite::TransactionBehavior::DEFERRED);
+        pqxx::work tx(impl_->connection());
+        if (!tx.exec(std::string("SELECT pg_try_advisory_xact_lock(") + kStoreLockKey + ")")[0][0]
+                 .as<bool>()) {
+            return Error::config("a commerce-syncd daemon is running on " + location() +
+                                 " (it holds the store's advisory lock): stop it first");
+        }
+        for (const char* table : {"accounts", "sync_state", "sync_runs", "changes"}) {
+            if (!tx.exec(std::string("SELECT 1 FROM ") + table + " LIMIT 1").empty()) {
+                return Error::config(location() + " already holds data (table " + table +
+                                     "): migrate-store copies into an empty store only");
+            }
+        }
+        // Parents before children (foreign keys); views and the PostgreSQL-only tables are not
+        // copied, schema_version is this database's own.
+        std::vector<std::string> order = {"accounts", "sync_runs", "orders"};
+        for (const auto& [table, cols] : *columns) {
+            if (std::find(order.begin(), order.end(), table) == order.end()) order.push_back(table);
+        }
+        std::map<std::string, std::int64_t> copied;
+        for (const std::string& table : order) {
+            if (table == "schema_version" || table == "account_leases" || table == "catalogue" ||
+                table == "products_last_seen") {
+                continue;
+            }
+            const std::vector<std::string>& cols = columns->at(table);
+            std::string names, params;
+            for (std::size_t i = 0; i < cols.size(); ++i) {
+                names += (i ? ", " : "") + cols[i];
+                params += (i ? ", $" : "$") + std::to_string(i + 1);
+            }
+            std::string insert =
+                "INSERT INTO " + table + " (" + names + ") VALUES (" + params + ")";
+            // Writing sync_runs has already filled stream_run_summary (its trigger).
+            if (table == "stream_run_summary") {
+                insert +=
+                    " ON CONFLICT (account, stream) DO UPDATE SET"
+                    " last_run_id = excluded.last_run_id,"
+                    " last_success_run_id = excluded.last_success_run_id,"
+                    " last_error_run_id = excluded.last_error_run_id";
+            }
+            impl_->conn->prepare("copy_" + table, insert);
+            SQLite::Statement rows(lite, "SELECT " + names + " FROM " + table);
+            std::int64_t n = 0;
+            Params values(cols.size());
+            while (rows.executeStep()) {
+                for (int i = 0; i < static_cast<int>(cols.size()); ++i) {
+                    const SQLite::Column c = rows.getColumn(i);
+                    values[static_cast<std::size_t>(i)] =
+                        c.isNull() ? Param{} : Param{c.getString()};
+                }
+                run(tx, "copy_" + table, values);
+                ++n;
+            }
+            impl_->conn->unprepare("copy_" + table);
+            copied[table] = n;
+        }
+        // Ids were copied as they were: new rows continue after them.
+        for (const char* table : {"sync_runs", "changes", "dead_letters"}) {
+            tx.exec(std::string("SELECT setval(pg_get_serial_sequence('") + table +
+                    "', 'id'), coalesce(max(id), 0) + 1, false) FROM " + table);
+        }
+        tx.commit();
+        return copied;
     });
 }
 

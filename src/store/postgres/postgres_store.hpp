@@ -87,6 +87,15 @@ class PostgresStore final : public OperationalStore {
     // The tables and views of the schema with their columns, for the schema comparison test.
     Result<std::map<std::string, std::vector<std::string>>> schema_columns();
 
+    // --- migrate-store ------------------------------------------------------------------------
+    // Copies every table of the SQLite store at `sqlite_path` (cursors, runs, changes, dead
+    // letters and account state included) into this store in ONE transaction, ids kept. The
+    // SQLite file must be at this binary's schema version and this store must hold no data
+    // (Error::config otherwise). The store's advisory lock is taken exclusively for the copy: it
+    // is refused while a daemon (which holds it shared) runs on this database. The caller holds
+    // the SQLite daemon lock. Returns the rows copied per table.
+    Result<std::map<std::string, std::int64_t>> copy_from_sqlite(const std::string& sqlite_path);
+
     // --- Tests --------------------------------------------------------------------------------
     // As SqliteStore's: the next apply_page throws inside its transaction after `rows` records.
     void fail_next_apply_after_rows_for_test(int rows);
