@@ -25,6 +25,9 @@ struct BackendKind {
     bool needs_pg_server = false;
 };
 
+// gtest names the parameter in test listings by this.
+void PrintTo(const BackendKind& kind, std::ostream* os) { *os << kind.name; }
+
 class StoreConformance : public ::testing::TestWithParam<BackendKind> {
   protected:
     void SetUp() override {

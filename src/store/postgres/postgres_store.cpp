@@ -44,6 +44,8 @@ namespace {
 // Two-key advisory locks: this class id, and the hash of the store's schema, so that stores in
 // different schemas of one database do not block each other.
 constexpr const char* kStoreLockKey = "1668507000, hashtext(current_schema())";
+// Serializes migrations of one schema (replicas starting together).
+constexpr const char* kMigrationLockKey = "1668507001, hashtext(current_schema())";
 
 // A column or expression of type timestamptz as the UTC ISO-8601 text of the SQLite schema.
 std::string iso(const std::string& expr) {
@@ -382,7 +384,7 @@ struct PostgresStore::Impl {
     // together) wait for each other on a transaction advisory lock.
     int migrate() {
         pqxx::work tx(connection());
-        tx.exec(std::string("SELECT pg_advisory_xact_lock(") + kStoreLockKey + " + 1)");
+        tx.exec(std::string("SELECT pg_advisory_xact_lock(") + kMigrationLockKey + ")");
         tx.exec(
             "CREATE TABLE IF NOT EXISTS schema_version (version bigint PRIMARY KEY,"
             " name text NOT NULL, applied_at timestamptz NOT NULL)");
