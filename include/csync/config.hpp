@@ -78,7 +78,11 @@ struct AccountConfig {
 };
 
 struct StoreConfig {
-    std::string path = "/var/lib/commerce-syncd/commerce.db";
+    std::string backend = "sqlite";                            // sqlite | postgres
+    std::string path = "/var/lib/commerce-syncd/commerce.db";  // sqlite
+    // postgres: a libpq connection string or URI (from dsn, or read from dsn_file). A secret:
+    // it may hold a password, so it is shown only through redact_dsn and never logged.
+    std::string dsn;
 };
 
 struct LogConfig {

@@ -21,6 +21,7 @@ enum class ErrorKind {
     config,        // bad configuration or a request the platform rejects as malformed: no retry
     storage,       // the local database failed (disk full, I/O): stop the stream, keep the cursor
     cancelled,     // shutdown in progress
+    fenced,  // this process no longer holds the account's lease: stop its streams, never retry
 };
 
 std::string_view to_string(ErrorKind kind) noexcept;
@@ -51,6 +52,7 @@ struct Error {
     static Error cancelled(std::string m = "cancelled") {
         return {ErrorKind::cancelled, std::move(m), {}};
     }
+    static Error fenced(std::string m) { return {ErrorKind::fenced, std::move(m), {}}; }
 
     // "auth: signature rejected (NO_PERMISSION_DUE_TO_SIGNATURE)"
     std::string describe() const;

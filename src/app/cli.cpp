@@ -25,6 +25,8 @@
 #include "log/log.hpp"
 #include "net/beast_http_client.hpp"
 #include "registry.hpp"
+#include "store/postgres/configured_store.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace csync::app {
@@ -57,6 +59,107 @@ Result<std::unique_ptr<SqliteStore>> open_store(const Config& config, bool migra
 }
 
 std::string cell(const std::optional<UtcTime>& t) { return t ? format_utc_iso(*t) : "-"; }
+
+void print_status_table(const std::vector<StreamStatus>& rows);
+
+// `migrate-store --from sqlite:PATH --to postgres:DSN`. The SQLite daemon lock and the
+// PostgreSQL store's advisory lock (exclusive for the copy) keep daemons out of both.
+int run_migrate_store(const std::string& from, const std::string& to) {
+    if (!from.starts_with("sqlite:") || from.size() == 7) {
+        std::cerr << "commerce-syncd: --from must be sqlite:PATH\n";
+        return kExitUsage;
+    }
+    if (!to.starts_with("postgres:") || to.size() == 9) {
+        std::cerr << "commerce-syncd: --to must be postgres:DSN (e.g. "
+                     "postgres:postgresql://user@host/db)\n";
+        return kExitUsage;
+    }
+    const std::string path = from.substr(7);
+    const std::string dsn = to.substr(9);
+    log::add_secret(dsn);
+    SystemClock clock;
+    SqliteStore::OpenOptions lite_options;
+    lite_options.daemon_lock = true;  // refused while a daemon runs on the file
+    lite_options.read_only = true;
+    auto source = SqliteStore::open(path, clock, lite_options);
+    if (!source.ok()) {
+        std::cerr << "commerce-syncd: " << source.error().message << '\n';
+        return source.error().kind == ErrorKind::config ? kExitUsage : kExitStore;
+    }
+    auto target = PostgresStore::open(dsn, clock, {});
+    if (!target.ok()) {
+        std::cerr << "commerce-syncd: " << target.error().message << '\n';
+        return kExitStore;
+    }
+    auto copied = (*target)->copy_from_sqlite(path);
+    if (!copied.ok()) {
+        std::cerr << "commerce-syncd: " << copied.error().message << '\n';
+        return copied.error().kind == ErrorKind::config ? kExitUsage : kExitStore;
+    }
+    std::int64_t rows = 0;
+    for (const auto& [table, n] : *copied) rows += n;
+    std::cout << "copied " << rows << " rows of " << copied->size() << " tables from " << path
+              << " into " << (*target)->location()
+              << "; set store.backend: postgres and store.dsn, then start the daemon\n";
+    return kExitOk;
+}
+
+// migrate, status and reset-cursor, on either store backend (the other store commands read the
+// SQLite file only).
+int run_store_command(const Config& config, bool read_only, Clock& clock, bool migrate,
+                      bool status_json_flag, const std::optional<StreamKey>& reset,
+                      const std::string& config_path) {
+    if (reset) {
+        const AccountConfig* a = config.find_account(reset->account);
+        if (!a || !a->find_stream(reset->stream)) {
+            std::cerr << "commerce-syncd: no stream '" << reset->stream << "' for account '"
+                      << reset->account << "' in " << config_path << '\n';
+            return kExitUsage;
+        }
+    }
+    StoreOpenOptions o;
+    o.migrate = !read_only;
+    o.read_only = read_only;
+    auto store = open_configured_store(config.store, clock, o);
+    if (!store.ok()) {
+        std::cerr << "commerce-syncd: " << store.error().message << '\n';
+        return kExitStore;
+    }
+    if (migrate) {
+        auto v = (*store)->schema_version();
+        if (!v.ok()) {
+            std::cerr << "commerce-syncd: " << v.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << (*store)->location() << " is at schema version " << *v << '\n';
+        return kExitOk;
+    }
+    if (reset) {
+        if (auto st = (*store)->reset_cursor(*reset); !st.ok()) {
+            std::cerr << "commerce-syncd: " << st.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << "cursor of " << reset->account << '/' << reset->stream
+                  << " reset: its next cycle starts from the beginning\n";
+        return kExitOk;
+    }
+    auto s = (*store)->status();
+    if (!s.ok()) {
+        std::cerr << "commerce-syncd: " << s.error().message << '\n';
+        return kExitStore;
+    }
+    if (status_json_flag) {
+        auto http = (*store)->account_metrics();
+        if (!http.ok()) {
+            std::cerr << "commerce-syncd: " << http.error().message << '\n';
+            return kExitStore;
+        }
+        std::cout << log::redact(status_json(*s, nullptr, &*http).dump(2)) << '\n';
+    } else {
+        print_status_table(*s);
+    }
+    return kExitOk;
+}
 
 void print_status_table(const std::vector<StreamStatus>& streams) {
     if (streams.empty()) {
@@ -433,6 +536,14 @@ int cli_main(int argc, char** argv) {
         "healthcheck",
         "ask the running daemon's /healthz (http.listen); exit 0 if healthy, else 1");
 
+    auto* migrate_store = app.add_subcommand(
+        "migrate-store",
+        "copy a SQLite store (cursors, runs, account state: every table) into an empty "
+        "PostgreSQL store, in one transaction; stop the daemon first");
+    std::string migrate_from, migrate_to;
+    migrate_store->add_option("--from", migrate_from, "sqlite:PATH")->required();
+    migrate_store->add_option("--to", migrate_to, "postgres:DSN")->required();
+
     auto* api = app.add_subcommand("api", "one raw, signed platform call (for integrators)");
     ApiArgs api_args;
     std::int64_t at_value = 0;
@@ -456,6 +567,8 @@ int cli_main(int argc, char** argv) {
         std::cout << "commerce-syncd " << CSYNC_VERSION << '\n';
         return kExitOk;
     }
+
+    if (*migrate_store) return run_migrate_store(migrate_from, migrate_to);
 
     auto config = load_or_report(config_path);
     if (!config) return kExitUsage;
@@ -504,52 +617,22 @@ int cli_main(int argc, char** argv) {
 
     SystemClock clock;
     bool read_only = *status || *exp || (*dead && !*dismiss && !*retry);
+    if (*migrate || *status || *reset) {
+        return run_store_command(
+            *config, read_only, clock, bool(*migrate), status_json_flag,
+            *reset ? std::optional<StreamKey>(StreamKey{reset_account, reset_stream})
+                   : std::nullopt,
+            config_path);
+    }
+    if (config->store.backend == "postgres") {
+        std::cerr << "commerce-syncd: this command works on the SQLite store only; with "
+                     "store.backend: postgres, query the database directly (psql)\n";
+        return kExitUsage;
+    }
     auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
     if (!store.ok()) {
         std::cerr << "commerce-syncd: " << store.error().message << '\n';
         return kExitStore;
-    }
-    if (*migrate) {
-        auto v = (*store)->schema_version();
-        if (!v.ok()) {
-            std::cerr << "commerce-syncd: " << v.error().message << '\n';
-            return kExitStore;
-        }
-        std::cout << "database " << config->store.path << " is at schema version " << *v << '\n';
-        return kExitOk;
-    }
-    if (*status) {
-        auto s = (*store)->status();
-        if (!s.ok()) {
-            std::cerr << "commerce-syncd: " << s.error().message << '\n';
-            return kExitStore;
-        }
-        if (status_json_flag) {
-            auto http = (*store)->account_metrics();
-            if (!http.ok()) {
-                std::cerr << "commerce-syncd: " << http.error().message << '\n';
-                return kExitStore;
-            }
-            std::cout << log::redact(status_json(*s, nullptr, &*http).dump(2)) << '\n';
-        } else {
-            print_status_table(*s);
-        }
-        return kExitOk;
-    }
-    if (*reset) {
-        const AccountConfig* a = config->find_account(reset_account);
-        if (!a || !a->find_stream(reset_stream)) {
-            std::cerr << "commerce-syncd: no stream '" << reset_stream << "' for account '"
-                      << reset_account << "' in " << config_path << '\n';
-            return kExitUsage;
-        }
-        if (auto st = (*store)->reset_cursor({reset_account, reset_stream}); !st.ok()) {
-            std::cerr << "commerce-syncd: " << st.error().message << '\n';
-            return kExitStore;
-        }
-        std::cout << "cursor of " << reset_account << '/' << reset_stream
-                  << " reset: its next cycle starts from the beginning\n";
-        return kExitOk;
     }
     if (*dismiss) {
         if (auto st = (*store)->dismiss_dead_letters(dismiss_ids); !st.ok()) {

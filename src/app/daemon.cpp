@@ -32,7 +32,7 @@
 #include "net/beast_http_client.hpp"
 #include "net/http_server.hpp"
 #include "registry.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/postgres/configured_store.hpp"
 
 namespace csync::app {
 namespace {
@@ -60,7 +60,7 @@ struct Generation {
 struct Shared {
     asio::io_context& ioc;
     DbExecutor& db;
-    SqliteStore& store;
+    OperationalStore& store;
     SystemClock& clock;
     StdRandom& random;
     SyncMetrics& metrics;
@@ -80,7 +80,7 @@ asio::awaitable<void> save_account_metrics(Shared& s, std::string account) {
     AccountMetrics figures;
     auto all = s.metrics.accounts_snapshot();
     if (auto it = all.find(account); it != all.end()) figures = it->second;
-    SqliteStore* store = &s.store;
+    OperationalStore* store = &s.store;
     // Named before co_await (GCC 12 and closure temporaries, see DbExecutor::run).
     auto save = [store, account, figures] { return store->save_account_metrics(account, figures); };
     auto st = co_await s.db.run(std::move(save));
@@ -182,16 +182,16 @@ int run_daemon(Config config, const DaemonOptions& options) {
 
     // The store opens on its own thread, like every later database call.
     auto opened = db.run_blocking([&] {
-        SqliteStore::OpenOptions o;
+        StoreOpenOptions o;
         o.daemon_lock = true;
         o.migrate = true;
-        return SqliteStore::open(config.store.path, clock, o);
+        return open_configured_store(config.store, clock, o);
     });
     if (!opened.ok()) {
         log::root().error("{}", opened.error().message);
         return kExitStore;
     }
-    std::unique_ptr<SqliteStore> store = std::move(opened.value());
+    std::unique_ptr<OperationalStore> store = std::move(opened.value());
 
     auto register_accounts = [&](const Config& c) -> Status {
         return db.run_blocking([&]() -> Status {
@@ -259,6 +259,12 @@ int run_daemon(Config config, const DaemonOptions& options) {
     }
     // Applies the parts of a reloaded configuration that live outside a generation.
     auto apply_daemon_settings = [&](const Config& before, const Config& next) {
+        if (next.store.backend != before.store.backend || next.store.dsn != before.store.dsn) {
+            log::root().warn(
+                "reload: store.backend or store.dsn changed; it takes effect at the next restart, "
+                "the daemon keeps writing to {}",
+                store->location());
+        }
         if (next.store.path != before.store.path) {
             log::root().warn(
                 "reload: store.path changed to {}; it takes effect at the next restart, the "
@@ -340,7 +346,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
     asio::steady_timer prune_timer(ioc);
     bool loop_done = false;
     if (!options.once) {
-        SqliteStore* db_store = store.get();
+        OperationalStore* db_store = store.get();
         asio::co_spawn(
             ioc,
             [&, db_store]() -> asio::awaitable<void> {
@@ -350,7 +356,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     co_await prune_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                     if (ec || stopping || loop_done) co_return;
                     const RetentionConfig retention = current->config.retention;
-                    SqliteStore::PruneCount total;
+                    OperationalStore::PruneCount total;
                     while (!stopping && !loop_done) {
                         const UtcTime now =
                             std::chrono::time_point_cast<std::chrono::seconds>(clock.now());

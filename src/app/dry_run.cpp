@@ -15,7 +15,7 @@
 #include "app/account_client.hpp"
 #include "core/system_clock.hpp"
 #include "log/log.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/postgres/configured_store.hpp"
 
 namespace csync::app {
 namespace {
@@ -95,12 +95,12 @@ int run_dry(const Config& config, const DaemonOptions& options) {
     // Every stored cursor is read before the network starts: the network thread never waits on
     // the disk. A missing database means every stream starts from its beginning.
     std::vector<Probe> probes;
-    std::unique_ptr<SqliteStore> store;
-    if (std::filesystem::exists(config.store.path)) {
-        SqliteStore::OpenOptions o;
+    std::unique_ptr<OperationalStore> store;
+    if (config.store.backend == "postgres" || std::filesystem::exists(config.store.path)) {
+        StoreOpenOptions o;
         o.migrate = false;
         o.read_only = true;
-        auto opened = SqliteStore::open(config.store.path, clock, o);
+        auto opened = open_configured_store(config.store, clock, o);
         if (!opened.ok()) {
             std::cerr << "commerce-syncd: " << opened.error().message << '\n';
             return kExitStore;

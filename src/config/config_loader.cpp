@@ -439,9 +439,62 @@ class Validator {
     void validate_store(const Entry& store, StoreConfig& out) {
         auto entries = mapping(store);
         if (!entries) return;
-        auto keys = known_keys(*entries, {"path"});
+        auto keys = known_keys(*entries, {"backend", "path", "dsn", "dsn_file"});
+        if (auto it = keys.find("backend"); it != keys.end()) {
+            if (auto s = scalar(*it->second)) {
+                if (*s != "sqlite" && *s != "postgres") {
+                    add(it->second->value, it->second->path,
+                        "unknown backend '" + *s + "' (expected sqlite or postgres)");
+                } else {
+                    out.backend = *s;
+                }
+            }
+        }
         if (auto it = keys.find("path"); it != keys.end()) {
             if (auto s = nonempty_string(*it->second)) out.path = *s;
+        }
+        // The DSN may carry a password: messages name the key, never quote the value.
+        const auto dsn = keys.find("dsn");
+        const auto dsn_file = keys.find("dsn_file");
+        if (dsn != keys.end() && dsn_file != keys.end()) {
+            add(dsn_file->second->key_node, dsn_file->second->path,
+                "given together with store.dsn: use dsn or dsn_file, not both");
+        } else if (dsn != keys.end()) {
+            if (auto v = scalar(*dsn->second)) {
+                if (v->empty()) {
+                    add(dsn->second->value, dsn->second->path, "must not be empty");
+                } else {
+                    out.dsn = std::move(*v);
+                }
+            }
+        } else if (dsn_file != keys.end()) {
+            if (auto file = nonempty_string(*dsn_file->second)) {
+                std::string content;
+                if (auto problem = read_whole_file(*file, content, kMaxCredentialFileBytes)) {
+                    add(dsn_file->second->value, dsn_file->second->path, *problem);
+                } else {
+                    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+                        content.pop_back();
+                    }
+                    if (content.empty()) {
+                        add(dsn_file->second->value, dsn_file->second->path,
+                            "file " + *file + " is empty");
+                    } else {
+                        out.dsn = std::move(content);
+                    }
+                }
+            }
+        }
+        if (out.backend == "postgres" && out.dsn.empty() && dsn == keys.end() &&
+            dsn_file == keys.end()) {
+            add(store.value, join_path(store.path, "dsn"),
+                "missing: store.backend postgres needs dsn or dsn_file (a PostgreSQL connection "
+                "string, e.g. postgresql://user@host/db)");
+        }
+        if (out.backend == "sqlite" && (dsn != keys.end() || dsn_file != keys.end())) {
+            const Entry& e = dsn != keys.end() ? *dsn->second : *dsn_file->second;
+            add(e.key_node, e.path,
+                "only used with store.backend: postgres (the backend is sqlite)");
         }
     }
 
@@ -967,6 +1020,8 @@ Result<Config> load_config(const std::string& path, const std::vector<PlatformSp
 
 std::vector<std::string> secret_values(const Config& config) {
     std::vector<std::string> out;
+    // The DSN may carry a password: the whole string is masked wherever it could appear.
+    if (!config.store.dsn.empty()) out.push_back(config.store.dsn);
     for (const auto& account : config.accounts) {
         for (const auto& [name, value] : account.credentials) {
             if (!value.empty() && std::find(out.begin(), out.end(), value) == out.end()) {

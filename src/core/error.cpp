@@ -20,6 +20,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
             return "storage";
         case ErrorKind::cancelled:
             return "cancelled";
+        case ErrorKind::fenced:
+            return "fenced";
     }
     return "unknown";
 }

@@ -20,6 +20,7 @@ RetryDecision RetryPolicy::decide(const Error& error, int failures, Random& rand
         case ErrorKind::config:
         case ErrorKind::storage:
         case ErrorKind::cancelled:
+        case ErrorKind::fenced:  // another process owns the account now: retrying cannot help
             return {};
     }
     if (failures >= limit) return {};

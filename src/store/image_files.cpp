@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -153,6 +154,34 @@ std::size_t ImageFolder::remove_unreferenced(
     }
     for (const fs::path& p : doomed) remove(p);
     return doomed.size();
+}
+
+Status check_image_space(ImageFolder& folder, const PageRecords& records) {
+    std::int64_t incoming = 0;
+    std::set<std::string> counted;
+    for (const Image& i : records.images) {
+        if (counted.insert(i.sha256).second && !folder.contains(i.sha256)) {
+            incoming += static_cast<std::int64_t>(i.data.size());
+        }
+    }
+    if (incoming == 0) return {};
+    constexpr std::int64_t kMiB = 1024 * 1024;
+    const std::int64_t used = folder.bytes_used();
+    if (records.image_budget_bytes > 0 && used + incoming > records.image_budget_bytes) {
+        return Error::storage("image folder " + folder.root().string() + " holds " +
+                              std::to_string(used / kMiB) + " MiB; " + std::to_string(incoming) +
+                              " more bytes would pass its budget of " +
+                              std::to_string(records.image_budget_bytes / kMiB) +
+                              " MiB: image downloads stop until the budget (images stream "
+                              "option disk_budget_mb) is raised or space is freed");
+    }
+    constexpr std::int64_t kReserve = 64 * kMiB;  // left for the database and its WAL
+    if (auto free = folder.bytes_free(); free && *free < incoming + kReserve) {
+        return Error::storage("the disk holding image folder " + folder.root().string() +
+                              " has only " + std::to_string(*free / kMiB) +
+                              " MiB free: image downloads stop until space is freed");
+    }
+    return {};
 }
 
 }  // namespace csync::store

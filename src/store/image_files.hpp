@@ -15,6 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "csync/domain/records.hpp"
+#include "csync/error.hpp"
+
 namespace csync::store {
 
 class ImageFolder {
@@ -43,5 +46,9 @@ class ImageFolder {
     std::filesystem::path root_;
     std::optional<std::int64_t> bytes_used_;
 };
+
+// Refuses a page whose new image files would pass the folder's budget or leave the disk nearly
+// full: nothing is written, the stream stops with this error, the cursor stays.
+Status check_image_space(ImageFolder& folder, const PageRecords& records);
 
 }  // namespace csync::store

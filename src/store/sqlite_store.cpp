@@ -462,36 +462,6 @@ struct SqliteStore::Impl {
         return it->second;
     }
 
-    // Refuses a page whose new image files would pass the folder's budget or leave the disk
-    // nearly full: nothing is written, the stream stops with this error, the cursor stays.
-    Status check_image_space(store::ImageFolder& folder, const PageRecords& records) {
-        std::int64_t incoming = 0;
-        std::set<std::string> counted;
-        for (const Image& i : records.images) {
-            if (counted.insert(i.sha256).second && !folder.contains(i.sha256)) {
-                incoming += static_cast<std::int64_t>(i.data.size());
-            }
-        }
-        if (incoming == 0) return {};
-        constexpr std::int64_t kMiB = 1024 * 1024;
-        const std::int64_t used = folder.bytes_used();
-        if (records.image_budget_bytes > 0 && used + incoming > records.image_budget_bytes) {
-            return Error::storage(
-                "image folder " + folder.root().string() + " holds " + std::to_string(used / kMiB) +
-                " MiB; " + std::to_string(incoming) + " more bytes would pass its budget of " +
-                std::to_string(records.image_budget_bytes / kMiB) +
-                " MiB: image downloads stop until the budget (images stream "
-                "option disk_budget_mb) is raised or space is freed");
-        }
-        constexpr std::int64_t kReserve = 64 * kMiB;  // left for the database and its WAL
-        if (auto free = folder.bytes_free(); free && *free < incoming + kReserve) {
-            return Error::storage("the disk holding image folder " + folder.root().string() +
-                                  " has only " + std::to_string(*free / kMiB) +
-                                  " MiB free: image downloads stop until space is freed");
-        }
-        return {};
-    }
-
     int latest_version() const { return migrations.empty() ? 0 : migrations.back().version; }
     std::string now_text() const { return format_utc_iso(to_utc_seconds(clock.now())); }
 
@@ -1356,7 +1326,7 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         store::ImageFolder* image_folder = nullptr;
         if (!image_sets.empty()) {
             image_folder = &impl_->image_folder(records.image_folder);
-            if (auto space = impl_->check_image_space(*image_folder, records); !space.ok()) {
+            if (auto space = store::check_image_space(*image_folder, records); !space.ok()) {
                 return std::move(space).error();
             }
         }

@@ -20,6 +20,7 @@
 #include "core/sync_metrics.hpp"
 #include "csync/ports/clock.hpp"
 #include "csync/ports/store.hpp"
+#include "store/operational_store.hpp"
 
 namespace csync {
 
@@ -47,7 +48,7 @@ struct DeadLetterFilter {
 // quoted when they hold a comma, quote or line break; NULL is an empty field).
 enum class ExportFormat { ndjson, csv };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public OperationalStore {
   public:
     struct OpenOptions {
         // Take an exclusive lock on "<path>.lock" for the store's lifetime: a second daemon on
@@ -95,24 +96,15 @@ class SqliteStore final : public Store {
     Result<ImageSpace> image_space(const std::string& folder,
                                    const ImageCandidates& candidates) override;
 
-    // --- Retention ----------------------------------------------------------------------------
-    // One small batch of pruning, its own short transaction: sync_runs that started before
-    // `runs_before` (never a stream's latest run, latest success or latest failure) and changes
-    // written before `changes_before` that every registered consumer (change_consumers) has read.
-    // At most `batch` rows of each are looked at; returns the rows deleted (0: nothing left to
-    // prune). Call it repeatedly, yielding between calls, so commits and status reads interleave.
-    struct PruneCount {
-        std::int64_t runs = 0;
-        std::int64_t changes = 0;
-    };
+    // --- Retention (OperationalStore) -----------------------------------------------------------
     Result<PruneCount> prune_batch(UtcTime runs_before, UtcTime changes_before,
-                                   std::int64_t batch = 500);
+                                   std::int64_t batch = 500) override;
 
     // --- CLI ----------------------------------------------------------------------------------
     // Applies pending migrations (one transaction) and returns the resulting schema version.
     Result<int> migrate();
     // The schema version recorded in the file (0 for an empty file).
-    Result<int> schema_version();
+    Result<int> schema_version() override;
     // The newest schema version this binary knows.
     static int latest_schema_version();
     // Writes every row of `table` as NDJSON (one object per row, column names as keys, rows in
@@ -144,13 +136,12 @@ class SqliteStore final : public Store {
 
     const std::string& path() const noexcept;
 
-    // --- Operations ---------------------------------------------------------------------------
-    // Replaces every (shop account, stock_from account) link with `links`, in one transaction:
-    // the table mirrors the configuration the daemon runs.
-    Status set_account_links(const std::vector<std::pair<std::string, std::string>>& links);
-    // Saves an account's HTTP figures (since the daemon started), for `status` in another process.
-    Status save_account_metrics(const std::string& account, const AccountMetrics& metrics);
-    Result<std::map<std::string, AccountMetrics>> account_metrics();
+    // --- Operations (OperationalStore) ----------------------------------------------------------
+    Status set_account_links(
+        const std::vector<std::pair<std::string, std::string>>& links) override;
+    Status save_account_metrics(const std::string& account, const AccountMetrics& metrics) override;
+    Result<std::map<std::string, AccountMetrics>> account_metrics() override;
+    std::string location() const override { return "database " + path(); }
 
     // --- Tests --------------------------------------------------------------------------------
     // The next apply_page (or apply_dead_letter_retry) throws inside its transaction after

@@ -286,6 +286,39 @@ TEST(ConfigLoader, RelativeStorePathIsKeptAsGiven) {
     EXPECT_EQ(c.store.path, "data/demo.db");
 }
 
+TEST(ConfigLoader, ThePostgresStoreTakesADsnOrADsnFileAndTheDsnIsASecret) {
+    EXPECT_EQ(valid("accounts:\n" + std::string(kSunsky)).store.backend, "sqlite");
+    ::setenv("CSYNC_TEST_DSN", "postgresql://sync:pw@db/csync", 1);
+    auto c = valid("store: { backend: postgres, dsn: \"${CSYNC_TEST_DSN}\" }\naccounts:\n" +
+                   std::string(kSunsky));
+    EXPECT_EQ(c.store.backend, "postgres");
+    EXPECT_EQ(c.store.dsn, "postgresql://sync:pw@db/csync");
+    const auto secrets = secret_values(c);
+    EXPECT_NE(std::find(secrets.begin(), secrets.end(), c.store.dsn), secrets.end());
+
+    TempDir dir;
+    const fs::path file = dir.path / "dsn";
+    std::ofstream(file) << "host=db user=sync password=pw\n";
+    c = valid("store: { backend: postgres, dsn_file: " + file.string() + " }\naccounts:\n" +
+              std::string(kSunsky));
+    EXPECT_EQ(c.store.dsn, "host=db user=sync password=pw");
+
+    EXPECT_EQ(errors("store: { backend: postgres }\naccounts:\n" + std::string(kSunsky)),
+              "c.yaml:1:8: store.dsn: missing: store.backend postgres needs dsn or dsn_file (a "
+              "PostgreSQL connection string, e.g. postgresql://user@host/db)");
+    const std::string both =
+        errors("store: { backend: postgres, dsn: x, dsn_file: " + file.string() +
+               " }\naccounts:\n" + std::string(kSunsky));
+    EXPECT_NE(both.find("store.dsn_file: given together with store.dsn"), std::string::npos)
+        << both;
+    EXPECT_EQ(both.find("password=pw"), std::string::npos);  // never quoted
+    EXPECT_EQ(errors("store: { backend: mysql }\naccounts:\n" + std::string(kSunsky)),
+              "c.yaml:1:19: store.backend: unknown backend 'mysql' (expected sqlite or postgres)");
+    EXPECT_EQ(errors("store: { dsn: x }\naccounts:\n" + std::string(kSunsky)),
+              "c.yaml:1:10: store.dsn: only used with store.backend: postgres (the backend is "
+              "sqlite)");
+}
+
 // ---- retention --------------------------------------------------------------------------
 
 TEST(ConfigLoader, RetentionDefaultsAndValues) {
@@ -413,8 +446,9 @@ TEST(ConfigLoader, UnknownKeysAnywhere) {
     EXPECT_EQ(
         errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
         "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, retention, accounts)");
-    EXPECT_EQ(errors("store: { path: x, mode: 600 }\naccounts:\n" + std::string(kSunsky)),
-              "c.yaml:1:19: store.mode: unknown key (expected one of: path)");
+    EXPECT_EQ(
+        errors("store: { path: x, mode: 600 }\naccounts:\n" + std::string(kSunsky)),
+        "c.yaml:1:19: store.mode: unknown key (expected one of: backend, path, dsn, dsn_file)");
     EXPECT_EQ(errors("log: { levle: info }\naccounts:\n" + std::string(kSunsky)),
               "c.yaml:1:8: log.levle: unknown key (expected one of: level, format)");
     EXPECT_EQ(errors("http: { port: 1 }\naccounts:\n" + std::string(kSunsky)),

@@ -27,7 +27,8 @@ TEST_P(NeverRetried, OnTheFirstFailure) {
 
 INSTANTIATE_TEST_SUITE_P(Kinds, NeverRetried,
                          ::testing::Values(Error::auth("bad sign"), Error::config("bad request"),
-                                           Error::storage("disk full"), Error::cancelled()),
+                                           Error::storage("disk full"), Error::cancelled(),
+                                           Error::fenced("account 'shop': lease lost")),
                          testing::KindName);
 
 TEST(RetryPolicy, TransientRetriesUntilMaxAttempts) {

@@ -62,6 +62,9 @@ class MemoryStore final : public Store {
 
     Status set_account_state(const std::string& account, const std::string& state,
                              const std::string& reason) override {
+        if (state != "ok" && state != "parked") {
+            return Error::config("account state '" + state + "' is not one of: ok, parked");
+        }
         std::lock_guard lock(mu_);
         auto it = accounts_.find(account);
         if (it == accounts_.end()) {

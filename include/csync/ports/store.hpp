@@ -1,7 +1,7 @@
 #pragma once
-// The store port. SQLite implements it (src/store). Calls are blocking and must run on the
-// store's own executor (core/db_executor.hpp), never on the network thread.
-// Thread safety: one Store object is used from one thread at a time.
+// The store port. SQLite and PostgreSQL implement it (src/store, src/store/postgres). Calls are
+// blocking and must run on the store's own executor (core/db_executor.hpp), never on the network
+// thread. Thread safety: one Store object is used from one thread at a time.
 
 #include <cstdint>
 #include <optional>
@@ -67,6 +67,12 @@ struct StreamStatus {
     std::optional<AccountBalance> account_balance;
 };
 
+// The lease a process holds on an account (PostgreSQL replicas, table account_leases).
+struct LeaseFence {
+    std::string owner;
+    std::int64_t token = 0;
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -107,6 +113,16 @@ class Store {
                                                           UtcTime pass_start,
                                                           std::size_t limit) = 0;
     virtual Result<std::vector<StreamStatus>> status() = 0;
+    // Every later write transaction for `account` first checks that the lease is still held:
+    // account_leases row with this owner and token whose expires_at > now(), locked FOR SHARE
+    // in the same transaction; otherwise the transaction is not committed and the call returns
+    // Error::fenced naming the account. nullopt removes the check. The SQLite store (one
+    // process, daemon lock) ignores it.
+    virtual Status set_lease_fence(const std::string& account, std::optional<LeaseFence> fence) {
+        (void)account;
+        (void)fence;
+        return {};
+    }
     // AdapterStore::image_space. This default knows no folder: nothing used, all incoming.
     virtual Result<ImageSpace> image_space(const std::string& folder,
                                            const ImageCandidates& candidates) {
