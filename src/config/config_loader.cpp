@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -409,13 +410,17 @@ class Validator {
         auto entries =
             mapping(root, "", "a mapping with store, log, http, retention and accounts", root);
         if (!entries) return;
-        auto keys = known_keys(*entries, {"store", "log", "http", "retention", "accounts"});
+        auto keys =
+            known_keys(*entries, {"store", "log", "http", "retention", "replicas", "accounts"});
         if (auto it = keys.find("store"); it != keys.end())
             validate_store(*it->second, config.store);
         if (auto it = keys.find("log"); it != keys.end()) validate_log(*it->second, config.log);
         if (auto it = keys.find("http"); it != keys.end()) validate_http(*it->second, config.http);
         if (auto it = keys.find("retention"); it != keys.end()) {
             validate_retention(*it->second, config.retention);
+        }
+        if (auto it = keys.find("replicas"); it != keys.end()) {
+            validate_replicas(*it->second, config.replicas);
         }
         if (auto it = keys.find("accounts"); it != keys.end()) {
             validate_accounts(*it->second, config.accounts);
@@ -436,12 +441,87 @@ class Validator {
         }
     }
 
+    void validate_replicas(const Entry& replicas, ReplicasConfig& out) {
+        auto entries = mapping(replicas);
+        if (!entries) return;
+        auto keys = known_keys(*entries, {"lease", "id"});
+        if (auto it = keys.find("lease"); it != keys.end()) {
+            // Renewed every third of the lease over a network round trip: below a second the
+            // renewals would race their own expiry.
+            if (auto d = duration(*it->second, false)) {
+                if (*d < std::chrono::seconds(1)) {
+                    add(it->second->value, it->second->path,
+                        "must be at least 1s (the lease is renewed every third of it)");
+                } else {
+                    out.lease = *d;
+                }
+            }
+        }
+        if (auto it = keys.find("id"); it != keys.end()) {
+            if (auto s = nonempty_string(*it->second)) {
+                const bool valid =
+                    s->size() <= 100 && std::all_of(s->begin(), s->end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                               c == '_' || c == '.' || c == ':';
+                    });
+                if (!valid) {
+                    add(it->second->value, it->second->path,
+                        "invalid replica id '" + *s +
+                            "': at most 100 letters, digits, '-', '_', '.' or ':', unique per "
+                            "replica");
+                } else {
+                    out.id = *s;
+                }
+            }
+        }
+    }
+
     void validate_store(const Entry& store, StoreConfig& out) {
         auto entries = mapping(store);
         if (!entries) return;
-        auto keys = known_keys(*entries, {"path"});
+        auto keys = known_keys(*entries, {"path", "backend", "dsn", "dsn_file"});
         if (auto it = keys.find("path"); it != keys.end()) {
             if (auto s = nonempty_string(*it->second)) out.path = *s;
+        }
+        if (auto it = keys.find("backend"); it != keys.end()) {
+            if (auto s = scalar(*it->second)) {
+                if (*s != "sqlite" && *s != "postgres") {
+                    add(it->second->value, it->second->path,
+                        "unknown backend '" + *s + "' (expected sqlite or postgres)");
+                } else {
+                    out.backend = *s;
+                }
+            }
+        }
+        // The DSN may carry a password: like a credential, inline (with ${ENV}) or from a file.
+        auto dsn = keys.find("dsn");
+        auto dsn_file = keys.find("dsn_file");
+        if (dsn != keys.end() && dsn_file != keys.end()) {
+            add(dsn_file->second->key_node, dsn_file->second->path,
+                "give either dsn or dsn_file, not both");
+        } else if (dsn != keys.end()) {
+            if (auto s = nonempty_string(*dsn->second)) out.dsn = *s;
+        } else if (dsn_file != keys.end()) {
+            if (auto file = nonempty_string(*dsn_file->second)) {
+                std::string content;
+                if (auto problem = read_whole_file(*file, content, kMaxCredentialFileBytes)) {
+                    add(dsn_file->second->value, dsn_file->second->path, *problem);
+                } else {
+                    while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
+                        content.pop_back();
+                    if (content.empty()) {
+                        add(dsn_file->second->value, dsn_file->second->path,
+                            "the file " + *file + " is empty");
+                    }
+                    out.dsn = content;
+                }
+            }
+        }
+        if (out.backend == "postgres" && out.dsn.empty() && dsn == keys.end() &&
+            dsn_file == keys.end()) {
+            add(store.value, store.path + ".dsn",
+                "missing: backend postgres needs dsn or dsn_file (a PostgreSQL connection "
+                "string)");
         }
     }
 
@@ -967,6 +1047,8 @@ Result<Config> load_config(const std::string& path, const std::vector<PlatformSp
 
 std::vector<std::string> secret_values(const Config& config) {
     std::vector<std::string> out;
+    // A DSN may hold a password: never logged whole.
+    if (!config.store.dsn.empty()) out.push_back(config.store.dsn);
     for (const auto& account : config.accounts) {
         for (const auto& [name, value] : account.credentials) {
             if (!value.empty() && std::find(out.begin(), out.end(), value) == out.end()) {
