@@ -17,6 +17,7 @@
 
 #include "app/account_client.hpp"
 #include "app/daemon.hpp"
+#include "app/daemon_store.hpp"
 #include "app/dry_run.hpp"
 #include "app/healthcheck.hpp"
 #include "app/status_endpoint.hpp"
@@ -25,6 +26,8 @@
 #include "log/log.hpp"
 #include "net/beast_http_client.hpp"
 #include "registry.hpp"
+#include "replica/lease_report.hpp"
+#include "replica/pg_lease_table.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace csync::app {
@@ -361,6 +364,38 @@ int run_api(const Config& config, const ApiArgs& args) {
     return verdict.error().kind == ErrorKind::auth ? kExitAuth : kExitSyncFailed;
 }
 
+// `status`, either backend: the table or JSON, and with replicas who holds each account.
+int print_status(const Config& config, Store& store,
+                 const Result<std::map<std::string, AccountMetrics>>& http, bool as_json) {
+    auto s = store.status();
+    if (!s.ok()) {
+        std::cerr << "commerce-syncd: " << s.error().message << '\n';
+        return kExitStore;
+    }
+    std::optional<std::vector<replica::LeaseRow>> leases;
+    if (config.store.backend == "postgres") {
+        auto rows = replica::PgLeaseTable::read_leases(config.store.dsn);
+        if (!rows.ok()) {
+            std::cerr << "commerce-syncd: " << rows.error().message << '\n';
+            return kExitStore;
+        }
+        leases = std::move(rows.value());
+    }
+    if (as_json) {
+        if (!http.ok()) {
+            std::cerr << "commerce-syncd: " << http.error().message << '\n';
+            return kExitStore;
+        }
+        nlohmann::json doc = status_json(*s, nullptr, &*http);
+        if (leases) add_leases(doc, *leases);
+        std::cout << log::redact(doc.dump(2)) << '\n';
+    } else {
+        print_status_table(*s);
+        if (leases) std::cout << replica::leases_text(*leases);
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
@@ -503,6 +538,31 @@ int cli_main(int argc, char** argv) {
     }
 
     SystemClock clock;
+    if (config->store.backend == "postgres") {
+        // The PostgreSQL store: the commands that read or set it up.
+        if (!*migrate && !*status) {
+            std::cerr << "commerce-syncd: this command reads the SQLite store; with store.backend "
+                         "postgres use status, migrate or the daemon\n";
+            return kExitUsage;
+        }
+        auto pg = DaemonStore::open(config->store, clock, /*daemon_lock=*/false,
+                                    /*migrate=*/static_cast<bool>(*migrate));
+        if (!pg.ok()) {
+            std::cerr << "commerce-syncd: " << pg.error().message << '\n';
+            return kExitStore;
+        }
+        if (*migrate) {
+            auto v = (*pg)->schema_version();
+            if (!v.ok()) {
+                std::cerr << "commerce-syncd: " << v.error().message << '\n';
+                return kExitStore;
+            }
+            std::cout << "PostgreSQL store is at schema version " << *v << '\n';
+            return kExitOk;
+        }
+        auto metrics = (*pg)->account_metrics();
+        return print_status(*config, (*pg)->port(), metrics, status_json_flag);
+    }
     bool read_only = *status || *exp || (*dead && !*dismiss && !*retry);
     auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
     if (!store.ok()) {
@@ -519,22 +579,8 @@ int cli_main(int argc, char** argv) {
         return kExitOk;
     }
     if (*status) {
-        auto s = (*store)->status();
-        if (!s.ok()) {
-            std::cerr << "commerce-syncd: " << s.error().message << '\n';
-            return kExitStore;
-        }
-        if (status_json_flag) {
-            auto http = (*store)->account_metrics();
-            if (!http.ok()) {
-                std::cerr << "commerce-syncd: " << http.error().message << '\n';
-                return kExitStore;
-            }
-            std::cout << log::redact(status_json(*s, nullptr, &*http).dump(2)) << '\n';
-        } else {
-            print_status_table(*s);
-        }
-        return kExitOk;
+        auto metrics = (*store)->account_metrics();
+        return print_status(*config, **store, metrics, status_json_flag);
     }
     if (*reset) {
         const AccountConfig* a = config->find_account(reset_account);

@@ -7,6 +7,8 @@
 #include <set>
 #include <vector>
 
+#include <unistd.h>
+
 #include <systemd/sd-daemon.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/account_client.hpp"
+#include "app/daemon_store.hpp"
 #include "app/service_status.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
@@ -32,7 +35,7 @@
 #include "net/beast_http_client.hpp"
 #include "net/http_server.hpp"
 #include "registry.hpp"
-#include "store/sqlite_store.hpp"
+#include "replica/lease_coordinator.hpp"
 
 namespace csync::app {
 namespace {
@@ -60,11 +63,15 @@ struct Generation {
 struct Shared {
     asio::io_context& ioc;
     DbExecutor& db;
-    SqliteStore& store;
+    Store& store;
+    DaemonStore& ops;  // the same store: what the port does not cover (metrics, retention)
     SystemClock& clock;
     StdRandom& random;
     SyncMetrics& metrics;
     const DaemonOptions& options;
+    // Replicas (postgres backend): a stream runs only while this replica holds its account's
+    // lease. nullptr: every configured account runs here.
+    replica::LeaseCoordinator* leases = nullptr;
 };
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
@@ -80,7 +87,7 @@ asio::awaitable<void> save_account_metrics(Shared& s, std::string account) {
     AccountMetrics figures;
     auto all = s.metrics.accounts_snapshot();
     if (auto it = all.find(account); it != all.end()) figures = it->second;
-    SqliteStore* store = &s.store;
+    DaemonStore* store = &s.ops;
     // Named before co_await (GCC 12 and closure temporaries, see DbExecutor::run).
     auto save = [store, account, figures] { return store->save_account_metrics(account, figures); };
     auto st = co_await s.db.run(std::move(save));
@@ -136,10 +143,41 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s,
             StreamRunner* runner_ptr = runner.get();
             Generation* g = gen.get();
             std::string label = account.name + "/" + stream.name;
+            // Under a lease the cycle runs with the lease's own stop signal, which also fires
+            // when the lease is lost or given back: the page in flight commits, then it ends.
+            StreamSync* sync_ptr = sync.get();
+            TokenBucket* bucket = rt->client.bucket.get();
+            auto leased_cycle = [sync_ptr, bucket, key, &s](StopSignal& lease_stop) {
+                return StreamRunner(StreamRunnerDeps{
+                    key, *sync_ptr, s.store, s.db, s.clock, s.random, *bucket, lease_stop,
+                    s.metrics, RetryPolicy{},
+                    log::root().with("account", key.account).with("stream", key.stream),
+                    1'000'000});
+            };
             gen->scheduler->add_job(ScheduledJob{
                 key, stream.interval,
-                [runner_ptr, g, label, &s, name = account.name]() -> asio::awaitable<CycleOutcome> {
-                    CycleOutcome outcome = co_await runner_ptr->run_cycle();
+                [runner_ptr, g, label, &s, name = account.name,
+                 leased_cycle]() -> asio::awaitable<CycleOutcome> {
+                    CycleOutcome outcome;
+                    if (s.leases == nullptr) {
+                        outcome = co_await runner_ptr->run_cycle();
+                    } else {
+                        auto lease_stop = co_await s.leases->wait_owned(name, *g->stop);
+                        if (!lease_stop) {
+                            outcome.stopped = true;
+                            co_return outcome;
+                        }
+                        StreamRunner leased_runner = leased_cycle(*lease_stop);
+                        s.leases->cycle_started(name);
+                        try {
+                            outcome = co_await leased_runner.run_cycle();
+                        } catch (...) {
+                            // Counted as ended, or the lease could never be given back.
+                            s.leases->cycle_ended(name, std::nullopt);
+                            throw;
+                        }
+                        s.leases->cycle_ended(name, outcome.error);
+                    }
                     g->outcomes[label] = outcome;
                     notify_status(*g, label);
                     co_await save_account_metrics(s, name);
@@ -180,18 +218,28 @@ int run_daemon(Config config, const DaemonOptions& options) {
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     if (!options.once) signals.add(SIGHUP);
 
+    std::optional<replica::ReplicaIdentity> replica_identity;
+    if (config.store.backend == "postgres" && !options.once) {
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+        replica_identity =
+            replica::ReplicaIdentity{config.replicas.id.value_or(replica::default_replica_id(
+                                         host, static_cast<long>(getpid()), random.uniform01())),
+                                     host, static_cast<long>(getpid())};
+        // Every connection of this process names its replica (pg_stat_activity, audits), unless
+        // the operator chose a name.
+        setenv("PGAPPNAME", ("commerce-syncd:" + replica_identity->id).c_str(), 0);
+    }
     // The store opens on its own thread, like every later database call.
     auto opened = db.run_blocking([&] {
-        SqliteStore::OpenOptions o;
-        o.daemon_lock = true;
-        o.migrate = true;
-        return SqliteStore::open(config.store.path, clock, o);
+        return DaemonStore::open(config.store, clock, /*daemon_lock=*/true, /*migrate=*/true);
     });
     if (!opened.ok()) {
         log::root().error("{}", opened.error().message);
         return kExitStore;
     }
-    std::unique_ptr<SqliteStore> store = std::move(opened.value());
+    std::unique_ptr<DaemonStore> ops = std::move(opened.value());
+    Store* store = &ops->port();
 
     auto register_accounts = [&](const Config& c) -> Status {
         return db.run_blocking([&]() -> Status {
@@ -205,7 +253,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
             for (const auto& a : c.accounts) {
                 if (a.stock_from) links.emplace_back(a.name, *a.stock_from);
             }
-            return store->set_account_links(links);
+            return ops->set_account_links(links);
         });
     };
     if (auto st = register_accounts(config); !st.ok()) {
@@ -218,7 +266,34 @@ int run_daemon(Config config, const DaemonOptions& options) {
         log::root().error("{}", states.error().describe());
         return kExitStore;
     }
-    Shared shared{ioc, db, *store, clock, random, metrics, options};
+    // Replicas share the PostgreSQL store: each account is synced by the replica holding its
+    // lease (always on with the postgres backend; sync-once is a one-off and takes no lease).
+    std::unique_ptr<replica::PgLeaseTable> lease_table;
+    std::unique_ptr<DbExecutor> lease_db;
+    std::unique_ptr<replica::LeaseCoordinator> leases;
+    StopSignal leases_stop(ioc.get_executor());
+    if (replica_identity) {
+        const replica::ReplicaIdentity& identity = *replica_identity;
+        lease_db = std::make_unique<DbExecutor>();
+        auto table = lease_db->run_blocking([&] {
+            return replica::PgLeaseTable::open(config.store.dsn, identity, config.replicas.lease);
+        });
+        if (!table.ok()) {
+            log::root().error("{}", table.error().describe());
+            return kExitStore;
+        }
+        lease_table = std::move(table.value());
+        leases = std::make_unique<replica::LeaseCoordinator>(replica::LeaseCoordinator::Deps{
+            ioc.get_executor(), *lease_table, *lease_db, *store, db, clock,
+            log::root().with("replica", identity.id), config.replicas.lease});
+        std::vector<std::string> names;
+        for (const auto& a : config.accounts) names.push_back(a.name);
+        leases->set_accounts(std::move(names));
+        log::root().info("replica {}: leases of {} ms on {} accounts", identity.id,
+                         config.replicas.lease.count(), config.accounts.size());
+        asio::co_spawn(ioc, leases->run(leases_stop), asio::detached);
+    }
+    Shared shared{ioc, db, *store, *ops, clock, random, metrics, options, leases.get()};
     auto first = build_generation(config, shared, std::move(states.value()));
     if (!first.ok()) {
         log::root().error("{}", first.error().message);
@@ -233,7 +308,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
     // Status, health and metrics endpoint. Rebound by a SIGHUP reload that changes http.listen.
     std::unique_ptr<HttpServer> status_server;
     auto endpoint = std::make_shared<StatusEndpoint>(
-        StatusEndpoint::Sources{&db, store.get(), &metrics, &clock});
+        StatusEndpoint::Sources{&db, store, &metrics, &clock, leases.get()});
     auto open_status_server = [&](const HttpListenConfig& listen) -> Status {
         status_server.reset();
         if (!options.serve_http || !listen.enabled) return Status{};
@@ -284,6 +359,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
         notify("STOPPING=1");
         log::root().info("{}: finishing the page in flight, then exiting", why);
         current->stop->request_stop();
+        if (leases) leases->stop_cycles();
         // A commit in flight takes milliseconds; a hung platform call is cancelled. Should
         // anything still hang, exit anyway before systemd's 10 s: SQLite keeps the file
         // consistent whatever the moment.
@@ -311,6 +387,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                                      current->config.source_path);
                     pending_reload = std::move(reloaded.value());
                     current->stop->request_stop();
+                    if (leases) leases->stop_cycles();
                 }
             } else {
                 begin_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -340,7 +417,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
     asio::steady_timer prune_timer(ioc);
     bool loop_done = false;
     if (!options.once) {
-        SqliteStore* db_store = store.get();
+        DaemonStore* db_store = ops.get();
         asio::co_spawn(
             ioc,
             [&, db_store]() -> asio::awaitable<void> {
@@ -350,7 +427,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     co_await prune_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                     if (ec || stopping || loop_done) co_return;
                     const RetentionConfig retention = current->config.retention;
-                    SqliteStore::PruneCount total;
+                    DaemonStore::Pruned total;
                     while (!stopping && !loop_done) {
                         const UtcTime now =
                             std::chrono::time_point_cast<std::chrono::seconds>(clock.now());
@@ -395,6 +472,11 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     if (auto st = register_accounts(next); !st.ok()) {
                         log::root().error("reload: {}", st.error().describe());
                     }
+                    if (leases) {
+                        std::vector<std::string> names;
+                        for (const auto& a : next.accounts) names.push_back(a.name);
+                        leases->set_accounts(std::move(names));
+                    }
                     log::init({next.log.level, next.log.format});
                     for (const auto& secret : config::secret_values(next)) log::add_secret(secret);
                     // The state as it is now: tokens rotated by the generation that just stopped.
@@ -433,6 +515,8 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     exit_code = kExitSyncFailed;
             }
             loop_done = true;
+            // Every stream has ended: the leases go back to the other replicas now.
+            leases_stop.request_stop();
             prune_timer.cancel();
             force_exit.cancel();
             signals.cancel();
