@@ -212,6 +212,11 @@ asio::awaitable<void> LeaseCoordinator::tick() {
         figures_.all = renewed->all;
     }
 
+    if (!announced_) {
+        announced_ = true;
+        publish();
+        co_return;
+    }
     std::vector<HeldLease> keeping;
     for (const auto& [account, a] : leases_) {
         if (a.held && !a.draining) keeping.push_back(a.lease);

@@ -103,6 +103,9 @@ class LeaseCoordinator {
     boost::asio::steady_timer changed_;
     int drains_in_flight_ = 0;
     bool renew_failing_ = false;
+    // A replica takes leases from its second renewal on: replicas started together then count
+    // each other before sharing, instead of the first taking everything and giving most back.
+    bool announced_ = false;
 
     mutable std::mutex figures_mu_;
     LeaseFigures figures_;
