@@ -410,11 +410,12 @@ TEST(ConfigLoader, EmptyOrNonMappingDocument) {
 }
 
 TEST(ConfigLoader, UnknownKeysAnywhere) {
+    EXPECT_EQ(errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
+              "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, retention, "
+              "replicas, accounts)");
     EXPECT_EQ(
-        errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
-        "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, retention, accounts)");
-    EXPECT_EQ(errors("store: { path: x, mode: 600 }\naccounts:\n" + std::string(kSunsky)),
-              "c.yaml:1:19: store.mode: unknown key (expected one of: path)");
+        errors("store: { path: x, mode: 600 }\naccounts:\n" + std::string(kSunsky)),
+        "c.yaml:1:19: store.mode: unknown key (expected one of: path, backend, dsn, dsn_file)");
     EXPECT_EQ(errors("log: { levle: info }\naccounts:\n" + std::string(kSunsky)),
               "c.yaml:1:8: log.levle: unknown key (expected one of: level, format)");
     EXPECT_EQ(errors("http: { port: 1 }\naccounts:\n" + std::string(kSunsky)),
