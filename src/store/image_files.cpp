@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -168,12 +168,12 @@ Status check_image_space(ImageFolder& folder, const PageRecords& records) {
     constexpr std::int64_t kMiB = 1024 * 1024;
     const std::int64_t used = folder.bytes_used();
     if (records.image_budget_bytes > 0 && used + incoming > records.image_budget_bytes) {
-        return Error::storage(
-            "image folder " + folder.root().string() + " holds " + std::to_string(used / kMiB) +
-            " MiB; " + std::to_string(incoming) + " more bytes would pass its budget of " +
-            std::to_string(records.image_budget_bytes / kMiB) +
-            " MiB: image downloads stop until the budget (images stream "
-            "option disk_budget_mb) is raised or space is freed");
+        return Error::storage("image folder " + folder.root().string() + " holds " +
+                              std::to_string(used / kMiB) + " MiB; " + std::to_string(incoming) +
+                              " more bytes would pass its budget of " +
+                              std::to_string(records.image_budget_bytes / kMiB) +
+                              " MiB: image downloads stop until the budget (images stream "
+                              "option disk_budget_mb) is raised or space is freed");
     }
     constexpr std::int64_t kReserve = 64 * kMiB;  // left for the database and its WAL
     if (auto free = folder.bytes_free(); free && *free < incoming + kReserve) {

@@ -1,7 +1,7 @@
 #pragma once
-// The store port. SQLite and PostgreSQL implement it (src/store, src/store/postgres). Calls are blocking and must run on the
-// store's own executor (core/db_executor.hpp), never on the network thread.
-// Thread safety: one Store object is used from one thread at a time.
+// The store port. SQLite and PostgreSQL implement it (src/store, src/store/postgres). Calls are
+// blocking and must run on the store's own executor (core/db_executor.hpp), never on the network
+// thread. Thread safety: one Store object is used from one thread at a time.
 
 #include <cstdint>
 #include <optional>

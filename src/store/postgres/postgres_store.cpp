@@ -247,7 +247,8 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
          " FROM products p WHERE p.account = stock_levels.account"
          " AND p.sku = stock_levels.sku ORDER BY p.external_id LIMIT 1)"
          " WHERE account = $1 AND (sku = $2 OR product_external_id = $3)"},
-        {"delete_order_lines", "DELETE FROM order_lines WHERE account = $1 AND order_external_id = $2"},
+        {"delete_order_lines",
+         "DELETE FROM order_lines WHERE account = $1 AND order_external_id = $2"},
         {"insert_order_line",
          "INSERT INTO order_lines (account, order_external_id, line_number, line_id, sku, title,"
          " quantity, unit_price, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"},
@@ -388,9 +389,10 @@ struct PostgresStore::Impl {
             } catch (const pqxx::sql_error& e) {
                 throw std::runtime_error("migration " + m.name + " failed: " + e.what());
             }
-            tx.exec_params("INSERT INTO schema_version (version, name, applied_at)"
-                           " VALUES ($1, $2, $3)",
-                           m.version, m.name, now_text());
+            tx.exec_params(
+                "INSERT INTO schema_version (version, name, applied_at)"
+                " VALUES ($1, $2, $3)",
+                m.version, m.name, now_text());
             version = m.version;
         }
         tx.commit();
@@ -399,8 +401,9 @@ struct PostgresStore::Impl {
 
     Status require_account(pqxx::transaction_base& tx, const std::string& account) {
         if (!run(tx, "account_exists", {account}).empty()) return {};
-        return Error::storage("account '" + account + "' is not registered in PostgreSQL database " +
-                              shown_dsn + ": register_account must run before its streams");
+        return Error::storage("account '" + account +
+                              "' is not registered in PostgreSQL database " + shown_dsn +
+                              ": register_account must run before its streams");
     }
     Status require_run(pqxx::transaction_base& tx, std::int64_t run_id) {
         if (run_id <= 0) return {};
@@ -433,8 +436,7 @@ struct PostgresStore::Impl {
                 "the PostgreSQL store keeps image files in a configured folder: set images.path "
                 "(a folder every replica shares)");
         }
-        const std::string root =
-            std::filesystem::absolute(configured).lexically_normal().string();
+        const std::string root = std::filesystem::absolute(configured).lexically_normal().string();
         auto [it, added] = image_folders.try_emplace(root, root);
         if (added) {
             // Files written for pages that never committed (a crash, a failed page).
@@ -482,12 +484,12 @@ class PageWriter {
         const std::string hash = store::record_hash(p);
         const Outcome outcome = upsert(
             "upsert_product", "products",
-            {key_.account, p.external_id, text_or_null(p.parent_external_id),
-             text_or_null(p.sku), text_or_null(p.barcode), text_or_null(p.title),
-             text_or_null(p.brand), text_or_null(p.category_external_id),
-             decimal_or_null(p.price), text_or_null(p.currency), int_or_null(p.stock),
-             std::string(to_string(p.status)), time_or_null(p.source_modified_at), p.raw_json,
-             hash, now_, text_or_null(p.platform_status), p.scope},
+            {key_.account, p.external_id, text_or_null(p.parent_external_id), text_or_null(p.sku),
+             text_or_null(p.barcode), text_or_null(p.title), text_or_null(p.brand),
+             text_or_null(p.category_external_id), decimal_or_null(p.price),
+             text_or_null(p.currency), int_or_null(p.stock), std::string(to_string(p.status)),
+             time_or_null(p.source_modified_at), p.raw_json, hash, now_,
+             text_or_null(p.platform_status), p.scope},
             p.scope.empty() ? "see_product" : "touch_product", {key_.account, p.external_id, now_});
         if ((outcome == Outcome::updated || (outcome == Outcome::inserted && !p.sku.empty())) &&
             account_has_stock()) {
@@ -498,40 +500,51 @@ class PageWriter {
 
     void write(const Category& c) {
         before_row();
-        const Outcome outcome = upsert(
-            "upsert_category", "categories",
-            {key_.account, c.external_id, text_or_null(c.parent_external_id), text_or_null(c.code),
-             text_or_null(c.name), text_or_null(c.status), time_or_null(c.source_modified_at),
-             c.raw_json, store::record_hash(c), now_},
-            "touch_category", {key_.account, c.external_id, now_});
+        const Outcome outcome =
+            upsert("upsert_category", "categories",
+                   {key_.account, c.external_id, text_or_null(c.parent_external_id),
+                    text_or_null(c.code), text_or_null(c.name), text_or_null(c.status),
+                    time_or_null(c.source_modified_at), c.raw_json, store::record_hash(c), now_},
+                   "touch_category", {key_.account, c.external_id, now_});
         after_record("category", c.external_id, outcome);
     }
 
     void write(const StockLevel& l) {
         before_row();
         account_has_stock_.reset();
-        const Outcome outcome = upsert(
-            "upsert_stock", "stock_levels",
-            {key_.account, l.external_id, l.warehouse, text_or_null(l.sku), l.quantity.text(),
-             std::to_string(l.change_count), time_or_null(l.source_modified_at), l.raw_json,
-             store::record_hash(l), now_},
-            "touch_stock", {key_.account, l.external_id, l.warehouse, now_});
+        const Outcome outcome =
+            upsert("upsert_stock", "stock_levels",
+                   {key_.account, l.external_id, l.warehouse, text_or_null(l.sku),
+                    l.quantity.text(), std::to_string(l.change_count),
+                    time_or_null(l.source_modified_at), l.raw_json, store::record_hash(l), now_},
+                   "touch_stock", {key_.account, l.external_id, l.warehouse, now_});
         after_record("stock_level", l.external_id, outcome);
     }
 
     void write(const Order& o) {
         before_row();
-        const Outcome outcome = upsert(
-            "upsert_order", "orders",
-            {key_.account, o.external_id, std::string(to_string(o.status)),
-             text_or_null(o.platform_status), text_or_null(o.currency),
-             decimal_or_null(o.total_amount), time_or_null(o.created_at),
-             time_or_null(o.source_modified_at), o.raw_json, store::record_hash(o),
-             decimal_or_null(o.subtotal_amount), decimal_or_null(o.shipping_cost),
-             text_or_null(o.pack_status), text_or_null(o.shipping_way),
-             text_or_null(o.tracking_number), time_or_null(o.paid_at), time_or_null(o.shipped_at),
-             text_or_null(o.site_number), text_or_null(o.delivery_address_json), now_},
-            "touch_order", {key_.account, o.external_id, now_});
+        const Outcome outcome = upsert("upsert_order", "orders",
+                                       {key_.account,
+                                        o.external_id,
+                                        std::string(to_string(o.status)),
+                                        text_or_null(o.platform_status),
+                                        text_or_null(o.currency),
+                                        decimal_or_null(o.total_amount),
+                                        time_or_null(o.created_at),
+                                        time_or_null(o.source_modified_at),
+                                        o.raw_json,
+                                        store::record_hash(o),
+                                        decimal_or_null(o.subtotal_amount),
+                                        decimal_or_null(o.shipping_cost),
+                                        text_or_null(o.pack_status),
+                                        text_or_null(o.shipping_way),
+                                        text_or_null(o.tracking_number),
+                                        time_or_null(o.paid_at),
+                                        time_or_null(o.shipped_at),
+                                        text_or_null(o.site_number),
+                                        text_or_null(o.delivery_address_json),
+                                        now_},
+                                       "touch_order", {key_.account, o.external_id, now_});
         if (outcome != Outcome::unchanged) {
             run(tx_, "delete_order_lines", {key_.account, o.external_id});
             std::int64_t line_number = 0;
@@ -594,10 +607,14 @@ class PageWriter {
 
     void write(const LedgerEntry& e) {
         before_row();
-        const Params params{key_.account,         format_utc_iso(e.created_at),
-                            e.tx_type,            e.reference,
-                            e.amount.text(),      e.balance.text(),
-                            std::to_string(e.occurrence), e.raw_json,
+        const Params params{key_.account,
+                            format_utc_iso(e.created_at),
+                            e.tx_type,
+                            e.reference,
+                            e.amount.text(),
+                            e.balance.text(),
+                            std::to_string(e.occurrence),
+                            e.raw_json,
                             now_};
         if (!run(tx_, "insert_bill", params).empty()) {
             ++inserted_rows_["ledger"];
@@ -783,11 +800,10 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& ds
         int version = impl->recorded_version(read);
         read.commit();
         if (version > impl->latest_version()) {
-            return Error::storage("PostgreSQL database " + impl->shown_dsn +
-                                  " has schema version " + std::to_string(version) +
-                                  ", this commerce-syncd knows up to " +
-                                  std::to_string(impl->latest_version()) +
-                                  ": upgrade commerce-syncd");
+            return Error::storage(
+                "PostgreSQL database " + impl->shown_dsn + " has schema version " +
+                std::to_string(version) + ", this commerce-syncd knows up to " +
+                std::to_string(impl->latest_version()) + ": upgrade commerce-syncd");
         }
         if (version < impl->latest_version()) {
             if (!options.migrate) {
@@ -823,9 +839,10 @@ Result<std::map<std::string, std::vector<std::string>>> PostgresStore::schema_co
     return impl_->guarded("reading the schema's columns", [&]() -> Out {
         pqxx::nontransaction tx(impl_->connection());
         std::map<std::string, std::vector<std::string>> out;
-        for (const auto& row : tx.exec("SELECT table_name, column_name FROM information_schema.columns"
-                                       " WHERE table_schema = current_schema()"
-                                       " ORDER BY table_name, ordinal_position")) {
+        for (const auto& row :
+             tx.exec("SELECT table_name, column_name FROM information_schema.columns"
+                     " WHERE table_schema = current_schema()"
+                     " ORDER BY table_name, ordinal_position")) {
             out[row[0].c_str()].emplace_back(row[1].c_str());
         }
         return out;
@@ -846,11 +863,12 @@ Status PostgresStore::set_lease_fence(const std::string& account, std::optional<
 Status PostgresStore::register_account(const std::string& account, const std::string& platform) {
     return impl_->guarded("registering account '" + account + "'", [&]() -> Status {
         pqxx::work tx(impl_->connection());
-        tx.exec_params("INSERT INTO accounts (name, platform, created_at, updated_at)"
-                       " VALUES ($1, $2, $3, $3) ON CONFLICT (name) DO UPDATE SET"
-                       " platform = excluded.platform, updated_at = excluded.updated_at"
-                       " WHERE accounts.platform <> excluded.platform",
-                       account, platform, impl_->now_text());
+        tx.exec_params(
+            "INSERT INTO accounts (name, platform, created_at, updated_at)"
+            " VALUES ($1, $2, $3, $3) ON CONFLICT (name) DO UPDATE SET"
+            " platform = excluded.platform, updated_at = excluded.updated_at"
+            " WHERE accounts.platform <> excluded.platform",
+            account, platform, impl_->now_text());
         tx.commit();
         return {};
     });
@@ -869,8 +887,8 @@ Status PostgresStore::set_account_state(const std::string& account, const std::s
             account, state, log::redact(reason), impl_->now_text());
         if (r.affected_rows() == 0) {
             return Error::storage("account '" + account +
-                                  "' is not registered in PostgreSQL database " +
-                                  impl_->shown_dsn + ": register_account must come first");
+                                  "' is not registered in PostgreSQL database " + impl_->shown_dsn +
+                                  ": register_account must come first");
         }
         tx.commit();
         return {};
@@ -970,8 +988,8 @@ Status PostgresStore::reset_cursor(const StreamKey& key) {
         "resetting the cursor of " + key.account + "/" + key.stream, [&]() -> Status {
             pqxx::work tx(impl_->connection());
             if (auto fenced = impl_->check_fence(tx, key.account); !fenced.ok()) return fenced;
-            tx.exec_params("DELETE FROM sync_state WHERE account = $1 AND stream = $2",
-                           key.account, key.stream);
+            tx.exec_params("DELETE FROM sync_state WHERE account = $1 AND stream = $2", key.account,
+                           key.stream);
             tx.commit();
             return {};
         });
@@ -984,9 +1002,8 @@ Result<AccountState> PostgresStore::load_account_state(const std::string& accoun
         "reading the state of account '" + account + "'", [&]() -> Result<AccountState> {
             pqxx::nontransaction tx(impl_->connection());
             AccountState out;
-            for (const auto& row :
-                 tx.exec_params("SELECT name, value FROM account_state WHERE account = $1",
-                                account)) {
+            for (const auto& row : tx.exec_params(
+                     "SELECT name, value FROM account_state WHERE account = $1", account)) {
                 out.emplace(row[0].c_str(), row[1].c_str());
             }
             return out;
@@ -1003,10 +1020,11 @@ Status PostgresStore::save_account_state(const std::string& account, const Accou
         if (auto known = impl_->require_account(tx, account); !known.ok()) return known;
         const std::string now = impl_->now_text();
         for (const auto& [name, value] : values) {
-            tx.exec_params("INSERT INTO account_state (account, name, value, updated_at)"
-                           " VALUES ($1, $2, $3, $4) ON CONFLICT (account, name) DO UPDATE SET"
-                           " value = excluded.value, updated_at = excluded.updated_at",
-                           account, name, value, now);
+            tx.exec_params(
+                "INSERT INTO account_state (account, name, value, updated_at)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (account, name) DO UPDATE SET"
+                " value = excluded.value, updated_at = excluded.updated_at",
+                account, name, value, now);
         }
         tx.commit();
         return {};
@@ -1018,25 +1036,24 @@ Result<KnownVersions> PostgresStore::known_versions(const std::string& account,
                                                     const std::string& scope,
                                                     const std::vector<std::string>& ids) {
     if (auto st = require_product_entity(entity); !st.ok()) return std::move(st).error();
-    return impl_->guarded(
-        "reading stored versions of " + std::to_string(ids.size()) + " products of account '" +
-            account + "'",
-        [&]() -> Result<KnownVersions> {
-            // One snapshot for every id.
-            pqxx::read_transaction tx(impl_->connection());
-            KnownVersions out;
-            for (const std::string& id : ids) {
-                const auto r = run(tx, "known_version", {account, id, scope});
-                if (r.empty()) continue;
-                KnownVersion v;
-                v.content_hash = r[0][0].c_str();
-                v.source_modified_at = time_field(r[0][1]);
-                v.last_seen_at = time_field(r[0][2]);
-                v.deleted = std::string_view(r[0][3].c_str()) == "deleted";
-                out.insert_or_assign(id, std::move(v));
-            }
-            return out;
-        });
+    return impl_->guarded("reading stored versions of " + std::to_string(ids.size()) +
+                              " products of account '" + account + "'",
+                          [&]() -> Result<KnownVersions> {
+                              // One snapshot for every id.
+                              pqxx::read_transaction tx(impl_->connection());
+                              KnownVersions out;
+                              for (const std::string& id : ids) {
+                                  const auto r = run(tx, "known_version", {account, id, scope});
+                                  if (r.empty()) continue;
+                                  KnownVersion v;
+                                  v.content_hash = r[0][0].c_str();
+                                  v.source_modified_at = time_field(r[0][1]);
+                                  v.last_seen_at = time_field(r[0][2]);
+                                  v.deleted = std::string_view(r[0][3].c_str()) == "deleted";
+                                  out.insert_or_assign(id, std::move(v));
+                              }
+                              return out;
+                          });
 }
 
 Result<std::vector<std::string>> PostgresStore::unseen_since(const std::string& account,
@@ -1050,9 +1067,9 @@ Result<std::vector<std::string>> PostgresStore::unseen_since(const std::string& 
         [&]() -> Result<std::vector<std::string>> {
             pqxx::nontransaction tx(impl_->connection());
             std::vector<std::string> out;
-            for (const auto& row : run(tx, scope.empty() ? "unseen_unscoped" : "unseen_scoped",
-                                       {account, scope, format_utc_iso(pass_start),
-                                        std::to_string(limit)})) {
+            for (const auto& row :
+                 run(tx, scope.empty() ? "unseen_unscoped" : "unseen_scoped",
+                     {account, scope, format_utc_iso(pass_start), std::to_string(limit)})) {
                 out.emplace_back(row[0].c_str());
             }
             return out;
@@ -1207,10 +1224,10 @@ Result<PostgresStore::PruneCount> PostgresStore::prune_batch(UtcTime runs_before
         auto prune_oldest = [&](const std::string& table, const std::string& time_column,
                                 UtcTime before, const std::string& keep) {
             return static_cast<std::int64_t>(
-                tx.exec_params("DELETE FROM " + table + " WHERE id IN (SELECT id FROM (SELECT id, " +
-                                   time_column + " FROM " + table +
-                                   " ORDER BY id LIMIT $2) oldest WHERE " + time_column +
-                                   " < $1 AND " + keep + ")",
+                tx.exec_params("DELETE FROM " + table +
+                                   " WHERE id IN (SELECT id FROM (SELECT id, " + time_column +
+                                   " FROM " + table + " ORDER BY id LIMIT $2) oldest WHERE " +
+                                   time_column + " < $1 AND " + keep + ")",
                                format_utc_iso(before), batch)
                     .affected_rows());
         };
@@ -1251,15 +1268,15 @@ Status PostgresStore::save_account_metrics(const std::string& account, const Acc
     for (const auto& [code, n] : m.responses) responses[std::to_string(code)] = n;
     return impl_->guarded("saving the HTTP figures of account '" + account + "'", [&]() -> Status {
         pqxx::work tx(impl_->connection());
-        tx.exec_params("INSERT INTO account_metrics (account, responses_json, transport_errors,"
-                       " rate_limit_wait_us, updated_at) VALUES ($1, $2, $3, $4, $5)"
-                       " ON CONFLICT (account) DO UPDATE SET"
-                       " responses_json = excluded.responses_json,"
-                       " transport_errors = excluded.transport_errors,"
-                       " rate_limit_wait_us = excluded.rate_limit_wait_us,"
-                       " updated_at = excluded.updated_at",
-                       account, responses.dump(), m.transport_errors, m.rate_limit_wait_us,
-                       impl_->now_text());
+        tx.exec_params(
+            "INSERT INTO account_metrics (account, responses_json, transport_errors,"
+            " rate_limit_wait_us, updated_at) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (account) DO UPDATE SET"
+            " responses_json = excluded.responses_json,"
+            " transport_errors = excluded.transport_errors,"
+            " rate_limit_wait_us = excluded.rate_limit_wait_us,"
+            " updated_at = excluded.updated_at",
+            account, responses.dump(), m.transport_errors, m.rate_limit_wait_us, impl_->now_text());
         tx.commit();
         return {};
     });
@@ -1289,9 +1306,7 @@ Result<std::map<std::string, AccountMetrics>> PostgresStore::account_metrics() {
 
 // --- tests --------------------------------------------------------------------------------------
 
-void PostgresStore::fail_next_apply_after_rows_for_test(int rows) {
-    impl_->fail_after_rows = rows;
-}
+void PostgresStore::fail_next_apply_after_rows_for_test(int rows) { impl_->fail_after_rows = rows; }
 
 Status PostgresStore::drop_schema_for_test() {
     if (impl_->schema.empty()) {
