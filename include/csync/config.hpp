@@ -85,6 +85,17 @@ struct StoreConfig {
     std::string dsn;
 };
 
+// Replicas (top-level `replicas`): daemons sharing one PostgreSQL store split its accounts by
+// leases. Only read with the postgres backend, where replicas are always on.
+struct ReplicasConfig {
+    // A lease not renewed for this long is free for another replica; renewed every third of it.
+    std::chrono::milliseconds lease = std::chrono::seconds(30);
+    // This replica's name in the lease table and `status`; default hostname-pid-random.
+    std::optional<std::string> id;
+
+    bool operator==(const ReplicasConfig&) const = default;
+};
+
 struct LogConfig {
     std::string level = "info";   // trace|debug|info|warn|error|critical|off
     std::string format = "text";  // text|json
@@ -113,6 +124,7 @@ struct Config {
     LogConfig log;
     HttpListenConfig http;
     RetentionConfig retention;
+    ReplicasConfig replicas;
     std::vector<AccountConfig> accounts;
 
     const AccountConfig* find_account(const std::string& name) const {

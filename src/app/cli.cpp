@@ -27,6 +27,8 @@
 #include "registry.hpp"
 #include "store/postgres/configured_store.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "replica/lease_report.hpp"
+#include "replica/pg_lease_table.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace csync::app {
@@ -61,6 +63,8 @@ Result<std::unique_ptr<SqliteStore>> open_store(const Config& config, bool migra
 std::string cell(const std::optional<UtcTime>& t) { return t ? format_utc_iso(*t) : "-"; }
 
 void print_status_table(const std::vector<StreamStatus>& rows);
+int print_status(const Config& config, Store& store,
+                 const Result<std::map<std::string, AccountMetrics>>& http, bool as_json);
 
 // `migrate-store --from sqlite:PATH --to postgres:DSN`. The SQLite daemon lock and the
 // PostgreSQL store's advisory lock (exclusive for the copy) keep daemons out of both.
@@ -143,22 +147,8 @@ int run_store_command(const Config& config, bool read_only, Clock& clock, bool m
                   << " reset: its next cycle starts from the beginning\n";
         return kExitOk;
     }
-    auto s = (*store)->status();
-    if (!s.ok()) {
-        std::cerr << "commerce-syncd: " << s.error().message << '\n';
-        return kExitStore;
-    }
-    if (status_json_flag) {
-        auto http = (*store)->account_metrics();
-        if (!http.ok()) {
-            std::cerr << "commerce-syncd: " << http.error().message << '\n';
-            return kExitStore;
-        }
-        std::cout << log::redact(status_json(*s, nullptr, &*http).dump(2)) << '\n';
-    } else {
-        print_status_table(*s);
-    }
-    return kExitOk;
+    auto metrics = (*store)->account_metrics();
+    return print_status(config, **store, metrics, status_json_flag);
 }
 
 void print_status_table(const std::vector<StreamStatus>& streams) {
@@ -462,6 +452,38 @@ int run_api(const Config& config, const ApiArgs& args) {
         return kExitAuth;
     }
     return verdict.error().kind == ErrorKind::auth ? kExitAuth : kExitSyncFailed;
+}
+
+// `status`, either backend: the table or JSON, and with replicas who holds each account.
+int print_status(const Config& config, Store& store,
+                 const Result<std::map<std::string, AccountMetrics>>& http, bool as_json) {
+    auto s = store.status();
+    if (!s.ok()) {
+        std::cerr << "commerce-syncd: " << s.error().message << '\n';
+        return kExitStore;
+    }
+    std::optional<std::vector<replica::LeaseRow>> leases;
+    if (config.store.backend == "postgres") {
+        auto rows = replica::PgLeaseTable::read_leases(config.store.dsn);
+        if (!rows.ok()) {
+            std::cerr << "commerce-syncd: " << rows.error().message << '\n';
+            return kExitStore;
+        }
+        leases = std::move(rows.value());
+    }
+    if (as_json) {
+        if (!http.ok()) {
+            std::cerr << "commerce-syncd: " << http.error().message << '\n';
+            return kExitStore;
+        }
+        nlohmann::json doc = status_json(*s, nullptr, &*http);
+        if (leases) add_leases(doc, *leases);
+        std::cout << log::redact(doc.dump(2)) << '\n';
+    } else {
+        print_status_table(*s);
+        if (leases) std::cout << replica::leases_text(*leases);
+    }
+    return kExitOk;
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <set>
 #include <vector>
 
+#include <unistd.h>
+
 #include <systemd/sd-daemon.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,6 +35,7 @@
 #include "net/http_server.hpp"
 #include "registry.hpp"
 #include "store/postgres/configured_store.hpp"
+#include "replica/lease_coordinator.hpp"
 
 namespace csync::app {
 namespace {
@@ -65,6 +68,9 @@ struct Shared {
     StdRandom& random;
     SyncMetrics& metrics;
     const DaemonOptions& options;
+    // Replicas (postgres backend): a stream runs only while this replica holds its account's
+    // lease. nullptr: every configured account runs here.
+    replica::LeaseCoordinator* leases = nullptr;
 };
 
 void notify(const std::string& state) { sd_notify(0, state.c_str()); }
@@ -136,10 +142,41 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s,
             StreamRunner* runner_ptr = runner.get();
             Generation* g = gen.get();
             std::string label = account.name + "/" + stream.name;
+            // Under a lease the cycle runs with the lease's own stop signal, which also fires
+            // when the lease is lost or given back: the page in flight commits, then it ends.
+            StreamSync* sync_ptr = sync.get();
+            TokenBucket* bucket = rt->client.bucket.get();
+            auto leased_cycle = [sync_ptr, bucket, key, &s](StopSignal& lease_stop) {
+                return StreamRunner(StreamRunnerDeps{
+                    key, *sync_ptr, s.store, s.db, s.clock, s.random, *bucket, lease_stop,
+                    s.metrics, RetryPolicy{},
+                    log::root().with("account", key.account).with("stream", key.stream),
+                    1'000'000});
+            };
             gen->scheduler->add_job(ScheduledJob{
                 key, stream.interval,
-                [runner_ptr, g, label, &s, name = account.name]() -> asio::awaitable<CycleOutcome> {
-                    CycleOutcome outcome = co_await runner_ptr->run_cycle();
+                [runner_ptr, g, label, &s, name = account.name,
+                 leased_cycle]() -> asio::awaitable<CycleOutcome> {
+                    CycleOutcome outcome;
+                    if (s.leases == nullptr) {
+                        outcome = co_await runner_ptr->run_cycle();
+                    } else {
+                        auto lease_stop = co_await s.leases->wait_owned(name, *g->stop);
+                        if (!lease_stop) {
+                            outcome.stopped = true;
+                            co_return outcome;
+                        }
+                        StreamRunner leased_runner = leased_cycle(*lease_stop);
+                        s.leases->cycle_started(name);
+                        try {
+                            outcome = co_await leased_runner.run_cycle();
+                        } catch (...) {
+                            // Counted as ended, or the lease could never be given back.
+                            s.leases->cycle_ended(name, std::nullopt);
+                            throw;
+                        }
+                        s.leases->cycle_ended(name, outcome.error);
+                    }
                     g->outcomes[label] = outcome;
                     notify_status(*g, label);
                     co_await save_account_metrics(s, name);
@@ -180,6 +217,18 @@ int run_daemon(Config config, const DaemonOptions& options) {
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     if (!options.once) signals.add(SIGHUP);
 
+    std::optional<replica::ReplicaIdentity> replica_identity;
+    if (config.store.backend == "postgres" && !options.once) {
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+        replica_identity =
+            replica::ReplicaIdentity{config.replicas.id.value_or(replica::default_replica_id(
+                                         host, static_cast<long>(getpid()), random.uniform01())),
+                                     host, static_cast<long>(getpid())};
+        // Every connection of this process names its replica (pg_stat_activity, audits), unless
+        // the operator chose a name.
+        setenv("PGAPPNAME", ("commerce-syncd:" + replica_identity->id).c_str(), 0);
+    }
     // The store opens on its own thread, like every later database call.
     auto opened = db.run_blocking([&] {
         StoreOpenOptions o;
@@ -218,7 +267,34 @@ int run_daemon(Config config, const DaemonOptions& options) {
         log::root().error("{}", states.error().describe());
         return kExitStore;
     }
-    Shared shared{ioc, db, *store, clock, random, metrics, options};
+    // Replicas share the PostgreSQL store: each account is synced by the replica holding its
+    // lease (always on with the postgres backend; sync-once is a one-off and takes no lease).
+    std::unique_ptr<replica::PgLeaseTable> lease_table;
+    std::unique_ptr<DbExecutor> lease_db;
+    std::unique_ptr<replica::LeaseCoordinator> leases;
+    StopSignal leases_stop(ioc.get_executor());
+    if (replica_identity) {
+        const replica::ReplicaIdentity& identity = *replica_identity;
+        lease_db = std::make_unique<DbExecutor>();
+        auto table = lease_db->run_blocking([&] {
+            return replica::PgLeaseTable::open(config.store.dsn, identity, config.replicas.lease);
+        });
+        if (!table.ok()) {
+            log::root().error("{}", table.error().describe());
+            return kExitStore;
+        }
+        lease_table = std::move(table.value());
+        leases = std::make_unique<replica::LeaseCoordinator>(replica::LeaseCoordinator::Deps{
+            ioc.get_executor(), *lease_table, *lease_db, *store, db, clock,
+            log::root().with("replica", identity.id), config.replicas.lease});
+        std::vector<std::string> names;
+        for (const auto& a : config.accounts) names.push_back(a.name);
+        leases->set_accounts(std::move(names));
+        log::root().info("replica {}: leases of {} ms on {} accounts", identity.id,
+                         config.replicas.lease.count(), config.accounts.size());
+        asio::co_spawn(ioc, leases->run(leases_stop), asio::detached);
+    }
+    Shared shared{ioc, db, *store, clock, random, metrics, options, leases.get()};
     auto first = build_generation(config, shared, std::move(states.value()));
     if (!first.ok()) {
         log::root().error("{}", first.error().message);
@@ -233,7 +309,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
     // Status, health and metrics endpoint. Rebound by a SIGHUP reload that changes http.listen.
     std::unique_ptr<HttpServer> status_server;
     auto endpoint = std::make_shared<StatusEndpoint>(
-        StatusEndpoint::Sources{&db, store.get(), &metrics, &clock});
+        StatusEndpoint::Sources{&db, store, &metrics, &clock, leases.get()});
     auto open_status_server = [&](const HttpListenConfig& listen) -> Status {
         status_server.reset();
         if (!options.serve_http || !listen.enabled) return Status{};
@@ -290,6 +366,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
         notify("STOPPING=1");
         log::root().info("{}: finishing the page in flight, then exiting", why);
         current->stop->request_stop();
+        if (leases) leases->stop_cycles();
         // A commit in flight takes milliseconds; a hung platform call is cancelled. Should
         // anything still hang, exit anyway before systemd's 10 s: SQLite keeps the file
         // consistent whatever the moment.
@@ -317,6 +394,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                                      current->config.source_path);
                     pending_reload = std::move(reloaded.value());
                     current->stop->request_stop();
+                    if (leases) leases->stop_cycles();
                 }
             } else {
                 begin_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -401,6 +479,11 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     if (auto st = register_accounts(next); !st.ok()) {
                         log::root().error("reload: {}", st.error().describe());
                     }
+                    if (leases) {
+                        std::vector<std::string> names;
+                        for (const auto& a : next.accounts) names.push_back(a.name);
+                        leases->set_accounts(std::move(names));
+                    }
                     log::init({next.log.level, next.log.format});
                     for (const auto& secret : config::secret_values(next)) log::add_secret(secret);
                     // The state as it is now: tokens rotated by the generation that just stopped.
@@ -439,6 +522,8 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     exit_code = kExitSyncFailed;
             }
             loop_done = true;
+            // Every stream has ended: the leases go back to the other replicas now.
+            leases_stop.request_stop();
             prune_timer.cancel();
             force_exit.cancel();
             signals.cancel();

@@ -4,6 +4,7 @@
 
 #include "app/process_metrics.hpp"
 #include "log/log.hpp"
+#include "replica/lease_report.hpp"
 
 namespace csync::app {
 namespace {
@@ -84,6 +85,13 @@ nlohmann::json status_json(const std::vector<StreamStatus>& streams,
             {"rate_limit_wait_seconds", static_cast<double>(m.rate_limit_wait_us) / 1e6}};
     }
     return {{"accounts", accounts}};
+}
+
+void add_leases(nlohmann::json& status, const std::vector<replica::LeaseRow>& leases) {
+    nlohmann::json by_account = replica::leases_json(leases);
+    for (auto& [account, doc] : status["accounts"].items()) {
+        if (by_account.contains(account)) doc["lease"] = by_account[account];
+    }
 }
 
 std::string metrics_text(const std::vector<StreamStatus>& streams,
@@ -246,14 +254,18 @@ boost::asio::awaitable<ServerResponse> StatusEndpoint::handle(ServerRequest requ
     if (request.path == "/status") {
         // Error texts quote platforms; whatever they echoed of a request is masked on the way out.
         auto http = s_.metrics->accounts_snapshot();
-        r.body = log::redact(status_json(*statuses, &live, &http).dump(2));
+        nlohmann::json doc = status_json(*statuses, &live, &http);
+        if (s_.leases) add_leases(doc, s_.leases->snapshot().all);
+        r.body = log::redact(doc.dump(2));
         co_return r;
     }
     if (request.path == "/metrics") {
         r.content_type = "text/plain; version=0.0.4";
         auto now = std::chrono::time_point_cast<std::chrono::seconds>(s_.clock->now());
-        r.body = log::redact(metrics_text(*statuses, live, s_.metrics->accounts_snapshot(), now) +
-                             process_metrics_text());
+        r.body = log::redact(
+            metrics_text(*statuses, live, s_.metrics->accounts_snapshot(), now) +
+            (s_.leases ? replica::lease_metrics_text(s_.leases->snapshot()) : std::string()) +
+            process_metrics_text());
         co_return r;
     }
     r.status = 404;

@@ -10,6 +10,7 @@
 #include "csync/ports/clock.hpp"
 #include "csync/ports/http_server.hpp"
 #include "csync/ports/store.hpp"
+#include "replica/lease_coordinator.hpp"
 
 namespace csync::app {
 
@@ -18,6 +19,8 @@ namespace csync::app {
 nlohmann::json status_json(const std::vector<StreamStatus>& streams,
                            const std::map<SyncMetrics::Key, StreamMetrics>* live,
                            const std::map<std::string, AccountMetrics>* http = nullptr);
+// Replicas: puts each account's lease (owner, token, expires_at) into a status document.
+void add_leases(nlohmann::json& status, const std::vector<replica::LeaseRow>& leases);
 // Prometheus exposition of the same.
 // `now` dates the cursor lag of watermark streams.
 std::string metrics_text(const std::vector<StreamStatus>& streams,
@@ -31,6 +34,8 @@ class StatusEndpoint {
         Store* store;  // used on the database thread only
         SyncMetrics* metrics;
         Clock* clock;
+        // Replicas: every account's lease and this replica's figures. nullptr without replicas.
+        const replica::LeaseCoordinator* leases = nullptr;
     };
     explicit StatusEndpoint(Sources s) : s_(s) {}
     boost::asio::awaitable<ServerResponse> handle(ServerRequest request);

@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -409,13 +410,17 @@ class Validator {
         auto entries =
             mapping(root, "", "a mapping with store, log, http, retention and accounts", root);
         if (!entries) return;
-        auto keys = known_keys(*entries, {"store", "log", "http", "retention", "accounts"});
+        auto keys =
+            known_keys(*entries, {"store", "log", "http", "retention", "replicas", "accounts"});
         if (auto it = keys.find("store"); it != keys.end())
             validate_store(*it->second, config.store);
         if (auto it = keys.find("log"); it != keys.end()) validate_log(*it->second, config.log);
         if (auto it = keys.find("http"); it != keys.end()) validate_http(*it->second, config.http);
         if (auto it = keys.find("retention"); it != keys.end()) {
             validate_retention(*it->second, config.retention);
+        }
+        if (auto it = keys.find("replicas"); it != keys.end()) {
+            validate_replicas(*it->second, config.replicas);
         }
         if (auto it = keys.find("accounts"); it != keys.end()) {
             validate_accounts(*it->second, config.accounts);
@@ -433,6 +438,41 @@ class Validator {
         }
         if (auto it = keys.find("changes"); it != keys.end()) {
             if (auto d = duration(*it->second, true)) out.changes = *d;
+        }
+    }
+
+    void validate_replicas(const Entry& replicas, ReplicasConfig& out) {
+        auto entries = mapping(replicas);
+        if (!entries) return;
+        auto keys = known_keys(*entries, {"lease", "id"});
+        if (auto it = keys.find("lease"); it != keys.end()) {
+            // Renewed every third of the lease over a network round trip: below a second the
+            // renewals would race their own expiry.
+            if (auto d = duration(*it->second, false)) {
+                if (*d < std::chrono::seconds(1)) {
+                    add(it->second->value, it->second->path,
+                        "must be at least 1s (the lease is renewed every third of it)");
+                } else {
+                    out.lease = *d;
+                }
+            }
+        }
+        if (auto it = keys.find("id"); it != keys.end()) {
+            if (auto s = nonempty_string(*it->second)) {
+                const bool valid =
+                    s->size() <= 100 && std::all_of(s->begin(), s->end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                               c == '_' || c == '.' || c == ':';
+                    });
+                if (!valid) {
+                    add(it->second->value, it->second->path,
+                        "invalid replica id '" + *s +
+                            "': at most 100 letters, digits, '-', '_', '.' or ':', unique per "
+                            "replica");
+                } else {
+                    out.id = *s;
+                }
+            }
         }
     }
 

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,8 +32,13 @@ class DbExecutor {
         auto task = [fn = std::move(fn)]() mutable -> boost::asio::awaitable<std::optional<R>> {
             co_return std::optional<R>(fn());
         };
-        auto out = co_await boost::asio::co_spawn(pool_.get_executor(), std::move(task),
-                                                  boost::asio::use_awaitable);
+        // A database call always runs to its end, even when the caller loses a race (a stream
+        // stopped mid-fetch when its lease is lost): an Asio cancellation reaching the task
+        // before it starts throws on the database thread, outside any handler.
+        auto out = co_await boost::asio::co_spawn(
+            pool_.get_executor(), std::move(task),
+            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                                boost::asio::use_awaitable));
         co_return std::move(*out);
     }
 

@@ -87,6 +87,13 @@ asio::awaitable<Status> TokenManager::store_current() {
     Status saved = co_await options_.store->save_account_state(std::move(values));
     unsaved_ = !saved.ok();
     if (!saved.ok()) {
+        // Another replica holds the account now: its own pair is the stored one, this one is
+        // never used again; typed as fenced so the stream stops instead of retrying.
+        if (saved.error().kind == ErrorKind::fenced) {
+            co_return Error::fenced("account " + options_.account +
+                                    ": the refreshed token was not stored (" +
+                                    saved.error().message + ")");
+        }
         co_return Error::storage(
             "account " + options_.account + ": the refreshed token could not be stored (" +
             saved.error().message + "); it is kept in memory and stored before its next use");

@@ -443,9 +443,9 @@ TEST(ConfigLoader, EmptyOrNonMappingDocument) {
 }
 
 TEST(ConfigLoader, UnknownKeysAnywhere) {
-    EXPECT_EQ(
-        errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
-        "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, retention, accounts)");
+    EXPECT_EQ(errors("stroe: { path: x }\naccounts:\n" + std::string(kSunsky)),
+              "c.yaml:1:1: stroe: unknown key (expected one of: store, log, http, retention, "
+              "replicas, accounts)");
     EXPECT_EQ(
         errors("store: { path: x, mode: 600 }\naccounts:\n" + std::string(kSunsky)),
         "c.yaml:1:19: store.mode: unknown key (expected one of: backend, path, dsn, dsn_file)");

@@ -200,6 +200,22 @@ TEST(TokenManager, AnUnstoredPairIsStoredBeforeItsNextUse) {
     EXPECT_EQ(rig.platform.refresh_calls, 1);
 }
 
+// A replica that lost the account's lease: the store refuses the rotated pair. The call ends
+// with that error, typed so it is not retried, and no further refresh is attempted.
+TEST(TokenManager, AFencedSaveEndsTheCallWithoutRefreshingAgain) {
+    Rig rig;
+    TokenManager tokens(rig.clock, rig.options(), rig.refresher());
+    rig.store.fail_save_account_state(Error::fenced("account 'shop': lease held by another"));
+    auto t = run_coro(rig.io, tokens.refresh_after_rejection("access-0"));
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.error().kind, ErrorKind::fenced);
+    auto again = run_coro(rig.io, tokens.access_token());
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().kind, ErrorKind::fenced);
+    EXPECT_EQ(rig.platform.refresh_calls, 1);
+    EXPECT_EQ(rig.stored(TokenManager::kRefreshKey), "");
+}
+
 TEST(TokenManager, AKnownExpiryIsRefreshedBeforeUse) {
     Rig rig;
     TokenManager tokens(
