@@ -1,5 +1,4 @@
 // The `replicas` section of the configuration: lease period and replica id, with clear errors.
-#include <fstream>
 
 #include <gtest/gtest.h>
 
