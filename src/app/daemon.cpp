@@ -309,7 +309,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
     // Status, health and metrics endpoint. Rebound by a SIGHUP reload that changes http.listen.
     std::unique_ptr<HttpServer> status_server;
     auto endpoint = std::make_shared<StatusEndpoint>(
-        StatusEndpoint::Sources{&db, store, &metrics, &clock, leases.get()});
+        StatusEndpoint::Sources{&db, store.get(), &metrics, &clock, leases.get()});
     auto open_status_server = [&](const HttpListenConfig& listen) -> Status {
         status_server.reset();
         if (!options.serve_http || !listen.enabled) return Status{};
