@@ -25,10 +25,10 @@
 #include "log/log.hpp"
 #include "net/beast_http_client.hpp"
 #include "registry.hpp"
-#include "store/postgres/configured_store.hpp"
-#include "store/postgres/postgres_store.hpp"
 #include "replica/lease_report.hpp"
 #include "replica/pg_lease_table.hpp"
+#include "store/postgres/configured_store.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace csync::app {

@@ -34,8 +34,8 @@
 #include "net/beast_http_client.hpp"
 #include "net/http_server.hpp"
 #include "registry.hpp"
-#include "store/postgres/configured_store.hpp"
 #include "replica/lease_coordinator.hpp"
+#include "store/postgres/configured_store.hpp"
 
 namespace csync::app {
 namespace {

@@ -829,6 +829,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& ds
     return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
 }
 
+const std::vector<std::string>& PostgresStore::postgres_only_tables() {
+    static const std::vector<std::string> tables = {"account_leases", "replicas", "lease_events"};
+    return tables;
+}
+
 int PostgresStore::latest_schema_version() {
     auto migrations = store::parse_migrations(store::embedded_postgres_migrations());
     return migrations.ok() && !migrations->empty() ? migrations->back().version : 0;
@@ -1353,8 +1358,10 @@ Result<std::map<std::string, std::int64_t>> PostgresStore::copy_from_sqlite(
         }
         std::map<std::string, std::int64_t> copied;
         for (const std::string& table : order) {
-            if (table == "schema_version" || table == "account_leases" || table == "catalogue" ||
-                table == "products_last_seen") {
+            const auto& only = postgres_only_tables();
+            if (table == "schema_version" || table == "catalogue" ||
+                table == "products_last_seen" ||
+                std::find(only.begin(), only.end(), table) != only.end()) {
                 continue;
             }
             const std::vector<std::string>& cols = columns->at(table);

@@ -84,6 +84,9 @@ class PostgresStore final : public OperationalStore {
     // The schema version recorded in the database, and the newest this binary knows.
     Result<int> schema_version() override;
     static int latest_schema_version();
+    // The tables only PostgreSQL has (the replicas' leases, live replicas and lease history):
+    // SQLite has no counterpart, and migrate-store has nothing to copy into them.
+    static const std::vector<std::string>& postgres_only_tables();
     // The tables and views of the schema with their columns, for the schema comparison test.
     Result<std::map<std::string, std::vector<std::string>>> schema_columns();
 
