@@ -31,6 +31,7 @@
 #include "store/image_files.hpp"
 #include "store/migrator.hpp"
 #include "store/record_hash.hpp"
+#include "store/table_export.hpp"
 
 namespace csync {
 namespace {
@@ -113,31 +114,6 @@ const std::map<std::string, std::string, std::less<>>& stream_tables() {
         {"account", "ledger"},    {"countries", "countries"},
     };
     return tables;
-}
-
-// Tables export_table accepts, with the primary-key order their rows are written in.
-const std::vector<std::pair<std::string, std::string>>& export_orders() {
-    static const std::vector<std::pair<std::string, std::string>> orders = {
-        {"accounts", "name"},
-        {"products", "account, external_id"},
-        {"categories", "account, external_id"},
-        {"stock_levels", "account, external_id, warehouse"},
-        {"orders", "account, external_id"},
-        {"order_lines", "account, order_external_id, line_number"},
-        {"images", "account, product_external_id, position"},
-        {"ledger", "account, created_at, tx_type, reference, amount, balance, occurrence"},
-        {"account_balances", "account"},
-        {"countries", "account, external_id"},
-        {"sync_state", "account, stream"},
-        {"sync_runs", "id"},
-        {"changes", "id"},
-        {"dead_letters", "id"},
-        {"schema_version", "version"},
-        {"account_links", "account"},
-        {"account_metrics", "account"},
-        {"catalogue", "shop_account, sku, external_id, erp_warehouse"},
-    };
-    return orders;
 }
 
 // Creates the database file with mode 0600 before SQLite sees it: SQLite would create it with
@@ -1929,40 +1905,7 @@ Status SqliteStore::record_dead_letter_retry_failure(std::int64_t id, const std:
 
 // --- export -------------------------------------------------------------------------------------
 
-const std::vector<std::string>& SqliteStore::exportable_tables() {
-    static const std::vector<std::string> names = [] {
-        std::vector<std::string> v;
-        for (const auto& [table, order] : export_orders()) {
-            v.push_back(table);
-        }
-        return v;
-    }();
-    return names;
-}
-
 namespace {
-
-// One RFC 4180 field: quoted (quotes doubled) when it holds a separator, quote or line break.
-void write_csv_field(std::ostream& out, const std::string& value) {
-    if (value.find_first_of(",\"\r\n") == std::string::npos) {
-        out << value;
-        return;
-    }
-    out << '"';
-    for (char c : value) {
-        if (c == '"') out << '"';
-        out << c;
-    }
-    out << '"';
-}
-
-void write_csv_row(std::ostream& out, const std::vector<std::string>& fields) {
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (i > 0) out << ',';
-        write_csv_field(out, fields[i]);
-    }
-    out << "\r\n";
-}
 
 std::string column_text(const SQLite::Column& c) {
     if (c.isNull()) return {};
@@ -1973,23 +1916,15 @@ std::string column_text(const SQLite::Column& c) {
 }  // namespace
 
 Status SqliteStore::export_table(const std::string& table, std::ostream& out, ExportFormat format) {
-    const auto& orders = export_orders();
-    const auto found = std::find_if(orders.begin(), orders.end(),
-                                    [&](const auto& entry) { return entry.first == table; });
-    if (found == orders.end()) {
-        std::string list;
-        for (const std::string& name : exportable_tables()) {
-            list += (list.empty() ? "" : ", ") + name;
-        }
-        return Error::config("cannot export table '" + table + "': known tables are " + list);
-    }
+    auto order = store::export_order(table);
+    if (!order.ok()) return std::move(order).error();
     if (auto st = impl_->require_current_schema(); !st.ok()) {
         return st;
     }
     return impl_->guarded("exporting table " + table, [&]() -> Status {
-        // Both names come from the fixed list above, never from input.
+        // `table` is one of the fixed list (export_order), never arbitrary input.
         std::string columns = "*";
-        std::string from = found->first;
+        std::string from = table;
         if (from == "products") {
             // A product read again unchanged has its last_seen_at in product_seen.
             columns.clear();
@@ -2004,15 +1939,14 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
             }
             from = "products JOIN products_last_seen USING (account, external_id)";
         }
-        Statement q(*impl_->db,
-                    "SELECT " + columns + " FROM " + from + " ORDER BY " + found->second);
+        Statement q(*impl_->db, "SELECT " + columns + " FROM " + from + " ORDER BY " + *order);
         const int column_count = q.getColumnCount();
         std::vector<std::string> names;
         names.reserve(static_cast<std::size_t>(column_count));
         for (int i = 0; i < column_count; ++i) {
             names.emplace_back(q.getColumnName(i));
         }
-        if (format == ExportFormat::csv) write_csv_row(out, names);
+        if (format == ExportFormat::csv) store::write_csv_row(out, names);
         while (q.executeStep()) {
             if (format == ExportFormat::csv) {
                 std::vector<std::string> fields;
@@ -2020,7 +1954,7 @@ Status SqliteStore::export_table(const std::string& table, std::ostream& out, Ex
                 for (int i = 0; i < column_count; ++i) {
                     fields.push_back(column_text(q.getColumn(i)));
                 }
-                write_csv_row(out, fields);
+                store::write_csv_row(out, fields);
                 if (!out) {
                     return Error::storage("writing the export of table " + table +
                                           " failed: the output stream refused the data");

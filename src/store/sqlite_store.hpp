@@ -24,30 +24,6 @@
 
 namespace csync {
 
-// One row of dead_letters, for `commerce-syncd dead-letters`. Times are UTC ISO-8601 text.
-struct DeadLetterRow {
-    std::int64_t id = 0;
-    std::string account;
-    std::string stream;
-    std::string record_key;
-    std::string payload;
-    std::string error;
-    std::int64_t attempts = 0;
-    std::string first_seen_at;
-    std::string last_seen_at;
-    std::optional<std::string> resolved_at;
-};
-
-struct DeadLetterFilter {
-    std::optional<std::string> account;
-    std::optional<std::string> stream;
-    bool include_resolved = false;
-};
-
-// export: NDJSON (one object per row) or CSV (RFC 4180: a header line, CRLF line ends, fields
-// quoted when they hold a comma, quote or line break; NULL is an empty field).
-enum class ExportFormat { ndjson, csv };
-
 class SqliteStore final : public OperationalStore {
   public:
     struct OpenOptions {
@@ -107,32 +83,15 @@ class SqliteStore final : public OperationalStore {
     Result<int> schema_version() override;
     // The newest schema version this binary knows.
     static int latest_schema_version();
-    // Writes every row of `table` as NDJSON (one object per row, column names as keys, rows in
-    // primary-key order). Only the tables of the documented schema are allowed; any other name
-    // is an Error::config listing them.
+    // --- Export and dead letters (OperationalStore) ----------------------------------------------
     Status export_table(const std::string& table, std::ostream& out,
-                        ExportFormat format = ExportFormat::ndjson);
-    // The tables export_table accepts.
-    static const std::vector<std::string>& exportable_tables();
-    // Dead letters matching `filter`, oldest first.
-    Result<std::vector<DeadLetterRow>> dead_letters(const DeadLetterFilter& filter);
-    // Marks unresolved dead letters resolved by hand (the operator has dealt with them); the
-    // record failing again reopens its letter. All or nothing: an id that is unknown or already
-    // resolved is an Error::config naming it, and nothing changes.
-    Status dismiss_dead_letters(const std::vector<std::int64_t>& ids);
-    // One dead letter by id, resolved or not; nullopt when no letter has that id.
-    Result<std::optional<DeadLetterRow>> dead_letter(std::int64_t id);
-    // `dead-letters retry`: stores `records` (what the letter's payload maps to now) and marks
-    // the letter resolved, in ONE transaction, or does neither. No stream cursor is read or
-    // written, so a running daemon's streams are not disturbed. The letter must still be
-    // unresolved and hold `payload` (the daemon may have met the record again since it was read):
-    // otherwise Error::config and nothing changes. Images and dead letters in `records` are
-    // refused (Error::config): a retry neither downloads nor parks.
+                        ExportFormat format = ExportFormat::ndjson) override;
+    Result<std::vector<DeadLetterRow>> dead_letters(const DeadLetterFilter& filter) override;
+    Status dismiss_dead_letters(const std::vector<std::int64_t>& ids) override;
+    Result<std::optional<DeadLetterRow>> dead_letter(std::int64_t id) override;
     Result<ApplyStats> apply_dead_letter_retry(std::int64_t id, const std::string& payload,
-                                               const PageRecords& records);
-    // A retried letter whose payload still does not map: its error becomes `error` (redacted),
-    // attempts and last_seen_at move on, and it stays unresolved.
-    Status record_dead_letter_retry_failure(std::int64_t id, const std::string& error);
+                                               const PageRecords& records) override;
+    Status record_dead_letter_retry_failure(std::int64_t id, const std::string& error) override;
 
     const std::string& path() const noexcept;
 

@@ -37,6 +37,8 @@ class StoreBackend {
     virtual std::string text(const std::string& sql) = 0;
     // How the store names its database in messages.
     virtual std::string where() const = 0;
+    // The operator's side of the store (export, dead letters); nullptr when the backend has none.
+    virtual OperationalStore* operational() { return nullptr; }
 };
 
 class SqliteBackend final : public StoreBackend {
@@ -53,6 +55,7 @@ class SqliteBackend final : public StoreBackend {
     std::int64_t integer(const std::string& sql) override { return DbReader(path_).integer(sql); }
     std::string text(const std::string& sql) override { return DbReader(path_).text(sql); }
     std::string where() const override { return "database " + path_; }
+    OperationalStore* operational() override { return store_.get(); }
 
   private:
     TempDir dir_;
@@ -115,6 +118,7 @@ class PostgresBackend final : public StoreBackend {
         return std::regex_replace(std::string(r[0][0].c_str()), utc, "$1T$2Z");
     }
     std::string where() const override { return "PostgreSQL database"; }
+    OperationalStore* operational() override { return store_.get(); }
     const std::string& dsn() const { return dsn_; }
     const std::string& schema() const { return schema_; }
 

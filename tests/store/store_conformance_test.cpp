@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -366,6 +367,134 @@ TEST_P(StoreConformance, DeadLettersWithoutAKeyAreKeyedByTheirPayload) {
     EXPECT_EQ(backend_->integer("SELECT min(attempts) FROM dead_letters"), 2);
     EXPECT_EQ(backend_->text("SELECT substr(record_key, 1, 8) FROM dead_letters LIMIT 1"),
               "payload#");
+}
+
+// --- dead letters and export (the CLI's side of the store) -------------------------------------
+
+#define SKIP_WITHOUT_OPERATIONS()                                                              \
+    if (!backend_->operational())                                                              \
+    GTEST_SKIP() << "the memory fake has no dead-letter or export commands: they are checked " \
+                    "on the SQL backends"
+
+TEST_P(StoreConformance, DeadLettersAreListedAndDismissedAllOrNothing) {
+    SKIP_WITHOUT_OPERATIONS();
+    OperationalStore& ops = *backend_->operational();
+    PageRecords bad;
+    bad.dead_letters.push_back(DeadLetter{"itemNo=A1", R"({"price":"x"})", "price is bad"});
+    bad.dead_letters.push_back(DeadLetter{"itemNo=A2", R"({"price":"y"})", "price is bad"});
+    apply(bad);
+    auto listed = ops.dead_letters({});
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    ASSERT_EQ(listed->size(), 2u);
+    const DeadLetterRow first = (*listed)[0];
+    EXPECT_EQ(first.account, "shop");
+    EXPECT_EQ(first.stream, "products");
+    EXPECT_EQ(first.record_key, "itemNo=A1");
+    EXPECT_EQ(first.payload, R"({"price":"x"})");
+    EXPECT_EQ(first.attempts, 1);
+    EXPECT_EQ(first.first_seen_at, "2023-11-14T22:13:20Z");
+    EXPECT_FALSE(first.resolved_at.has_value());
+    const std::int64_t second = (*listed)[1].id;
+    EXPECT_GT(second, first.id);
+    EXPECT_EQ(ops.dead_letters({std::string("shop"), std::string("orders"), false})->size(), 0u);
+
+    // An unknown id fails the whole dismissal.
+    auto refused = ops.dismiss_dead_letters({first.id, second + 1000});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::config);
+    EXPECT_NE(refused.error().message.find(std::to_string(second + 1000)), std::string::npos);
+    EXPECT_EQ(ops.dead_letters({})->size(), 2u);
+
+    clock_.advance(1min);
+    ASSERT_TRUE(ops.dismiss_dead_letters({first.id}).ok());
+    EXPECT_EQ(ops.dead_letters({})->size(), 1u);
+    auto all = ops.dead_letters({std::nullopt, std::nullopt, true});
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].resolved_at, std::optional<std::string>("2023-11-14T22:14:20Z"));
+    auto one = ops.dead_letter(first.id);
+    ASSERT_TRUE(one.ok() && one->has_value());
+    EXPECT_TRUE((*one)->resolved_at.has_value());
+    EXPECT_FALSE(ops.dead_letter(second + 1000)->has_value());
+    // Already resolved: refused, and the other letter stays open.
+    EXPECT_EQ(ops.dismiss_dead_letters({second, first.id}).error().kind, ErrorKind::config);
+    EXPECT_FALSE(ops.dead_letter(second)->value().resolved_at.has_value());
+}
+
+TEST_P(StoreConformance, ADeadLetterRetryStoresItsRecordsAndResolvesItInOneTransaction) {
+    SKIP_WITHOUT_OPERATIONS();
+    OperationalStore& ops = *backend_->operational();
+    PageRecords bad;
+    bad.dead_letters.push_back(DeadLetter{"itemNo=A1", R"({"price":"x"})", "price is bad"});
+    apply(bad, {{"page", 7}});
+    const std::int64_t id = ops.dead_letters({})->at(0).id;
+    PageRecords fixed;
+    fixed.products.push_back(make_product("A1"));
+    fixed.products.push_back(make_product("A2"));
+
+    auto changed = ops.apply_dead_letter_retry(id, R"({"price":"old"})", fixed);
+    ASSERT_FALSE(changed.ok());
+    EXPECT_EQ(changed.error().kind, ErrorKind::config);
+    PageRecords with_letter = fixed;
+    with_letter.dead_letters.push_back(DeadLetter{"k", "{}", "e"});
+    EXPECT_EQ(ops.apply_dead_letter_retry(id, R"({"price":"x"})", with_letter).error().kind,
+              ErrorKind::config);
+
+    backend_->fail_next_apply_after_rows(1);
+    EXPECT_FALSE(ops.apply_dead_letter_retry(id, R"({"price":"x"})", fixed).ok());
+    EXPECT_EQ(backend_->integer("SELECT count(*) FROM products"), 0);
+    EXPECT_FALSE(ops.dead_letter(id)->value().resolved_at.has_value());
+
+    ASSERT_TRUE(ops.record_dead_letter_retry_failure(id, "price is still bad").ok());
+    EXPECT_EQ(ops.dead_letter(id)->value().attempts, 2);
+    EXPECT_EQ(ops.dead_letter(id)->value().error, "price is still bad");
+
+    auto stored = ops.apply_dead_letter_retry(id, R"({"price":"x"})", fixed);
+    ASSERT_TRUE(stored.ok()) << stored.error().message;
+    EXPECT_EQ(stored->inserted, 2);
+    EXPECT_EQ(backend_->integer("SELECT count(*) FROM products"), 2);
+    EXPECT_EQ(backend_->integer("SELECT count(*) FROM changes WHERE external_id = 'A1'"), 1);
+    EXPECT_TRUE(ops.dead_letter(id)->value().resolved_at.has_value());
+    EXPECT_EQ(status_of("products")->records, 2);
+    // The stream's cursor is untouched.
+    EXPECT_EQ(store_->load_cursor({"shop", "products"})->value(), (nlohmann::json{{"page", 7}}));
+
+    EXPECT_EQ(ops.apply_dead_letter_retry(id, R"({"price":"x"})", fixed).error().kind,
+              ErrorKind::config);
+    EXPECT_EQ(ops.record_dead_letter_retry_failure(id, "again").error().kind, ErrorKind::config);
+}
+
+TEST_P(StoreConformance, ExportWritesRowsInKeyOrderAndRefusesUnknownTables) {
+    SKIP_WITHOUT_OPERATIONS();
+    OperationalStore& ops = *backend_->operational();
+    PageRecords page;
+    page.products.push_back(make_product("b", "12.50"));
+    page.products.push_back(make_product("B", "0.10"));
+    page.products.push_back(make_product("a,\"1\"", "100"));
+    apply(page);
+    std::ostringstream csv;
+    ASSERT_TRUE(ops.export_table("products", csv, ExportFormat::csv).ok());
+    // Byte order (upper case first), the awkward id quoted with its quotes doubled.
+    const std::string text = csv.str();
+    EXPECT_TRUE(text.starts_with("account,external_id,")) << text;
+    const auto upper = text.find("\r\nshop,B,");
+    const auto quoted = text.find("\r\nshop,\"a,\"\"1\"\"\",");
+    const auto lower = text.find("\r\nshop,b,");
+    ASSERT_NE(quoted, std::string::npos) << text;
+    EXPECT_LT(upper, quoted);
+    EXPECT_LT(quoted, lower);
+    EXPECT_NE(lower, std::string::npos);
+    std::ostringstream ndjson;
+    ASSERT_TRUE(ops.export_table("products", ndjson).ok());
+    const auto first = nlohmann::json::parse(ndjson.str().substr(0, ndjson.str().find('\n')));
+    EXPECT_EQ(first["price"], "0.1");  // exact decimal text, as stored
+    EXPECT_EQ(first["stock"], 5);
+    EXPECT_EQ(first["last_seen_at"], "2023-11-14T22:13:20Z");
+
+    std::ostringstream ignored;
+    auto refused = ops.export_table("pg_user", ignored);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::config);
+    EXPECT_NE(refused.error().message.find("dead_letters"), std::string::npos);
 }
 
 // --- cursors, accounts, runs, status ---------------------------------------------------------

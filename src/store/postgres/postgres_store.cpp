@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <ostream>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -21,6 +22,7 @@
 #include "store/image_files.hpp"
 #include "store/migrator.hpp"
 #include "store/record_hash.hpp"
+#include "store/table_export.hpp"
 
 namespace csync {
 namespace store {
@@ -1315,6 +1317,266 @@ Result<std::map<std::string, AccountMetrics>> PostgresStore::account_metrics() {
             m.rate_limit_wait_us = row[3].as<std::int64_t>();
         }
         return out;
+    });
+}
+
+// --- dead letters (CLI) ------------------------------------------------------------------------
+
+namespace {
+
+std::string dead_letter_columns() {
+    return "SELECT id, account, stream, record_key, payload, error, attempts, " +
+           iso("first_seen_at") + ", " + iso("last_seen_at") + ", " + iso("resolved_at") +
+           " FROM dead_letters";
+}
+
+DeadLetterRow dead_letter_row(const pqxx::row& r) {
+    DeadLetterRow d;
+    d.id = r[0].as<std::int64_t>();
+    d.account = r[1].c_str();
+    d.stream = r[2].c_str();
+    d.record_key = r[3].c_str();
+    d.payload = std::string(r[4].c_str(), r[4].size());
+    d.error = r[5].c_str();
+    d.attempts = r[6].as<std::int64_t>();
+    d.first_seen_at = r[7].c_str();
+    d.last_seen_at = r[8].c_str();
+    d.resolved_at = text_field(r[9]);
+    return d;
+}
+
+}  // namespace
+
+Result<std::vector<DeadLetterRow>> PostgresStore::dead_letters(const DeadLetterFilter& filter) {
+    using Out = Result<std::vector<DeadLetterRow>>;
+    return impl_->guarded("reading dead letters", [&]() -> Out {
+        pqxx::nontransaction tx(impl_->connection());
+        std::vector<const char*> values = {filter.account ? filter.account->c_str() : nullptr,
+                                           filter.stream ? filter.stream->c_str() : nullptr,
+                                           filter.include_resolved ? "true" : "false"};
+        const auto rows = tx.exec_params(
+            dead_letter_columns() +
+                " WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR stream = $2)"
+                " AND ($3::boolean OR resolved_at IS NULL) ORDER BY id",
+            pqxx::prepare::make_dynamic_params(values));
+        std::vector<DeadLetterRow> out;
+        out.reserve(rows.size());
+        for (const auto& r : rows) out.push_back(dead_letter_row(r));
+        return out;
+    });
+}
+
+Status PostgresStore::dismiss_dead_letters(const std::vector<std::int64_t>& ids) {
+    const std::string now = impl_->now_text();
+    return impl_->guarded("dismissing dead letters", [&]() -> Status {
+        pqxx::work tx(impl_->connection());
+        for (const std::int64_t id : ids) {
+            const auto r = tx.exec_params(
+                "UPDATE dead_letters SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL"
+                " RETURNING account",
+                id, now);
+            if (r.size() != 1) {
+                return Error::config("dead letter " + std::to_string(id) +
+                                     " is unknown or already resolved; nothing was dismissed");
+            }
+            if (auto fenced = impl_->check_fence(tx, r[0][0].c_str()); !fenced.ok()) return fenced;
+        }
+        tx.commit();
+        return {};
+    });
+}
+
+Result<std::optional<DeadLetterRow>> PostgresStore::dead_letter(std::int64_t id) {
+    using Out = Result<std::optional<DeadLetterRow>>;
+    return impl_->guarded("reading dead letter " + std::to_string(id), [&]() -> Out {
+        pqxx::nontransaction tx(impl_->connection());
+        const auto r = tx.exec_params(dead_letter_columns() + " WHERE id = $1", id);
+        if (r.empty()) return std::optional<DeadLetterRow>();
+        return std::optional<DeadLetterRow>(dead_letter_row(r[0]));
+    });
+}
+
+Result<ApplyStats> PostgresStore::apply_dead_letter_retry(std::int64_t id,
+                                                          const std::string& payload,
+                                                          const PageRecords& records) {
+    const std::string letter = "dead letter " + std::to_string(id);
+    if (!records.images.empty() || !records.replaced_image_sets.empty() ||
+        !records.dead_letters.empty()) {
+        return Error::config(letter +
+                             ": a retry stores mapped records only, not images or letters");
+    }
+    const std::optional<int> fail_after = std::exchange(impl_->fail_after_rows, std::nullopt);
+    return impl_->guarded("retrying " + letter, [&]() -> Result<ApplyStats> {
+        pqxx::work tx(impl_->connection());
+        // Read again, locked: the daemon may have met the record meanwhile.
+        const auto found = tx.exec_params(
+            "SELECT account, stream, payload, resolved_at IS NOT NULL FROM dead_letters"
+            " WHERE id = $1 FOR UPDATE",
+            id);
+        if (found.empty()) return Error::config(letter + " is unknown");
+        if (found[0][3].as<bool>()) return Error::config(letter + " is already resolved");
+        if (std::string_view(found[0][2].c_str(), found[0][2].size()) != payload) {
+            return Error::config(letter +
+                                 " changed while it was retried (its stream met the record "
+                                 "again): retry it again");
+        }
+        const StreamKey key{found[0][0].c_str(), found[0][1].c_str()};
+        if (auto fenced = impl_->check_fence(tx, key.account); !fenced.ok()) {
+            return std::move(fenced).error();
+        }
+        PageWriter writer(tx, key, /*run_id=*/0, impl_->now_text(), fail_after);
+        for (const Category& c : records.categories) writer.write(c);
+        for (const Product& p : records.products) writer.write(p);
+        for (const StockLevel& l : records.stock_levels) writer.write(l);
+        for (const Order& o : records.orders) writer.write(o);
+        for (const std::string& product : records.deleted_product_ids) {
+            writer.write_tombstone(product);
+        }
+        for (const Country& c : records.countries) writer.write(c);
+        for (const LedgerEntry& e : records.ledger) writer.write(e);
+        if (records.balance) writer.write(*records.balance);
+        writer.flush_counts();
+        writer.flush_changes();
+        run(tx, "resolve_dead_letter", {std::to_string(id), impl_->now_text()});
+        tx.commit();
+        return writer.stats();
+    });
+}
+
+Status PostgresStore::record_dead_letter_retry_failure(std::int64_t id, const std::string& error) {
+    const std::string letter = "dead letter " + std::to_string(id);
+    return impl_->guarded("recording the retry of " + letter, [&]() -> Status {
+        pqxx::work tx(impl_->connection());
+        const auto r = tx.exec_params(
+            "UPDATE dead_letters SET error = $2, attempts = attempts + 1, last_seen_at = $3"
+            " WHERE id = $1 AND resolved_at IS NULL RETURNING account",
+            id, log::redact(error), impl_->now_text());
+        if (r.size() != 1) return Error::config(letter + " is unknown or already resolved");
+        if (auto fenced = impl_->check_fence(tx, r[0][0].c_str()); !fenced.ok()) return fenced;
+        tx.commit();
+        return {};
+    });
+}
+
+// --- export -------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kTimestamptz = "timestamp with time zone";
+
+bool is_integer_type(pqxx::oid type) {
+    constexpr pqxx::oid kInt8 = 20, kInt2 = 21, kInt4 = 23;
+    return type == kInt8 || type == kInt2 || type == kInt4;
+}
+
+// The order SQLite gives the same rows: text compared byte by byte ("C"), money and times by
+// their text (SQLite holds both as TEXT), NULL first.
+std::string sqlite_order_term(const std::string& column, const std::string& type) {
+    std::string term = column;
+    if (type == kTimestamptz) {
+        term = iso(column) + " COLLATE \"C\"";
+    } else if (type == "numeric") {
+        term = column + "::text COLLATE \"C\"";
+    } else if (type == "text") {
+        term = column + " COLLATE \"C\"";
+    }
+    return term + " NULLS FIRST";
+}
+
+}  // namespace
+
+Status PostgresStore::export_table(const std::string& table, std::ostream& out,
+                                   ExportFormat format) {
+    auto order = store::export_order(table);
+    if (!order.ok()) return std::move(order).error();
+    return impl_->guarded("exporting table " + table, [&]() -> Status {
+        pqxx::work tx(impl_->connection());
+        tx.exec("SET TRANSACTION READ ONLY");
+        // `table` is one of the fixed list (export_order), never arbitrary input.
+        std::map<std::string, std::string> types;
+        std::string columns;
+        for (const auto& row :
+             tx.exec_params("SELECT column_name, data_type FROM information_schema.columns"
+                            " WHERE table_schema = current_schema() AND table_name = $1"
+                            " ORDER BY ordinal_position",
+                            table)) {
+            const std::string name = row[0].c_str();
+            const std::string type = row[1].c_str();
+            types[name] = type;
+            std::string expr = tx.quote_name(name);
+            // As on SQLite: a product read again unchanged has its last_seen_at in product_seen.
+            if (table == "products") {
+                expr = (name == "last_seen_at" ? "products_last_seen." : "products.") + expr;
+            }
+            if (type == kTimestamptz) expr = iso(expr);
+            columns += (columns.empty() ? "" : ", ") + expr + " AS " + tx.quote_name(name);
+        }
+        if (columns.empty()) {
+            return Error::storage("table " + table + " is missing from PostgreSQL database " +
+                                  impl_->shown_dsn + ": the schema is not this binary's");
+        }
+        std::string order_by;
+        for (std::size_t start = 0; start < order->size();) {
+            std::size_t end = order->find(", ", start);
+            if (end == std::string::npos) end = order->size();
+            const std::string column = order->substr(start, end - start);
+            order_by += (order_by.empty() ? "" : ", ") + sqlite_order_term(column, types[column]);
+            start = end + 2;
+        }
+        const std::string from =
+            table == "products" ? "products JOIN products_last_seen USING (account, external_id)"
+                                : table;
+        // A cursor, so that a large table is written as it is read, not held in memory.
+        tx.exec("DECLARE export_rows NO SCROLL CURSOR FOR SELECT " + columns + " FROM " + from +
+                " ORDER BY " + order_by);
+        bool header_written = false;
+        std::vector<std::string> names;
+        std::vector<bool> integers;
+        for (;;) {
+            const auto rows = tx.exec("FETCH 1000 FROM export_rows");
+            if (!header_written) {
+                for (pqxx::row::size_type i = 0; i < rows.columns(); ++i) {
+                    names.emplace_back(rows.column_name(i));
+                    integers.push_back(is_integer_type(rows.column_type(i)));
+                }
+                if (format == ExportFormat::csv) store::write_csv_row(out, names);
+                header_written = true;
+            }
+            if (rows.empty()) break;
+            for (const auto& row : rows) {
+                if (format == ExportFormat::csv) {
+                    std::vector<std::string> fields;
+                    fields.reserve(names.size());
+                    for (const auto& f : row) {
+                        fields.emplace_back(f.is_null() ? std::string()
+                                                        : std::string(f.c_str(), f.size()));
+                    }
+                    store::write_csv_row(out, fields);
+                } else {
+                    nlohmann::json object = nlohmann::json::object();
+                    for (std::size_t i = 0; i < names.size(); ++i) {
+                        const pqxx::field f = row[static_cast<pqxx::row::size_type>(i)];
+                        nlohmann::json& value = object[names[i]];
+                        if (f.is_null()) {
+                            value = nullptr;
+                        } else if (integers[i]) {
+                            value = f.as<std::int64_t>();
+                        } else {
+                            value = std::string(f.c_str(), f.size());
+                        }
+                    }
+                    // Invalid UTF-8 from a platform is replaced rather than failing the export.
+                    out << object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                        << '\n';
+                }
+                if (!out) {
+                    return Error::storage("writing the export of table " + table +
+                                          " failed: the output stream refused the data");
+                }
+            }
+        }
+        out.flush();
+        return {};
     });
 }
 

@@ -81,6 +81,16 @@ class PostgresStore final : public OperationalStore {
     Result<std::map<std::string, AccountMetrics>> account_metrics() override;
     std::string location() const override;
 
+    // --- Export and dead letters (OperationalStore): SqliteStore's output and rules ------------
+    Status export_table(const std::string& table, std::ostream& out,
+                        ExportFormat format = ExportFormat::ndjson) override;
+    Result<std::vector<DeadLetterRow>> dead_letters(const DeadLetterFilter& filter) override;
+    Status dismiss_dead_letters(const std::vector<std::int64_t>& ids) override;
+    Result<std::optional<DeadLetterRow>> dead_letter(std::int64_t id) override;
+    Result<ApplyStats> apply_dead_letter_retry(std::int64_t id, const std::string& payload,
+                                               const PageRecords& records) override;
+    Status record_dead_letter_retry_failure(std::int64_t id, const std::string& error) override;
+
     // The schema version recorded in the database, and the newest this binary knows.
     Result<int> schema_version() override;
     static int latest_schema_version();
@@ -100,7 +110,8 @@ class PostgresStore final : public OperationalStore {
     Result<std::map<std::string, std::int64_t>> copy_from_sqlite(const std::string& sqlite_path);
 
     // --- Tests --------------------------------------------------------------------------------
-    // As SqliteStore's: the next apply_page throws inside its transaction after `rows` records.
+    // As SqliteStore's: the next apply_page (or apply_dead_letter_retry) throws inside its
+    // transaction after `rows` records.
     void fail_next_apply_after_rows_for_test(int rows);
     // Drops the store's schema (OpenOptions::schema) with everything in it.
     Status drop_schema_for_test();
