@@ -108,8 +108,7 @@ int run_migrate_store(const std::string& from, const std::string& to) {
     return kExitOk;
 }
 
-// migrate, status and reset-cursor, on either store backend (the other store commands read the
-// SQLite file only).
+// migrate, status and reset-cursor, on either store backend (as are export and dead-letters).
 int run_store_command(const Config& config, bool read_only, Clock& clock, bool migrate,
                       bool status_json_flag, const std::optional<StreamKey>& reset,
                       const std::string& config_path) {
@@ -278,8 +277,9 @@ std::string wire_text(const HttpRequest& req) {
 // `dead-letters retry`: each letter's stored payload is mapped again by its account's adapter
 // (offline: no platform call) and what maps now is stored, the letter resolved in the same
 // transaction. Each letter is its own short transaction without a cursor, so this runs beside a
-// running daemon (SQLite serialises the writers). Every id is tried; exit 1 if any was not stored.
-int retry_dead_letters(const Config& config, SqliteStore& store,
+// running daemon (the store serialises the writers). Every id is tried; exit 1 if any was not
+// stored.
+int retry_dead_letters(const Config& config, OperationalStore& store,
                        const std::vector<std::int64_t>& ids) {
     boost::asio::io_context ioc(1);  // the adapters are built, never run: no request is sent
     SystemClock clock;
@@ -646,12 +646,10 @@ int cli_main(int argc, char** argv) {
                    : std::nullopt,
             config_path);
     }
-    if (config->store.backend == "postgres") {
-        std::cerr << "commerce-syncd: this command works on the SQLite store only; with "
-                     "store.backend: postgres, query the database directly (psql)\n";
-        return kExitUsage;
-    }
-    auto store = open_store(*config, /*migrate=*/!read_only, read_only, clock);
+    StoreOpenOptions options;
+    options.migrate = !read_only;
+    options.read_only = read_only;
+    auto store = open_configured_store(config->store, clock, options);
     if (!store.ok()) {
         std::cerr << "commerce-syncd: " << store.error().message << '\n';
         return kExitStore;
