@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -89,15 +91,26 @@ TEST_F(PostgresEndToEnd, ASqliteStoreMovesToPostgresAndTheDaemonContinuesFromIts
     EXPECT_EQ(pg_one("SELECT count(*) FROM changes"), changes);
     EXPECT_EQ(pg_one("SELECT cursor FROM sync_state WHERE stream = 'products'"), cursor);
 
+    // `export` writes the same bytes from either backend.
+    write_file(dir / "pg.yaml",
+               "store: { backend: postgres, dsn: \"${E2E_DSN}\" }\n" + sunsky_account(sim));
+    const std::string pg_cfg = (dir / "pg.yaml").string();
+    for (const char* table : {"categories", "products", "sync_state"}) {
+        auto from_lite = run(
+            {syncd_bin(), "export", table, "--format", "csv", "-c", (dir / "lite.yaml").string()},
+            30s);
+        auto from_pg = run({syncd_bin(), "export", table, "--format", "csv", "-c", pg_cfg}, 30s,
+                           {{"E2E_DSN", dsn_}});
+        ASSERT_EQ(from_pg.exit_code, 0) << from_pg.output;
+        EXPECT_EQ(from_pg.output, from_lite.output) << table;
+    }
+
     // A second copy is refused: the target holds data now.
     auto again = run({syncd_bin(), "migrate-store", "--from", "sqlite:" + db.string(), "--to",
                       "postgres:" + dsn_},
                      60s);
     EXPECT_EQ(again.exit_code, 2) << again.output;
 
-    write_file(dir / "pg.yaml",
-               "store: { backend: postgres, dsn: \"${E2E_DSN}\" }\n" + sunsky_account(sim));
-    const std::string pg_cfg = (dir / "pg.yaml").string();
     auto continued = run({syncd_bin(), "sync-once", "-c", pg_cfg}, 60s, {{"E2E_DSN", dsn_}});
     ASSERT_EQ(continued.exit_code, 0) << continued.output;
     // Nothing was inserted again: the same rows, no new change rows, the cursor kept.
@@ -112,10 +125,68 @@ TEST_F(PostgresEndToEnd, ASqliteStoreMovesToPostgresAndTheDaemonContinuesFromIts
     ASSERT_EQ(status.exit_code, 0) << status.output;
     auto doc = nlohmann::json::parse(status.output);
     EXPECT_EQ(doc["accounts"]["sun"]["streams"]["products"]["records"], 120);
+}
+
+TEST_F(PostgresEndToEnd, DeadLettersAndExportRunOnAPostgresConfig) {
+    TempDir dir;
+    Simulator sim(
+        dir, "sunsky",
+        {"--seed", "7", "--products", "20", "--key", "k", "--secret", "s", "--rate-limit", "0"});
+    const auto odd = sim.post_json("/__sim/sunsky/unknown-status?count=2&status=9");
+    ASSERT_EQ(odd["unknown_status"].size(), 2u) << odd.dump();
+    const auto config = [&](bool keep_unknown_status) {
+        return "store: { backend: postgres, dsn: \"${E2E_DSN}\" }\n"
+               "accounts:\n"
+               "  - name: sun\n"
+               "    platform: sunsky\n"
+               "    base_url: " +
+               sim.base_url() +
+               "\n"
+               "    credentials: { key: k, secret: s }\n"
+               "    rate_limit: { per_second: 500, burst: 100 }\n"
+               "    streams: { products: { keep_unknown_status: " +
+               std::string(keep_unknown_status ? "true" : "false") + " } }\n";
+    };
+    write_file(dir / "pg.yaml", config(false));
+    const std::string cfg = (dir / "pg.yaml").string();
+    const std::map<std::string, std::string> env = {{"E2E_DSN", dsn_}};
+    auto synced = run({syncd_bin(), "sync-once", "-c", cfg}, 60s, env);
+    ASSERT_EQ(synced.exit_code, 0) << synced.output;
+    ASSERT_EQ(pg_one("SELECT count(*) FROM products"), "18");
+
+    auto listed = run({syncd_bin(), "dead-letters", "--json", "-c", cfg}, 30s, env);
+    ASSERT_EQ(listed.exit_code, 0) << listed.output;
+    std::vector<std::string> ids;
+    std::istringstream lines(listed.output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("{"))
+            ids.push_back(std::to_string(nlohmann::json::parse(line)["id"].get<std::int64_t>()));
+    }
+    ASSERT_EQ(ids.size(), 2u) << listed.output;
+
+    auto dismissed = run({syncd_bin(), "dead-letters", "dismiss", ids[0], "-c", cfg}, 30s, env);
+    EXPECT_EQ(dismissed.exit_code, 0) << dismissed.output;
+    auto twice = run({syncd_bin(), "dead-letters", "dismiss", ids[0], "-c", cfg}, 30s, env);
+    EXPECT_EQ(twice.exit_code, 2) << twice.output;
+    EXPECT_NE(twice.output.find("already resolved"), std::string::npos) << twice.output;
+
+    // Once the configuration keeps the unknown status, the other letter maps and is stored.
+    write_file(dir / "pg.yaml", config(true));
+    auto retried = run({syncd_bin(), "dead-letters", "retry", ids[1], "-c", cfg}, 30s, env);
+    EXPECT_EQ(retried.exit_code, 0) << retried.output;
+    EXPECT_EQ(pg_one("SELECT count(*) FROM products"), "19");
+    EXPECT_EQ(pg_one("SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL"), "0");
+
     auto exported =
-        run({syncd_bin(), "export", "products", "-c", pg_cfg}, 30s, {{"E2E_DSN", dsn_}});
-    EXPECT_EQ(exported.exit_code, 2);
-    EXPECT_NE(exported.output.find("SQLite store only"), std::string::npos) << exported.output;
+        run({syncd_bin(), "export", "products", "--format", "csv", "-c", cfg}, 30s, env);
+    ASSERT_EQ(exported.exit_code, 0) << exported.output;
+    EXPECT_TRUE(exported.output.starts_with("account,external_id,")) << exported.output;
+    std::size_t rows = 0;
+    for (std::size_t at = exported.output.find("\r\nsun,"); at != std::string::npos;
+         at = exported.output.find("\r\nsun,", at + 1)) {
+        ++rows;
+    }
+    EXPECT_EQ(rows, 19u);
 }
 
 }  // namespace

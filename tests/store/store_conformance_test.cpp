@@ -1,8 +1,8 @@
 // The Store port's behaviour, run against every backend: SQLite, PostgreSQL (when
 // CSYNC_TEST_PG_DSN names a server) and the memory fake engine tests use (where it models the
-// behaviour; what it deliberately leaves out is skipped with the reason). Backend-specific
-// behaviour (SQLite's disk-full, export, the PostgreSQL lease fence) lives in each backend's own
-// test file.
+// behaviour; what it deliberately leaves out is skipped with the reason), and the operator's side
+// (dead letters, export) on the SQL backends. Backend-specific behaviour (SQLite's disk-full,
+// the PostgreSQL lease fence) lives in each backend's own test file.
 
 #include <functional>
 #include <memory>
