@@ -55,7 +55,8 @@ class PostgresEndToEnd : public ::testing::Test {
     std::unique_ptr<pqxx::connection> pg_;
 };
 
-std::string sunsky_account(const Simulator& sim) {
+std::string sunsky_account(const Simulator& sim,
+                           const std::string& streams = "{ categories: {}, products: {} }") {
     return "accounts:\n"
            "  - name: sun\n"
            "    platform: sunsky\n"
@@ -64,7 +65,8 @@ std::string sunsky_account(const Simulator& sim) {
            "\n"
            "    credentials: { key: k, secret: s }\n"
            "    rate_limit: { per_second: 500, burst: 100 }\n"
-           "    streams: { categories: {}, products: {} }\n";
+           "    streams: " +
+           streams + "\n";
 }
 
 TEST_F(PostgresEndToEnd, ASqliteStoreMovesToPostgresAndTheDaemonContinuesFromItsCursors) {
@@ -135,17 +137,9 @@ TEST_F(PostgresEndToEnd, DeadLettersAndExportRunOnAPostgresConfig) {
     const auto odd = sim.post_json("/__sim/sunsky/unknown-status?count=2&status=9");
     ASSERT_EQ(odd["unknown_status"].size(), 2u) << odd.dump();
     const auto config = [&](bool keep_unknown_status) {
-        return "store: { backend: postgres, dsn: \"${E2E_DSN}\" }\n"
-               "accounts:\n"
-               "  - name: sun\n"
-               "    platform: sunsky\n"
-               "    base_url: " +
-               sim.base_url() +
-               "\n"
-               "    credentials: { key: k, secret: s }\n"
-               "    rate_limit: { per_second: 500, burst: 100 }\n"
-               "    streams: { products: { keep_unknown_status: " +
-               std::string(keep_unknown_status ? "true" : "false") + " } }\n";
+        return "store: { backend: postgres, dsn: \"${E2E_DSN}\" }\n" +
+               sunsky_account(sim, std::string("{ products: { keep_unknown_status: ") +
+                                       (keep_unknown_status ? "true" : "false") + " } }");
     };
     write_file(dir / "pg.yaml", config(false));
     const std::string cfg = (dir / "pg.yaml").string();
