@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -19,6 +20,17 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kTempSuffix = ".tmp";
+
+// A temporary name no other writer uses: replicas on several machines may share one image
+// folder, and two writers of the same image must never truncate each other's file before its
+// rename. "<sha>.<pid>-<n>.tmp" still ends in kTempSuffix, so sweeps know it.
+fs::path temp_name(const fs::path& file) {
+    static std::atomic<std::uint64_t> next{0};
+    char host[64] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return file.string() + "." + host + "-" + std::to_string(::getpid()) + "-" +
+           std::to_string(next.fetch_add(1)) + std::string(kTempSuffix);
+}
 
 [[noreturn]] void fail(const std::string& what, const fs::path& p, int err) {
     throw std::runtime_error(what + " " + p.string() + ": " + std::strerror(err));
@@ -46,7 +58,12 @@ bool ImageFolder::contains(const std::string& sha256) const {
 }
 
 void ImageFolder::put_all(const std::vector<std::pair<std::string, std::string_view>>& images) {
-    std::vector<std::pair<fs::path, std::int64_t>> written;  // final path, size
+    struct Written {
+        fs::path file;
+        fs::path temp;
+        std::int64_t size = 0;
+    };
+    std::vector<Written> written;
     for (const auto& [sha256, data] : images) {
         if (!is_sha256(sha256)) {
             throw std::runtime_error("image name '" + sha256 + "' is not a SHA-256 hex digest");
@@ -58,12 +75,12 @@ void ImageFolder::put_all(const std::vector<std::pair<std::string, std::string_v
         std::error_code ec;
         if (fs::is_regular_file(file, ec)) continue;
         if (std::any_of(written.begin(), written.end(),
-                        [&](const auto& w) { return w.first == file; })) {
+                        [&](const auto& w) { return w.file == file; })) {
             continue;
         }
         fs::create_directories(file.parent_path(), ec);
         if (ec) fail("cannot create image directory", file.parent_path(), ec.value());
-        const fs::path temp = file.string() + std::string(kTempSuffix);
+        const fs::path temp = temp_name(file);
         const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) fail("cannot create image file", temp, errno);
         std::size_t done = 0;
@@ -79,12 +96,11 @@ void ImageFolder::put_all(const std::vector<std::pair<std::string, std::string_v
             done += static_cast<std::size_t>(n);
         }
         ::close(fd);
-        written.emplace_back(file, static_cast<std::int64_t>(data.size()));
+        written.push_back({file, temp, static_cast<std::int64_t>(data.size())});
     }
     if (written.empty()) return;
     sync_filesystem();  // the bytes, before any name points at them
-    for (const auto& [file, size] : written) {
-        const fs::path temp = file.string() + std::string(kTempSuffix);
+    for (const auto& [file, temp, size] : written) {
         if (::rename(temp.c_str(), file.c_str()) != 0) {
             const int err = errno;
             ::unlink(temp.c_str());
