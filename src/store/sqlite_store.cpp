@@ -30,6 +30,7 @@
 #include "store/embedded_migrations.hpp"
 #include "store/image_files.hpp"
 #include "store/migrator.hpp"
+#include "store/page_tally.hpp"
 #include "store/record_hash.hpp"
 #include "store/table_export.hpp"
 
@@ -163,7 +164,8 @@ struct RecordStatements {
     int now_param_index;
 };
 
-enum class Outcome { inserted, updated, unchanged };
+using store::op_of;
+using store::Outcome;
 
 // Change rows per multi-row INSERT: a page's changes take a few statements, not one per row.
 constexpr int kChangeBatch = 32;
@@ -549,15 +551,11 @@ class PageWriter {
   public:
     PageWriter(PageStatements& st, const StreamKey& key, std::int64_t run_id, std::string now,
                std::optional<int> fail_after_rows)
-        : st_(st),
-          key_(key),
-          run_id_(run_id),
-          now_(std::move(now)),
-          fail_after_rows_(fail_after_rows) {
+        : st_(st), key_(key), run_id_(run_id), now_(std::move(now)), tally_(fail_after_rows) {
         load_unresolved_dead_letters();
     }
 
-    ApplyStats& stats() { return stats_; }
+    ApplyStats& stats() { return tally_.stats; }
 
     // Before the cursor: record_counts grows by the rows this page inserted (deletions are
     // still counted by triggers; they are rare and may come from retention or by hand).
@@ -604,7 +602,7 @@ class PageWriter {
     }
 
     void write(const Product& p) {
-        before_row();
+        tally_.before_row();
         const std::string hash = store::record_hash(p);
         // After an unchanged row the next is likely unchanged too (a re-read): one statement
         // then settles it; otherwise the general upsert's lookup goes first.
@@ -666,7 +664,7 @@ class PageWriter {
     }
 
     void write(const Category& c) {
-        before_row();
+        tally_.before_row();
         const std::string hash = store::record_hash(c);
         const Outcome outcome = upsert(
             st_.categories, hash, [&](Statement& s) { s.bind(2, c.external_id); },
@@ -683,7 +681,7 @@ class PageWriter {
     }
 
     void write(const StockLevel& l) {
-        before_row();
+        tally_.before_row();
         account_has_stock_.reset();
         const std::string hash = store::record_hash(l);
         const Outcome outcome = upsert(
@@ -704,7 +702,7 @@ class PageWriter {
     }
 
     void write(const Order& o) {
-        before_row();
+        tally_.before_row();
         const std::string hash = store::record_hash(o);
         const Outcome outcome = upsert(
             st_.orders, hash, [&](Statement& s) { s.bind(2, o.external_id); },
@@ -749,7 +747,7 @@ class PageWriter {
         std::set<std::string> kept_files;
         std::set<std::int64_t> kept_positions;
         for (const Image* i : set) {
-            before_row();
+            tally_.before_row();
             const std::string file = folder.path_of(i->sha256).string();
             kept_files.insert(file);
             const std::string hash = store::record_hash(*i);
@@ -768,7 +766,7 @@ class PageWriter {
                 });
             kept_positions.insert(i->position);
             // Images have no key of their own: the feed names their product.
-            count(outcome);
+            tally_.count(outcome);
             if (outcome != Outcome::unchanged) {
                 record_change("image", product, op_of(outcome));
             }
@@ -780,7 +778,7 @@ class PageWriter {
             q->bind(2, product);
             q->bind(3, position);
             q->exec();
-            ++stats_.deleted;
+            ++tally_.stats.deleted;
             record_change("image", product, "delete");
         }
         resolve_dead_letters_of(product);
@@ -790,9 +788,9 @@ class PageWriter {
     }
 
     void write(const Country& c) {
-        before_row();
+        tally_.before_row();
         const std::string hash = store::record_hash(c);
-        count(upsert(
+        tally_.count(upsert(
             st_.countries, hash, [&](Statement& s) { s.bind(2, c.external_id); },
             [&](Statement& s) {
                 bind_text_or_null(s, 3, c.code);
@@ -805,7 +803,7 @@ class PageWriter {
     }
 
     void write(const LedgerEntry& e) {
-        before_row();
+        tally_.before_row();
         const std::string created = format_utc_iso(e.created_at);
         const auto bind = [&](Statement& q) {
             q.bind(1, key_.account);
@@ -822,17 +820,17 @@ class PageWriter {
         bind(*insert);
         if (insert->exec() == 1) {
             ++inserted_rows_["ledger"];
-            count(Outcome::inserted);
+            tally_.count(Outcome::inserted);
             return;
         }
         Use touch(st_.touch_bill);  // seen before: the same bill, read again
         bind(*touch);
         touch->exec();
-        count(Outcome::unchanged);
+        tally_.count(Outcome::unchanged);
     }
 
     void write(const AccountBalance& b) {
-        before_row();
+        tally_.before_row();
         Use q(st_.upsert_balance);
         q->bind(1, key_.account);
         q->bind(2, b.balance.text());
@@ -842,7 +840,7 @@ class PageWriter {
     }
 
     void write_tombstone(const std::string& product_external_id) {
-        before_row();
+        tally_.before_row();
         std::optional<std::string> new_hash;
         {
             Use q(st_.product_status);
@@ -852,7 +850,7 @@ class PageWriter {
                 new_hash = store::tombstone_hash(q->getColumn(1).getString());
             }
         }
-        ++rows_written_;
+        ++tally_.rows_written;
         if (!new_hash) {
             return;  // unknown, or deleted already: nothing changes, no change row
         }
@@ -861,24 +859,24 @@ class PageWriter {
         q->bind(2, product_external_id);
         q->bind(3, *new_hash);
         q->exec();
-        ++stats_.deleted;
+        ++tally_.stats.deleted;
         record_change("product", product_external_id, "delete");
     }
 
     // A product listed again without its details: unchanged, it only gets last_seen_at. Unknown
     // or deleted ids change nothing (the adapter fetches those instead of touching them).
     void write_seen(const std::string& product_external_id) {
-        before_row();
+        tally_.before_row();
         Use q(st_.touch_seen_product);
         q->bind(1, key_.account);
         q->bind(2, product_external_id);
         q->bind(3, now_);
-        ++rows_written_;
-        if (q->exec() > 0) ++stats_.unchanged;
+        ++tally_.rows_written;
+        if (q->exec() > 0) ++tally_.stats.unchanged;
     }
 
     void write(const DeadLetter& d) {
-        before_row();
+        tally_.before_row();
         // Letters without a key would all collapse into one row: key them by their payload.
         const std::string record_key =
             d.record_key.empty() ? "payload#" + content_hash(d.payload) : d.record_key;
@@ -892,12 +890,12 @@ class PageWriter {
         q->bind(5, log::redact(d.error));
         q->bind(6, now_);
         q->exec();
-        ++rows_written_;
-        ++stats_.dead_lettered;
+        ++tally_.rows_written;
+        ++tally_.stats.dead_lettered;
     }
 
     void write_cursor(const nlohmann::json& cursor) {
-        before_row();
+        tally_.before_row();
         Use q(st_.upsert_cursor);
         q->bind(1, key_.account);
         q->bind(2, key_.stream);
@@ -907,18 +905,6 @@ class PageWriter {
     }
 
   private:
-    static const char* op_of(Outcome outcome) {
-        return outcome == Outcome::inserted ? "insert" : "update";
-    }
-
-    // The test hook: throw inside the transaction once `fail_after_rows_` rows are written.
-    void before_row() const {
-        if (fail_after_rows_ && rows_written_ >= *fail_after_rows_) {
-            throw std::runtime_error("injected failure after " + std::to_string(rows_written_) +
-                                     " rows (fail_next_apply_after_rows_for_test)");
-        }
-    }
-
     template <class BindKey, class BindFields>
     Outcome upsert(RecordStatements& rs, const std::string& hash, BindKey bind_key,
                    BindFields bind_fields, Statement* touch = nullptr) {
@@ -973,23 +959,8 @@ class PageWriter {
         }
     }
 
-    void count(Outcome outcome) {
-        ++rows_written_;
-        switch (outcome) {
-            case Outcome::inserted:
-                ++stats_.inserted;
-                break;
-            case Outcome::updated:
-                ++stats_.updated;
-                break;
-            case Outcome::unchanged:
-                ++stats_.unchanged;
-                break;
-        }
-    }
-
     void after_record(const char* entity, const std::string& external_id, Outcome outcome) {
-        count(outcome);
+        tally_.count(outcome);
         if (outcome != Outcome::unchanged) {
             record_change(entity, external_id, op_of(outcome));
         }
@@ -1046,8 +1017,7 @@ class PageWriter {
     const StreamKey& key_;
     std::int64_t run_id_;
     std::string now_;
-    std::optional<int> fail_after_rows_;
-    int rows_written_ = 0;
+    store::PageTally tally_;
     struct PendingChange {
         const char* entity;
         std::string external_id;
@@ -1057,7 +1027,6 @@ class PageWriter {
     std::map<std::string_view, std::int64_t> inserted_rows_;  // by record_counts.tbl
     bool expect_unchanged_ = false;
     std::optional<bool> account_has_stock_;
-    ApplyStats stats_;
     std::unordered_map<std::string, std::vector<std::int64_t>> unresolved_;
 };
 

@@ -21,6 +21,7 @@
 #include "store/embedded_migrations.hpp"
 #include "store/image_files.hpp"
 #include "store/migrator.hpp"
+#include "store/page_tally.hpp"
 #include "store/record_hash.hpp"
 #include "store/table_export.hpp"
 
@@ -307,7 +308,8 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
     return all;
 }
 
-enum class Outcome { inserted, updated, unchanged };
+using store::op_of;
+using store::Outcome;
 
 }  // namespace
 
@@ -468,7 +470,7 @@ class PageWriter {
           key_(key),
           run_(run_id > 0 ? Param(std::to_string(run_id)) : std::nullopt),
           now_(std::move(now)),
-          fail_after_rows_(fail_after_rows) {
+          tally_(fail_after_rows) {
         for (const auto& row : run(tx_, "unresolved_dead_letters", {key_.account, key_.stream})) {
             const std::int64_t id = row[0].as<std::int64_t>();
             const std::string record_key = row[1].c_str();
@@ -479,7 +481,7 @@ class PageWriter {
         }
     }
 
-    ApplyStats& stats() { return stats_; }
+    ApplyStats& stats() { return tally_.stats; }
 
     void flush_counts() {
         for (const auto& [table, rows] : inserted_rows_) {
@@ -489,7 +491,7 @@ class PageWriter {
     }
 
     void write(const Product& p) {
-        before_row();
+        tally_.before_row();
         const std::string hash = store::record_hash(p);
         const Outcome outcome = upsert(
             "upsert_product", "products",
@@ -508,7 +510,7 @@ class PageWriter {
     }
 
     void write(const Category& c) {
-        before_row();
+        tally_.before_row();
         const Outcome outcome =
             upsert("upsert_category", "categories",
                    {key_.account, c.external_id, text_or_null(c.parent_external_id),
@@ -519,7 +521,7 @@ class PageWriter {
     }
 
     void write(const StockLevel& l) {
-        before_row();
+        tally_.before_row();
         account_has_stock_.reset();
         const Outcome outcome =
             upsert("upsert_stock", "stock_levels",
@@ -531,7 +533,7 @@ class PageWriter {
     }
 
     void write(const Order& o) {
-        before_row();
+        tally_.before_row();
         const Outcome outcome = upsert("upsert_order", "orders",
                                        {key_.account,
                                         o.external_id,
@@ -579,7 +581,7 @@ class PageWriter {
         std::set<std::string> kept_files;
         std::set<std::int64_t> kept_positions;
         for (const Image* i : set) {
-            before_row();
+            tally_.before_row();
             const std::string file = folder.path_of(i->sha256).string();
             kept_files.insert(file);
             const std::string position = std::to_string(i->position);
@@ -589,13 +591,13 @@ class PageWriter {
                  time_or_null(i->source_modified_at), store::record_hash(*i), now_},
                 "touch_image", {key_.account, product, position, now_});
             kept_positions.insert(i->position);
-            count(outcome);
+            tally_.count(outcome);
             if (outcome != Outcome::unchanged) record_change("image", product, op_of(outcome));
         }
         for (const auto& [position, file] : old_rows) {
             if (kept_positions.contains(position)) continue;
             run(tx_, "delete_image_row", {key_.account, product, std::to_string(position)});
-            ++stats_.deleted;
+            ++tally_.stats.deleted;
             record_change("image", product, "delete");
         }
         resolve_dead_letters_of(product);
@@ -605,17 +607,17 @@ class PageWriter {
     }
 
     void write(const Country& c) {
-        before_row();
-        count(upsert("upsert_country", "countries",
-                     {key_.account, c.external_id, text_or_null(c.code), text_or_null(c.name),
-                      std::string(c.ship_to_state ? "1" : "0"),
-                      c.states_json.empty() ? std::string("[]") : c.states_json, c.raw_json,
-                      store::record_hash(c), now_},
-                     "touch_country", {key_.account, c.external_id, now_}));
+        tally_.before_row();
+        tally_.count(upsert("upsert_country", "countries",
+                            {key_.account, c.external_id, text_or_null(c.code),
+                             text_or_null(c.name), std::string(c.ship_to_state ? "1" : "0"),
+                             c.states_json.empty() ? std::string("[]") : c.states_json, c.raw_json,
+                             store::record_hash(c), now_},
+                            "touch_country", {key_.account, c.external_id, now_}));
     }
 
     void write(const LedgerEntry& e) {
-        before_row();
+        tally_.before_row();
         const Params params{key_.account,
                             format_utc_iso(e.created_at),
                             e.tx_type,
@@ -627,53 +629,53 @@ class PageWriter {
                             now_};
         if (!run(tx_, "insert_bill", params).empty()) {
             ++inserted_rows_["ledger"];
-            count(Outcome::inserted);
+            tally_.count(Outcome::inserted);
             return;
         }
         run(tx_, "touch_bill", params);  // seen before: the same bill, read again
-        count(Outcome::unchanged);
+        tally_.count(Outcome::unchanged);
     }
 
     void write(const AccountBalance& b) {
-        before_row();
+        tally_.before_row();
         run(tx_, "upsert_balance",
             {key_.account, b.balance.text(), text_or_null(b.currency),
              format_utc_iso(b.observed_at)});
     }
 
     void write_tombstone(const std::string& product_external_id) {
-        before_row();
+        tally_.before_row();
         std::optional<std::string> new_hash;
         const auto found = run(tx_, "product_status", {key_.account, product_external_id});
         if (!found.empty() && std::string_view(found[0][0].c_str()) != "deleted") {
             new_hash = store::tombstone_hash(found[0][1].c_str());
         }
-        ++rows_written_;
+        ++tally_.rows_written;
         if (!new_hash) return;  // unknown, or deleted already: nothing changes, no change row
         run(tx_, "mark_product_deleted", {key_.account, product_external_id, *new_hash});
-        ++stats_.deleted;
+        ++tally_.stats.deleted;
         record_change("product", product_external_id, "delete");
     }
 
     void write_seen(const std::string& product_external_id) {
-        before_row();
-        ++rows_written_;
+        tally_.before_row();
+        ++tally_.rows_written;
         if (run(tx_, "touch_seen_product", {key_.account, product_external_id, now_})
                 .affected_rows() > 0) {
-            ++stats_.unchanged;
+            ++tally_.stats.unchanged;
         }
     }
 
     void write(const DeadLetter& d) {
-        before_row();
+        tally_.before_row();
         // Letters without a key would all collapse into one row: key them by their payload.
         const std::string record_key =
             d.record_key.empty() ? "payload#" + content_hash(d.payload) : d.record_key;
         // Error text quotes platforms, which may echo what they were sent: masked as stored.
         run(tx_, "upsert_dead_letter",
             {key_.account, key_.stream, record_key, d.payload, log::redact(d.error), now_});
-        ++rows_written_;
-        ++stats_.dead_lettered;
+        ++tally_.rows_written;
+        ++tally_.stats.dead_lettered;
     }
 
     void flush_changes() {
@@ -686,23 +688,11 @@ class PageWriter {
     }
 
     void write_cursor(const nlohmann::json& cursor) {
-        before_row();
+        tally_.before_row();
         run(tx_, "upsert_cursor", {key_.account, key_.stream, cursor.dump(), now_});
     }
 
   private:
-    static const char* op_of(Outcome outcome) {
-        return outcome == Outcome::inserted ? "insert" : "update";
-    }
-
-    // The test hook: throw inside the transaction once `fail_after_rows_` rows are written.
-    void before_row() const {
-        if (fail_after_rows_ && rows_written_ >= *fail_after_rows_) {
-            throw std::runtime_error("injected failure after " + std::to_string(rows_written_) +
-                                     " rows (fail_next_apply_after_rows_for_test)");
-        }
-    }
-
     // One INSERT ... ON CONFLICT: a row back when it wrote (inserted or changed), none when the
     // stored content hash was equal; then only last_seen_at moves (`touch`).
     Outcome upsert(const char* statement, const char* table, const Params& params,
@@ -726,23 +716,8 @@ class PageWriter {
         return *account_has_stock_;
     }
 
-    void count(Outcome outcome) {
-        ++rows_written_;
-        switch (outcome) {
-            case Outcome::inserted:
-                ++stats_.inserted;
-                break;
-            case Outcome::updated:
-                ++stats_.updated;
-                break;
-            case Outcome::unchanged:
-                ++stats_.unchanged;
-                break;
-        }
-    }
-
     void after_record(const char* entity, const std::string& external_id, Outcome outcome) {
-        count(outcome);
+        tally_.count(outcome);
         if (outcome != Outcome::unchanged) record_change(entity, external_id, op_of(outcome));
         resolve_dead_letters_of(external_id);
     }
@@ -765,8 +740,7 @@ class PageWriter {
     const StreamKey& key_;
     Param run_;
     std::string now_;
-    std::optional<int> fail_after_rows_;
-    int rows_written_ = 0;
+    store::PageTally tally_;
     struct PendingChange {
         const char* entity;
         std::string external_id;
@@ -775,7 +749,6 @@ class PageWriter {
     std::vector<PendingChange> pending_changes_;
     std::map<std::string, std::int64_t> inserted_rows_;  // by record_counts.tbl
     std::optional<bool> account_has_stock_;
-    ApplyStats stats_;
     std::unordered_map<std::string, std::vector<std::int64_t>> unresolved_;
 };
 
