@@ -39,10 +39,7 @@ class StoreConformance : public ::testing::TestWithParam<BackendKind> {
     }
 
     // Checks that read the store's tables directly; the memory fake has none.
-    bool skip_without_sql() {
-        if (backend_->has_sql()) return false;
-        return true;
-    }
+    bool skip_without_sql() { return !backend_->has_sql(); }
 
     ApplyStats apply(const PageRecords& page, nlohmann::json cursor = {{"page", 1}},
                      const std::string& stream = "products", std::int64_t run_id = 0) {
