@@ -66,7 +66,7 @@ boost::asio::awaitable<Result<csync::TokenPair>> Client::refresh(csync::TokenPai
 }
 
 boost::asio::awaitable<Result<nlohmann::json>> Client::call(std::string method, Params business,
-                                                            std::int64_t& requests) {
+                                                            std::int64_t& requests, Reader reader) {
     PlatformCall steps;
     steps.build = [this, &method, &business](const std::string& token) -> Result<HttpRequest> {
         auto request =
@@ -74,8 +74,10 @@ boost::asio::awaitable<Result<nlohmann::json>> Client::call(std::string method, 
         if (request.ok()) prepare(*request);
         return request;
     };
-    steps.read = [&method](const HttpResponse& response) {
-        return read_envelope(response, method);
+    steps.read = [&method, &reader](const HttpResponse& response) -> Result<nlohmann::json> {
+        if (!reader) return read_envelope(response, method);
+        if (Status read = reader(response); !read.ok()) return read.error();
+        return nlohmann::json();
     };
     auto data = co_await call_platform(http_, tokens_.get(), steps, requests);
     requests += std::exchange(token_requests_, 0);

@@ -5,6 +5,7 @@
 // (wire.hpp). The `items` stream is in items_stream.hpp.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,9 +29,11 @@ class Client {
     Client(const AdapterDeps& deps, Credentials credentials);
 
     // One gateway call (call_platform: sign, send, read, refresh once on 20/21); `requests`
-    // counts the calls sent.
+    // counts the calls sent. `reader` replaces read_envelope for the hot answers a page reader
+    // reads itself (it keeps what it reads; the call then gives null).
+    using Reader = std::function<Status(const HttpResponse&)>;
     boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, Params business,
-                                                        std::int64_t& requests);
+                                                        std::int64_t& requests, Reader reader = {});
 
     TokenManager& tokens() noexcept { return *tokens_; }
     const TokenManager& tokens() const noexcept { return *tokens_; }

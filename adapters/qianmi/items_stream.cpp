@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "core/json_util.hpp"
+#include "qianmi/item_page.hpp"
 #include "qianmi/spec.hpp"
 
 namespace csync::qianmi {
@@ -197,11 +198,15 @@ class ItemsStream final : public StreamSync {
         if (part.splittable()) query.fields += "," + column;
         auto params = listing_params(query);
         if (!params.ok()) co_return params.error();
-        auto body =
-            co_await client_->call(std::string(kItemsAllList), std::move(*params), page.requests);
-        if (!body.ok()) co_return body.error();
-        auto listing = read_listing(*body);
-        if (!listing.ok()) co_return listing.error();
+        Result<ListingPage> listing = Error::bad_response("items.all.list: no answer read");
+        auto answer =
+            co_await client_->call(std::string(kItemsAllList), std::move(*params), page.requests,
+                                   [&](const HttpResponse& response) -> Status {
+                                       listing = reader_.read_listing(response);
+                                       if (!listing.ok()) return listing.error();
+                                       return {};
+                                   });
+        if (!answer.ok()) co_return answer.error();
         page.records.dead_letters = std::move(listing->dead_letters);
 
         std::vector<std::string> ids;
@@ -369,18 +374,18 @@ class ItemsStream final : public StreamSync {
                                                              ids.size(), from + kMaxIdsPerBatch)));
             auto params = batch_params(batch);
             if (!params.ok()) co_return params.error();
-            auto body = co_await client_->call(std::string(kItemsListGet), std::move(*params),
-                                               page.requests);
-            if (!body.ok()) co_return body.error();
-            auto rows = read_batch(*body);
-            if (!rows.ok()) co_return rows.error();
+            auto answer =
+                co_await client_->call(std::string(kItemsListGet), std::move(*params),
+                                       page.requests, [&](const HttpResponse& response) {
+                                           return reader_.read_batch(response, modified, rows_);
+                                       });
+            if (!answer.ok()) co_return answer.error();
             std::set<std::string> present;
-            for (const json& row : *rows) {
-                const std::string id = json_text(row, "num_iid").value_or("");
-                auto m = modified.find(id);
-                if (m == modified.end()) continue;  // not asked for: nothing to decide
+            for (BatchRow& row : rows_) {  // the rows asked for: the others are left out
+                const std::string& id = row.num_iid;
+                const auto m = modified.find(id);
                 present.insert(id);
-                auto mapped = map_item(row, m->second);
+                auto& mapped = row.mapped;
                 if (auto* letter = std::get_if<DeadLetter>(&mapped)) {
                     page.records.dead_letters.push_back(std::move(*letter));
                     continue;
@@ -457,6 +462,8 @@ class ItemsStream final : public StreamSync {
     AdapterStore* store_;
     Clock& clock_;
     ItemsOptions options_;
+    ItemPageReader reader_;       // its buffers serve every page
+    std::vector<BatchRow> rows_;  // one batch's rows, reused
     log::Logger logger_;
     // Ids this process saw in the current partition (a restart forgets them: that partition is
     // then not recounted).

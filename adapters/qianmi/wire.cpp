@@ -67,16 +67,17 @@ DeadLetter dead(const json& record, std::string key, std::string error) {
     return DeadLetter{std::move(key), record.dump(), std::move(error)};
 }
 
-// The item's shelf statuses as (on sale?, "d2c=..;d2p=.."), or the reason it has none usable.
-std::variant<std::pair<bool, std::string>, std::string> shelf_status(const json& item) {
-    const auto d2c = json_text(item, "d2c_approve_status");
-    const auto d2p = json_text(item, "d2p_approve_status");
+// The item's shelf statuses as (on sale?, "d2c=..;d2p=.."), or the reason it has none usable,
+// from the texts of d2c_approve_status, d2p_approve_status and approve_status.
+std::variant<std::pair<bool, std::string>, std::string> shelf_status(
+    const std::optional<std::string_view>& d2c, const std::optional<std::string_view>& d2p,
+    const std::optional<std::string_view>& plain) {
     if (!d2c && !d2p) {
         // Only write APIs' answers lack both; approve_status is the single-channel field.
-        if (auto plain = json_text(item, "approve_status")) {
+        if (plain) {
             auto sale = on_sale(*plain);
-            if (!sale) return "unknown approve_status '" + *plain + "'";
-            return std::pair<bool, std::string>{*sale, "approve_status=" + *plain};
+            if (!sale) return "unknown approve_status '" + std::string(*plain) + "'";
+            return std::pair<bool, std::string>{*sale, "approve_status=" + std::string(*plain)};
         }
         return std::string("no shelf status (d2c_approve_status / d2p_approve_status)");
     }
@@ -85,21 +86,38 @@ std::variant<std::pair<bool, std::string>, std::string> shelf_status(const json&
          {std::pair{"d2c_approve_status", d2c}, std::pair{"d2p_approve_status", d2p}}) {
         if (!value) continue;
         auto sale = on_sale(*value);
-        if (!sale) return "unknown " + std::string(name) + " '" + *value + "'";
+        if (!sale) return "unknown " + std::string(name) + " '" + std::string(*value) + "'";
         selling = selling || *sale;
     }
-    return std::pair<bool, std::string>{selling,
-                                        "d2c=" + d2c.value_or("") + ";d2p=" + d2p.value_or("")};
+    return std::pair<bool, std::string>{
+        selling, "d2c=" + std::string(d2c.value_or("")) + ";d2p=" + std::string(d2p.value_or(""))};
+}
+
+std::variant<std::pair<bool, std::string>, std::string> shelf_status(const json& item) {
+    const auto d2c = json_text(item, "d2c_approve_status");
+    const auto d2p = json_text(item, "d2p_approve_status");
+    const auto plain = json_text(item, "approve_status");
+    const auto view = [](const std::optional<std::string>& s) {
+        return s ? std::optional<std::string_view>(*s) : std::nullopt;
+    };
+    return shelf_status(view(d2c), view(d2p), view(plain));
+}
+
+// A "yyyy-MM-dd HH:mm:ss" (GMT+8) text: nullopt when absent or empty; an error text when
+// unreadable.
+std::variant<std::optional<UtcTime>, std::string> time_text(std::optional<std::string_view> text,
+                                                            std::string_view key) {
+    if (!text || text->empty()) return std::optional<UtcTime>{};
+    auto t = parse_timestamp(*text);
+    if (!t) return std::string(key) + " '" + std::string(*text) + "' is not yyyy-MM-dd HH:mm:ss";
+    return std::optional<UtcTime>{*t};
 }
 
 // A "yyyy-MM-dd HH:mm:ss" (GMT+8) field: nullopt when absent; an error text when unreadable.
 std::variant<std::optional<UtcTime>, std::string> time_field(const json& record,
                                                              std::string_view key) {
     auto text = json_text(record, key);
-    if (!text || text->empty()) return std::optional<UtcTime>{};
-    auto t = parse_timestamp(*text);
-    if (!t) return std::string(key) + " '" + *text + "' is not yyyy-MM-dd HH:mm:ss";
-    return std::optional<UtcTime>{*t};
+    return time_text(text ? std::optional<std::string_view>(*text) : std::nullopt, key);
 }
 
 }  // namespace
@@ -550,43 +568,87 @@ std::optional<bool> on_sale(std::string_view approve_status) {
     return std::nullopt;
 }
 
-std::variant<MappedProduct, DeadLetter> map_item(const json& item,
-                                                 std::optional<UtcTime> modified) {
-    if (!item.is_object()) return dead(item, "", "item record is not a JSON object");
-    auto id = json_text(item, "num_iid");
-    if (!id || id->empty()) return dead(item, "", "item record without num_iid");
-    const std::string key = "num_iid=" + *id;
+std::variant<MappedProduct, DeadLetter> map_item_fields(const ItemFields& item,
+                                                        std::optional<UtcTime> modified,
+                                                        std::string raw) {
+    const auto dead_row = [&](std::string key, std::string error) {
+        return DeadLetter{std::move(key), std::move(raw), std::move(error)};
+    };
+    if (!item.num_iid || item.num_iid->empty()) return dead_row("", "item record without num_iid");
+    const std::string id(*item.num_iid);
+    const std::string key = "num_iid=" + id;
 
     MappedProduct out;
     Product& p = out.product;
-    p.external_id = *id;
-    p.sku = text_or_empty(item, "outer_id");
-    if (p.sku.empty()) p.sku = *id;
-    p.title = text_or_empty(item, "title");
-    p.brand = text_or_empty(item, "brand_name");
-    p.category_external_id = text_or_empty(item, "cid");
+    p.external_id = id;
+    p.sku = item.outer_id.value_or("");
+    if (p.sku.empty()) p.sku = id;
+    p.title = item.title.value_or("");
+    p.brand = item.brand_name.value_or("");
+    p.category_external_id = item.cid.value_or("");
     p.currency = kCurrency;
-    if (auto raw = json_text(item, "price")) {
-        p.price = json_decimal(item, "price");
-        if (!p.price) return dead(item, key, "price '" + *raw + "' is not a decimal");
+    if (item.price) {
+        p.price = item.price_value;
+        if (!p.price)
+            return dead_row(key, "price '" + std::string(*item.price) + "' is not a decimal");
     }
-    if (auto raw = json_text(item, "num")) {
-        p.stock = json_int(item, "num");
-        if (!p.stock) return dead(item, key, "num '" + *raw + "' is not an integer");
+    if (item.num) {
+        p.stock = item.num_value;
+        if (!p.stock)
+            return dead_row(key, "num '" + std::string(*item.num) + "' is not an integer");
     }
-    auto shelf = shelf_status(item);
-    if (auto* why = std::get_if<std::string>(&shelf)) return dead(item, key, *why);
+    auto shelf =
+        shelf_status(item.d2c_approve_status, item.d2p_approve_status, item.approve_status);
+    if (auto* why = std::get_if<std::string>(&shelf)) return dead_row(key, *why);
     const auto& [selling, platform_status] = std::get<std::pair<bool, std::string>>(shelf);
     p.status = selling ? ProductStatus::active : ProductStatus::inactive;
     out.platform_status = platform_status;
     if (!modified) {
-        auto own = time_field(item, "modified");
-        if (auto* why = std::get_if<std::string>(&own)) return dead(item, key, *why);
+        auto own = time_text(item.modified, "modified");
+        if (auto* why = std::get_if<std::string>(&own)) return dead_row(key, *why);
         modified = std::get<std::optional<UtcTime>>(own);
     }
     p.source_modified_at = modified;
-    p.raw_json = item.dump();
+    p.raw_json = std::move(raw);
     return out;
+}
+
+std::variant<MappedProduct, DeadLetter> map_item(const json& item,
+                                                 std::optional<UtcTime> modified) {
+    if (!item.is_object()) return dead(item, "", "item record is not a JSON object");
+    // The texts the fields view, kept here while they are mapped.
+    std::optional<std::string> texts[10];
+    const char* const names[10] = {"num_iid",
+                                   "outer_id",
+                                   "title",
+                                   "brand_name",
+                                   "cid",
+                                   "price",
+                                   "num",
+                                   "d2c_approve_status",
+                                   "d2p_approve_status",
+                                   "approve_status"};
+    std::optional<std::string_view> views[10];
+    for (int i = 0; i < 10; ++i) {
+        texts[i] = json_text(item, names[i]);
+        if (texts[i]) views[i] = *texts[i];
+    }
+    const auto modified_text = json_text(item, "modified");
+    ItemFields f;
+    f.num_iid = views[0];
+    f.outer_id = views[1];
+    f.title = views[2];
+    f.brand_name = views[3];
+    f.cid = views[4];
+    f.price = views[5];
+    f.num = views[6];
+    f.d2c_approve_status = views[7];
+    f.d2p_approve_status = views[8];
+    f.approve_status = views[9];
+    if (modified_text) f.modified = *modified_text;
+    f.price_value = json_decimal(item, "price");
+    f.num_value = json_int(item, "num");
+    return map_item_fields(f, modified, item.dump());
 }
 
 Result<std::vector<json>> read_batch(const json& body) {

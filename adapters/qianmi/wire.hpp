@@ -215,6 +215,20 @@ std::optional<bool> on_sale(std::string_view approve_status);
 std::variant<MappedProduct, DeadLetter> map_item(const nlohmann::json& item,
                                                  std::optional<UtcTime> modified);
 
+// The fields of an items.list.get row that map_item reads, as json_text (the views), json_decimal
+// (price_value) and json_int (num_value) give them, whichever reader filled them.
+struct ItemFields {
+    std::optional<std::string_view> num_iid, outer_id, title, brand_name, cid, price, num,
+        d2c_approve_status, d2p_approve_status, approve_status, modified;
+    std::optional<Decimal> price_value;
+    std::optional<std::int64_t> num_value;
+};
+// map_item's rules on a row's fields; `raw` (the row's JSON text) becomes raw_json, or the dead
+// letter's payload.
+std::variant<MappedProduct, DeadLetter> map_item_fields(const ItemFields& item,
+                                                        std::optional<UtcTime> modified,
+                                                        std::string raw);
+
 // The rows of an items.list.get success object (ids asked for but absent are simply not there:
 // the caller compares).
 Result<std::vector<nlohmann::json>> read_batch(const nlohmann::json& body);
