@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/json_util.hpp"
+#include "wshoto/product_page.hpp"
 #include "wshoto/spec.hpp"
 
 namespace csync::wshoto {
@@ -243,27 +244,29 @@ class ProductsStream final : public StreamSync {
         }
         auto body = product_list_body(*type_number, c.cursor, page_size_);
         if (!body.ok()) co_return body.error();
-        auto data = co_await client_->call(kProductListPath, std::move(*body), page.requests);
-        if (!data.ok()) co_return data.error();
-        auto listing = read_product_list(*data);
-        if (!listing.ok()) co_return listing.error();
-        const std::string scope = type_scope(type);
-        for (const json& record : listing->records) {
-            auto mapped = map_product(record);
-            if (auto* letter = std::get_if<DeadLetter>(&mapped)) {
-                page.records.dead_letters.push_back(std::move(*letter));
-                continue;
+        const Client::Reader reader = [this](const HttpResponse& response) -> Result<json> {
+            if (Status read = reader_.read(response, client_->codes(), listing_); !read.ok()) {
+                return read.error();
             }
-            Product p = std::get<Product>(std::move(mapped));
+            return json();
+        };
+        auto data =
+            co_await client_->call(kProductListPath, std::move(*body), page.requests, reader);
+        if (!data.ok()) co_return data.error();
+        const std::string scope = type_scope(type);
+        for (Product& p : listing_.products) {
             p.scope = scope;
             page.records.products.push_back(std::move(p));
         }
+        for (DeadLetter& letter : listing_.dead_letters) {
+            page.records.dead_letters.push_back(std::move(letter));
+        }
         ++c.pages;
-        if (c.pages == 1) c.max_pages = 2 * (listing->total / page_size_ + 1) + kExtraPages;
+        if (c.pages == 1) c.max_pages = 2 * (listing_.total / page_size_ + 1) + kExtraPages;
         // Only an empty page ends a listing: a short page may be one the platform filtered
         // after paging (the notes leave cursor/current_index semantics open), and an extra
         // call per type is cheap next to a deletion made on a listing that was not complete.
-        if (listing->records.empty()) {
+        if (listing_.records == 0) {
             logger_.info("products pass {}: type {} listed ({} pages); confirming unseen products",
                          c.pass, type, c.pages);
             if (store_) {
@@ -273,7 +276,7 @@ class ProductsStream final : public StreamSync {
             }
             co_return Status{};
         }
-        if (listing->next_cursor.empty() || listing->next_cursor == c.cursor ||
+        if (listing_.next_cursor.empty() || listing_.next_cursor == c.cursor ||
             c.pages >= c.max_pages) {
             // Loop guard: the listing cannot be followed further, so it is not known complete
             // and nothing of this type may be deleted in this pass.
@@ -284,7 +287,7 @@ class ProductsStream final : public StreamSync {
             next_type(c, page);
             co_return Status{};
         }
-        c.cursor = listing->next_cursor;
+        c.cursor = listing_.next_cursor;
         co_return Status{};
     }
 
@@ -330,6 +333,8 @@ class ProductsStream final : public StreamSync {
     Clock& clock_;
     int page_size_;
     log::Logger logger_;
+    ProductPageReader reader_;  // its buffers serve every page
+    ProductPage listing_;       // the page last read
 };
 
 }  // namespace

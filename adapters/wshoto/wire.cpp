@@ -291,21 +291,36 @@ void map_category_tree(const json& node, std::vector<Category>& out,
     }
 }
 
-std::variant<Product, DeadLetter> map_product(const json& record) {
-    const std::string id = record.is_object() ? id_text(record, "product_library_id") : "";
-    if (id.empty()) {
-        return DeadLetter{"", record.dump(), "product record without product_library_id"};
+std::variant<Product, DeadLetter> map_product_fields(const ProductFields& record, std::string raw) {
+    if (!record.product_library_id || record.product_library_id->empty()) {
+        return DeadLetter{"", std::move(raw), "product record without product_library_id"};
     }
     Product p;
-    p.external_id = id;
-    p.sku = json_text(record, "product_code").value_or("");
-    p.title = json_text(record, "name").value_or("");
-    p.category_external_id = id_text(record, "product_category_id");
-    const std::string status = id_text(record, "product_status");
-    p.platform_status = status;
-    p.status = status == "1" ? ProductStatus::active : ProductStatus::inactive;
-    p.raw_json = record.dump();
+    p.external_id = *record.product_library_id;
+    p.sku = record.product_code.value_or("");
+    p.title = record.name.value_or("");
+    p.category_external_id = record.product_category_id.value_or("");
+    p.platform_status = record.product_status.value_or("");
+    p.status = p.platform_status == "1" ? ProductStatus::active : ProductStatus::inactive;
+    p.raw_json = std::move(raw);
     return p;
+}
+
+std::variant<Product, DeadLetter> map_product(const json& record) {
+    ProductFields fields;
+    std::optional<std::string> texts[5];
+    if (record.is_object()) {
+        std::optional<std::string_view>* slots[5] = {
+            &fields.product_library_id, &fields.product_code, &fields.name,
+            &fields.product_category_id, &fields.product_status};
+        const char* const names[5] = {"product_library_id", "product_code", "name",
+                                      "product_category_id", "product_status"};
+        for (int i = 0; i < 5; ++i) {
+            texts[i] = json_text(record, names[i]);
+            if (texts[i]) *slots[i] = *texts[i];
+        }
+    }
+    return map_product_fields(fields, record.dump());
 }
 
 }  // namespace csync::wshoto

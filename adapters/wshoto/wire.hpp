@@ -141,4 +141,14 @@ std::string type_category_id(std::string_view product_type_id);
 // -> DeadLetter.
 std::variant<Product, DeadLetter> map_product(const nlohmann::json& record);
 
+// The fields of a product record that map_product reads, as json_text gives them, whichever
+// reader filled them.
+struct ProductFields {
+    std::optional<std::string_view> product_library_id, product_code, name, product_category_id,
+        product_status;
+};
+// map_product's rules on a record's fields; `raw` (the record's JSON text) becomes raw_json, or
+// the dead letter's payload.
+std::variant<Product, DeadLetter> map_product_fields(const ProductFields& record, std::string raw);
+
 }  // namespace csync::wshoto
