@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include "core/digest.hpp"
 #include "core/json_util.hpp"
 #include "log/log.hpp"
+#include "ondemand_page.hpp"
 
 namespace csync::wangdiantong {
 namespace {
@@ -61,7 +63,104 @@ bool is_json_number_literal(std::string_view s) {
     return i == s.size() && i > frac_start;
 }
 
+// What parse_json_exact builds from the same bytes, built from simdjson's on-demand parser (the
+// answers' records, id lists and acknowledgements all go through this document). False when the
+// value is outside what both read alike (see ondemand_page.hpp): the caller then parses it with
+// parse_json_exact.
+bool exact_value(ondemand::od::value value, json& out, int depth) {
+    namespace od = ondemand::od;
+    od::json_type type;
+    if (depth > ondemand::kMaxFastDepth || value.type().get(type)) return false;
+    switch (type) {
+        case od::json_type::object: {
+            od::object object;
+            if (value.get_object().get(object)) return false;
+            out = json::object();
+            auto& members = out.get_ref<json::object_t&>();
+            for (auto field : object) {
+                od::field f;
+                std::string_view key;
+                if (std::move(field).get(f) || f.unescaped_key().get(key)) return false;
+                // Answers mostly list their keys in order: the hint makes each insert O(1). A
+                // repeated key keeps the last value (its slot is overwritten), as nlohmann's
+                // parser does.
+                auto slot = members.try_emplace(members.end(), std::string(key));
+                if (!exact_value(f.value(), slot->second, depth + 1)) return false;
+            }
+            return true;
+        }
+        case od::json_type::array: {
+            od::array array;
+            if (value.get_array().get(array)) return false;
+            out = json::array();
+            for (auto element : array) {
+                od::value v;
+                if (element.get(v)) return false;
+                out.push_back(nullptr);
+                if (!exact_value(v, out.back(), depth + 1)) return false;
+            }
+            return true;
+        }
+        default: {
+            ondemand::Scalar scalar;
+            if (!ondemand::read_scalar(value, scalar, depth)) return false;
+            switch (scalar.kind) {
+                case ondemand::Scalar::Kind::string:
+                case ondemand::Scalar::Kind::literal:  // exact text, never a double
+                    out = std::string(scalar.text);
+                    return true;
+                case ondemand::Scalar::Kind::integer: {
+                    // nlohmann reads a non-negative integer as unsigned, a negative one as signed.
+                    const char* first = scalar.text.data();
+                    const char* last = first + scalar.text.size();
+                    if (scalar.text.front() == '-') {
+                        std::int64_t v = 0;
+                        std::from_chars(first, last, v);
+                        out = v;
+                    } else {
+                        std::uint64_t v = 0;
+                        std::from_chars(first, last, v);
+                        out = v;
+                    }
+                    return true;
+                }
+                case ondemand::Scalar::Kind::boolean:
+                    out = scalar.flag;
+                    return true;
+                case ondemand::Scalar::Kind::null:
+                    out = nullptr;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+    }
+}
+
+// The simdjson reader's buffers, kept across answers (the stream reads one answer at a time per
+// thread).
+struct FastReader {
+    ondemand::PaddedBuffer buffer;
+    ondemand::od::parser parser;
+};
+
 }  // namespace
+
+std::optional<json> parse_exact_fast(std::string_view body) {
+    if (!ondemand::plain_body(body)) return std::nullopt;
+    thread_local FastReader reader;
+    reader.buffer.load(body);
+    ondemand::od::document doc;
+    ondemand::od::value root;
+    if (reader.parser.iterate(reader.buffer.data(), reader.buffer.size(), reader.buffer.capacity())
+            .get(doc) ||
+        doc.get_value().get(root)) {
+        return std::nullopt;
+    }
+    json out;
+    if (!exact_value(root, out, 1) || !ondemand::at_end(doc)) return std::nullopt;
+    return out;
+}
 
 Result<std::pair<std::string, std::string>> split_appsecret(std::string_view appsecret) {
     const auto colon = appsecret.find(':');
@@ -279,7 +378,8 @@ Result<json> read_envelope(const HttpResponse& response, std::int64_t received_u
     if (response.status < 200 || response.status >= 300) {
         return Error::bad_response("wangdiantong answered HTTP " + std::to_string(response.status));
     }
-    auto parsed = parse_json_exact(response.body);
+    auto fast = parse_exact_fast(response.body);
+    Result<json> parsed = fast ? Result<json>(std::move(*fast)) : parse_json_exact(response.body);
     if (!parsed.ok()) return Error::bad_response("wangdiantong: " + parsed.error().message);
     json& doc = *parsed;
     if (!doc.is_object()) {

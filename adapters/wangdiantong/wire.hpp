@@ -89,6 +89,12 @@ Error classify_status(std::int64_t status, std::string_view message,
 // answer arrived, to measure the platform's clock from its Date header on status 7.
 Result<nlohmann::json> read_envelope(const HttpResponse& response, std::int64_t received_unix);
 
+// The answer's document as parse_json_exact builds it (exact decimals as their text), read with
+// simdjson's on-demand parser; nullopt for a body outside what both read alike (a body simdjson
+// refuses, a BOM, an escaped surrogate, nesting near kMaxJsonDepth): read_envelope then parses it
+// with parse_json_exact, for the same document or the same error.
+std::optional<nlohmann::json> parse_exact_fast(std::string_view body);
+
 // A JSON object written field by field, so that exact decimals go out as JSON numbers with
 // their literal text (550.0000), never through a double.
 class ObjectWriter {
