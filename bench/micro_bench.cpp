@@ -18,13 +18,18 @@
 
 #include "core/json_util.hpp"
 #include "core/system_clock.hpp"
+#include "hot_pages.hpp"
+#include "qianmi/item_page.hpp"
 #include "qianmi/signer.hpp"
 #include "store/sqlite_store.hpp"
 #include "sunsky/mapping.hpp"
 #include "sunsky/product_page.hpp"
 #include "sunsky/signer.hpp"
 #include "sunsky/sim_call.hpp"
+#include "wangdiantong/stock_stream.hpp"
+#include "wangdiantong/wait_list_page.hpp"
 #include "wangdiantong/wire.hpp"
+#include "wshoto/product_page.hpp"
 
 namespace {
 
@@ -130,6 +135,225 @@ void BM_JsonExactParse(benchmark::State& state) {
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(response.body.size()));
 }
 BENCHMARK(BM_JsonExactParse);
+
+// ---- the other platforms' page readers: fast (simdjson on demand) beside the general path
+// (parse_json_exact, DOM walk, mapping with dump()) on the same simulator answers ----
+
+namespace hot = csync::testing::hot_pages;
+
+void set_bytes(benchmark::State& state, const HttpResponse& response, std::int64_t rows) {
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(response.body.size()));
+    state.SetItemsProcessed(state.iterations() * rows);
+}
+
+struct QianmiPages {
+    HttpResponse listing;  // items.all.list, 50 rows of num_iid,modified
+    HttpResponse batch;    // items.list.get of those 50 ids
+    qianmi::ModifiedById modified;
+};
+
+const QianmiPages& qianmi_pages() {
+    static const QianmiPages pages = [] {
+        hot::Qianmi platform;
+        QianmiPages p;
+        p.listing = platform.listing(2);
+        auto listed =
+            qianmi::read_listing(*qianmi::read_envelope(p.listing, qianmi::kItemsAllList));
+        std::vector<std::string> ids;
+        for (const auto& e : listed->entries) {
+            ids.push_back(e.num_iid);
+            p.modified.emplace(e.num_iid, e.modified);
+        }
+        p.batch = platform.batch(ids);
+        return p;
+    }();
+    return pages;
+}
+
+void BM_QianmiListingFast(benchmark::State& state) {
+    const QianmiPages& pages = qianmi_pages();
+    qianmi::ItemPageReader reader;
+    for (auto _ : state) {
+        auto page = reader.read_listing(pages.listing);
+        if (!page.ok() || !reader.fast()) {
+            state.SkipWithError("the page did not take the fast path");
+            break;
+        }
+        benchmark::DoNotOptimize(page->entries.data());
+    }
+    set_bytes(state, pages.listing, 50);
+}
+BENCHMARK(BM_QianmiListingFast);
+
+void BM_QianmiListingGeneral(benchmark::State& state) {
+    const QianmiPages& pages = qianmi_pages();
+    for (auto _ : state) {
+        auto body = qianmi::read_envelope(pages.listing, qianmi::kItemsAllList);
+        auto page = qianmi::read_listing(*body);
+        benchmark::DoNotOptimize(page->entries.data());
+    }
+    set_bytes(state, pages.listing, 50);
+}
+BENCHMARK(BM_QianmiListingGeneral);
+
+void BM_QianmiBatchFast(benchmark::State& state) {
+    const QianmiPages& pages = qianmi_pages();
+    qianmi::ItemPageReader reader;
+    std::vector<qianmi::BatchRow> rows;
+    for (auto _ : state) {
+        if (!reader.read_batch(pages.batch, pages.modified, rows).ok() || !reader.fast()) {
+            state.SkipWithError("the page did not take the fast path");
+            break;
+        }
+        benchmark::DoNotOptimize(rows.data());
+    }
+    set_bytes(state, pages.batch, 50);
+}
+BENCHMARK(BM_QianmiBatchFast);
+
+void BM_QianmiBatchGeneral(benchmark::State& state) {
+    const QianmiPages& pages = qianmi_pages();
+    for (auto _ : state) {
+        auto body = qianmi::read_envelope(pages.batch, qianmi::kItemsListGet);
+        auto rows = qianmi::read_batch(*body);
+        std::vector<std::variant<qianmi::MappedProduct, DeadLetter>> mapped;
+        for (const auto& row : *rows) {
+            auto m = pages.modified.find(json_text(row, "num_iid").value_or(""));
+            if (m != pages.modified.end()) mapped.push_back(qianmi::map_item(row, m->second));
+        }
+        benchmark::DoNotOptimize(mapped.data());
+    }
+    set_bytes(state, pages.batch, 50);
+}
+BENCHMARK(BM_QianmiBatchGeneral);
+
+// page_query_product_library_info_list, 100 records.
+const HttpResponse& wshoto_page() {
+    static const HttpResponse page = hot::Wshoto(1000).products(7);
+    return page;
+}
+
+void BM_WshotoProductsFast(benchmark::State& state) {
+    const wshoto::ErrorCodes codes;
+    wshoto::ProductPageReader reader;
+    wshoto::ProductPage page;
+    for (auto _ : state) {
+        if (!reader.read(wshoto_page(), codes, page).ok() || !reader.fast()) {
+            state.SkipWithError("the page did not take the fast path");
+            break;
+        }
+        benchmark::DoNotOptimize(page.products.data());
+    }
+    set_bytes(state, wshoto_page(), 100);
+}
+BENCHMARK(BM_WshotoProductsFast);
+
+void BM_WshotoProductsGeneral(benchmark::State& state) {
+    const wshoto::ErrorCodes codes;
+    for (auto _ : state) {
+        auto data = wshoto::read_envelope(wshoto_page(), codes, wshoto::kProductListPath);
+        auto listing = wshoto::read_product_list(*data);
+        std::vector<std::variant<Product, DeadLetter>> mapped;
+        for (const auto& record : listing->records) mapped.push_back(wshoto::map_product(record));
+        benchmark::DoNotOptimize(mapped.data());
+    }
+    set_bytes(state, wshoto_page(), 100);
+}
+BENCHMARK(BM_WshotoProductsGeneral);
+
+struct WangdiantongPages {
+    HttpResponse wait_list;  // getSelfWaitSyncIdListOpen, 500 ids
+    HttpResponse calc;       // batchCalcStock of 100 of them
+    std::int64_t calc_rows = 0;
+};
+
+const WangdiantongPages& wangdiantong_pages() {
+    static const WangdiantongPages pages = [] {
+        hot::Wangdiantong platform(2000);
+        WangdiantongPages p;
+        p.wait_list = platform.wait_list(500);
+        auto listed =
+            wangdiantong::parse_wait_list(*wangdiantong::read_envelope(p.wait_list, hot::kNow));
+        std::vector<std::int64_t> ids(
+            listed->ids.begin(),
+            listed->ids.begin() + std::min<std::size_t>(100, listed->ids.size()));
+        p.calc = platform.batch_calc(ids);
+        p.calc_rows = static_cast<std::int64_t>(ids.size());
+        return p;
+    }();
+    return pages;
+}
+
+// The old reading: parse_json_exact over the body, then the envelope's data (and, for the wait
+// list, parse_wait_list).
+nlohmann::json wangdiantong_general(const HttpResponse& response) {
+    auto doc = parse_json_exact(response.body);
+    return std::move((*doc)["data"]);
+}
+
+void BM_WangdiantongWaitListFast(benchmark::State& state) {
+    const auto& pages = wangdiantong_pages();
+    wangdiantong::WaitListReader reader;
+    for (auto _ : state) {
+        auto list = reader.read(pages.wait_list, hot::kNow);
+        if (!list.ok() || !reader.fast()) {
+            state.SkipWithError("the page did not take the fast path");
+            break;
+        }
+        benchmark::DoNotOptimize(list->ids.data());
+    }
+    set_bytes(state, pages.wait_list, 500);
+}
+BENCHMARK(BM_WangdiantongWaitListFast);
+
+void BM_WangdiantongWaitListGeneral(benchmark::State& state) {
+    const auto& pages = wangdiantong_pages();
+    for (auto _ : state) {
+        auto list = wangdiantong::parse_wait_list(wangdiantong_general(pages.wait_list));
+        benchmark::DoNotOptimize(list->ids.data());
+    }
+    set_bytes(state, pages.wait_list, 500);
+}
+BENCHMARK(BM_WangdiantongWaitListGeneral);
+
+// The calc answer's document as the stock stream keeps it (its records feed the
+// acknowledgements), built from simdjson by read_envelope; StockLevel mapping apart.
+void BM_WangdiantongCalcFast(benchmark::State& state) {
+    const auto& pages = wangdiantong_pages();
+    for (auto _ : state) {
+        auto data = wangdiantong::read_envelope(pages.calc, hot::kNow);
+        benchmark::DoNotOptimize(data->is_object());
+    }
+    set_bytes(state, pages.calc, pages.calc_rows);
+}
+BENCHMARK(BM_WangdiantongCalcFast);
+
+void BM_WangdiantongCalcGeneral(benchmark::State& state) {
+    const auto& pages = wangdiantong_pages();
+    for (auto _ : state) {
+        auto data = wangdiantong_general(pages.calc);
+        benchmark::DoNotOptimize(data.is_object());
+    }
+    set_bytes(state, pages.calc, pages.calc_rows);
+}
+BENCHMARK(BM_WangdiantongCalcGeneral);
+
+// The same answer through map_stock_record (dump() as raw_json included), for the whole cost.
+void BM_WangdiantongCalcMapped(benchmark::State& state) {
+    const auto& pages = wangdiantong_pages();
+    const TimeZone zone = shanghai();
+    for (auto _ : state) {
+        auto data = wangdiantong::read_envelope(pages.calc, hot::kNow);
+        std::vector<StockLevel> levels;
+        for (const auto& record : (*data)["success_date"]) {
+            auto level = wangdiantong::map_stock_record(record, zone);
+            if (level.ok()) levels.push_back(std::move(*level));
+        }
+        benchmark::DoNotOptimize(levels.data());
+    }
+    set_bytes(state, pages.calc, pages.calc_rows);
+}
+BENCHMARK(BM_WangdiantongCalcMapped);
 
 // A store on a fresh file with one page of 100 Sunsky products ready to apply.
 class StoreRig {
