@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
@@ -77,6 +78,14 @@ class PaddedBuffer {
     std::string text_;
 };
 
+// Iterates one object that lies inside `buffer`'s body (a record's raw_json) on its own with
+// `parser`: the padding after the body is readable ahead, as simdjson needs.
+inline bool iterate_object(od::parser& parser, std::string_view raw, const PaddedBuffer& buffer,
+                           od::document& doc, od::object& object) {
+    return !parser.iterate(raw.data(), raw.size(), buffer.capacity_from(raw.data())).get(doc) &&
+           !doc.get_object().get(object);
+}
+
 // Nothing follows the document (the on-demand parser stops where its reader stops).
 inline bool at_end(od::document& doc) {
     return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
@@ -127,6 +136,18 @@ inline bool valid(od::value value, int depth) {
         }
     }
     return false;
+}
+
+// Iterates an object's fields as (key, value): false when a key cannot be read or `each` says so.
+template <typename Each>
+bool each_field(od::object object, Each&& each) {
+    for (auto field : object) {
+        od::field f;
+        std::string_view key;
+        if (std::move(field).get(f) || f.unescaped_key().get(key)) return false;
+        if (!each(key, f.value())) return false;
+    }
+    return true;
 }
 
 // A number's literal as written, checked against JSON's grammar; nullopt for anything else.
@@ -228,6 +249,31 @@ inline bool read_scalar(od::value value, Scalar& out, int depth) {
             return valid(value, depth);
     }
     return false;
+}
+
+// Reads a field into `slot` unless it was read already: for a duplicate key nlohmann keeps the
+// last value, so the general path decides.
+inline bool read_once(od::value value, Scalar& slot, int depth) {
+    return slot.kind == Scalar::Kind::absent && read_scalar(value, slot, depth) &&
+           slot.kind != Scalar::Kind::absent;
+}
+
+// A field the reader maps, and where its value goes.
+struct FieldSlot {
+    std::string_view name;
+    Scalar* slot;
+};
+
+// Reads an object's fields: those named in `slots` once each (read_once), the others walked
+// (valid). False for a duplicate, an unreadable value or nesting too deep.
+template <std::size_t N>
+bool read_fields(od::object object, const FieldSlot (&slots)[N], int depth) {
+    return each_field(object, [&](std::string_view key, od::value value) {
+        for (const FieldSlot& f : slots) {
+            if (f.name == key) return read_once(value, *f.slot, depth);
+        }
+        return valid(value, depth);
+    });
 }
 
 // json_text: strings as they are, numbers as written, booleans "true"/"false"; null, absent and

@@ -36,6 +36,14 @@ inline HttpResponse send(SimulatedPlatform& sim, HttpRequest request) {
     return run_coro(io, http.send(std::move(request))).value();
 }
 
+// An answer with `body` and `status`.
+inline HttpResponse answer(std::string body, int status = 200) {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
 // ---- differential inputs ---------------------------------------------------------------------
 
 // `body` and variants of it that a fast reader must read exactly as the general path does, or

@@ -9,18 +9,13 @@ namespace csync::qianmi {
 namespace {
 
 namespace od = ondemand::od;
+using ondemand::each_field;
+using ondemand::read_once;
 using ondemand::Scalar;
 
 // Levels above a row's fields: the root, the <api>_response object, `items`, its `item` array
 // and the row.
 constexpr std::size_t kRowDepth = 5;
-
-// Reads the field into `slot` unless it was read already (a duplicate key: nlohmann keeps the
-// last one, so the general path decides).
-bool read_once(od::value value, Scalar& slot, int depth) {
-    return slot.kind == Scalar::Kind::absent && ondemand::read_scalar(value, slot, depth) &&
-           slot.kind != Scalar::Kind::absent;
-}
 
 std::optional<std::string_view> text(const Scalar& s) { return ondemand::text_of(s); }
 
@@ -29,21 +24,19 @@ struct RowScalars {
     Scalar num_iid, outer_id, title, brand_name, cid, price, num, d2c, d2p, approve, modified;
 
     // False for a duplicate or unreadable field.
-    bool read(std::string_view key, od::value value, int depth) {
-        Scalar* slot = key == "num_iid"              ? &num_iid
-                       : key == "outer_id"           ? &outer_id
-                       : key == "title"              ? &title
-                       : key == "brand_name"         ? &brand_name
-                       : key == "cid"                ? &cid
-                       : key == "price"              ? &price
-                       : key == "num"                ? &num
-                       : key == "d2c_approve_status" ? &d2c
-                       : key == "d2p_approve_status" ? &d2p
-                       : key == "approve_status"     ? &approve
-                       : key == "modified"           ? &modified
-                                                     : nullptr;
-        if (slot == nullptr) return ondemand::valid(value, depth);
-        return read_once(value, *slot, depth);
+    bool read(od::object object, int depth) {
+        const ondemand::FieldSlot slots[] = {{"num_iid", &num_iid},
+                                             {"outer_id", &outer_id},
+                                             {"title", &title},
+                                             {"brand_name", &brand_name},
+                                             {"cid", &cid},
+                                             {"price", &price},
+                                             {"num", &num},
+                                             {"d2c_approve_status", &d2c},
+                                             {"d2p_approve_status", &d2p},
+                                             {"approve_status", &approve},
+                                             {"modified", &modified}};
+        return ondemand::read_fields(object, slots, depth);
     }
 
     ItemFields fields() const {
@@ -64,18 +57,6 @@ struct RowScalars {
         return f;
     }
 };
-
-// Iterates an object's fields as (key, value); false when a key cannot be read or `each` says so.
-template <typename Each>
-bool each_field(od::object object, Each&& each) {
-    for (auto field : object) {
-        od::field f;
-        std::string_view key;
-        if (std::move(field).get(f) || f.unescaped_key().get(key)) return false;
-        if (!each(key, f.value())) return false;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -176,15 +157,9 @@ bool ItemPageReader::Impl::listing_fast(const HttpResponse& response, ListingPag
     bool have_total = false;
     const auto read_row = [&](od::object row) {
         Scalar num_iid, modified, cid, brand_id;
-        const bool read = each_field(row, [&](std::string_view name, od::value value) {
-            Scalar* slot = name == "num_iid"    ? &num_iid
-                           : name == "modified" ? &modified
-                           : name == "cid"      ? &cid
-                           : name == "brand_id" ? &brand_id
-                                                : nullptr;
-            if (slot == nullptr) return ondemand::valid(value, kRowDepth + 1);
-            return read_once(value, *slot, kRowDepth + 1);
-        });
+        const ondemand::FieldSlot slots[] = {
+            {"num_iid", &num_iid}, {"modified", &modified}, {"cid", &cid}, {"brand_id", &brand_id}};
+        const bool read = ondemand::read_fields(row, slots, kRowDepth + 1);
         const auto id = text(num_iid);
         if (!read || !id || id->empty()) return false;  // a dead letter: the general path
         ListingEntry& entry = out.entries.emplace_back();
@@ -247,15 +222,11 @@ bool ItemPageReader::Impl::batch_row(std::string_view raw, const ModifiedById& m
                                      std::vector<BatchRow>& out) {
     od::document doc;
     od::object object;
-    if (row_parser.iterate(raw.data(), raw.size(), buffer.capacity_from(raw.data())).get(doc) ||
-        doc.get_object().get(object)) {
+    RowScalars row;
+    if (!ondemand::iterate_object(row_parser, raw, buffer, doc, object) ||
+        !row.read(object, static_cast<int>(kRowDepth) + 1) || !at_end(doc)) {
         return batch_row_generally(raw, modified, out);
     }
-    RowScalars row;
-    const bool read = each_field(object, [&](std::string_view name, od::value value) {
-        return row.read(name, value, static_cast<int>(kRowDepth) + 1);
-    });
-    if (!read || !at_end(doc)) return batch_row_generally(raw, modified, out);
     const ItemFields fields = row.fields();
     auto m = modified.find(std::string(fields.num_iid.value_or("")));
     if (m == modified.end()) return true;  // not asked for

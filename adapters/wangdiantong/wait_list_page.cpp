@@ -12,18 +12,9 @@ namespace csync::wangdiantong {
 namespace {
 
 namespace od = ondemand::od;
+using ondemand::each_field;
+using ondemand::read_once;
 using ondemand::Scalar;
-
-template <typename Each>
-bool each_field(od::object object, Each&& each) {
-    for (auto field : object) {
-        od::field f;
-        std::string_view key;
-        if (std::move(field).get(f) || f.unescaped_key().get(key)) return false;
-        if (!each(key, f.value())) return false;
-    }
-    return true;
-}
 
 // One id_list element as parse_wait_list reads it: an integer that fits int64, or text that is
 // one in full. Anything else is left to the general path (which names it in its error).
@@ -76,10 +67,7 @@ bool WaitListReader::Impl::read_fast(const HttpResponse& response, WaitList& out
     Scalar status;
     bool have_data = false;
     const bool read = each_field(root, [&](std::string_view key, od::value value) {
-        if (key == "status") {
-            return status.kind == Scalar::Kind::absent && ondemand::read_scalar(value, status, 2) &&
-                   status.kind != Scalar::Kind::absent;
-        }
+        if (key == "status") return read_once(value, status, 2);
         if (key == "data") {
             if (have_data) return false;
             have_data = true;
@@ -102,9 +90,7 @@ bool WaitListReader::Impl::read_data(od::value value, WaitList& out) {
     Scalar position;
     const bool read = each_field(data, [&](std::string_view key, od::value field) {
         if (key == "position") {
-            return position.kind == Scalar::Kind::absent &&
-                   ondemand::read_scalar(field, position, 3) &&
-                   position.kind != Scalar::Kind::absent;
+            return read_once(field, position, 3);
         }
         if (key != "id_list") return ondemand::valid(field, 3);
         if (have_list) return false;

@@ -10,26 +10,12 @@ namespace csync::wshoto {
 namespace {
 
 namespace od = ondemand::od;
+using ondemand::each_field;
+using ondemand::read_once;
 using ondemand::Scalar;
 
 // Levels above a record's fields: the root, data, its records array and the record.
 constexpr std::size_t kRecordDepth = 4;
-
-bool read_once(od::value value, Scalar& slot, int depth) {
-    return slot.kind == Scalar::Kind::absent && ondemand::read_scalar(value, slot, depth) &&
-           slot.kind != Scalar::Kind::absent;
-}
-
-template <typename Each>
-bool each_field(od::object object, Each&& each) {
-    for (auto field : object) {
-        od::field f;
-        std::string_view key;
-        if (std::move(field).get(f) || f.unescaped_key().get(key)) return false;
-        if (!each(key, f.value())) return false;
-    }
-    return true;
-}
 
 void add(std::variant<Product, DeadLetter> mapped, ProductPage& out) {
     if (auto* p = std::get_if<Product>(&mapped)) {
@@ -139,23 +125,15 @@ bool ProductPageReader::Impl::read_data(od::value value, ProductPage& out) {
 bool ProductPageReader::Impl::read_record(std::string_view raw, ProductPage& out) {
     od::document doc;
     od::object object;
-    if (record_parser.iterate(raw.data(), raw.size(), buffer.capacity_from(raw.data())).get(doc) ||
-        doc.get_object().get(object)) {
+    Scalar id, code, name, category, status, cursor;
+    const ondemand::FieldSlot slots[] = {
+        {"product_library_id", &id},        {"product_code", &code},     {"name", &name},
+        {"product_category_id", &category}, {"product_status", &status}, {"max_cursor", &cursor}};
+    if (!ondemand::iterate_object(record_parser, raw, buffer, doc, object) ||
+        !ondemand::read_fields(object, slots, static_cast<int>(kRecordDepth) + 1) ||
+        !ondemand::at_end(doc)) {
         return read_record_generally(raw, out);
     }
-    Scalar id, code, name, category, status, cursor;
-    constexpr int depth = static_cast<int>(kRecordDepth) + 1;
-    const bool read = each_field(object, [&](std::string_view key, od::value value) {
-        Scalar* slot = key == "product_library_id"    ? &id
-                       : key == "product_code"        ? &code
-                       : key == "name"                ? &name
-                       : key == "product_category_id" ? &category
-                       : key == "product_status"      ? &status
-                       : key == "max_cursor"          ? &cursor
-                                                      : nullptr;
-        return slot ? read_once(value, *slot, depth) : ondemand::valid(value, depth);
-    });
-    if (!read || !ondemand::at_end(doc)) return read_record_generally(raw, out);
     ProductFields fields;
     fields.product_library_id = ondemand::text_of(id);
     fields.product_code = ondemand::text_of(code);

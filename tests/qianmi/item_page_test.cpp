@@ -5,31 +5,16 @@
 #include <gtest/gtest.h>
 
 #include "core/json_util.hpp"
-#include "hot_pages.hpp"
+#include "hot_pages_expect.hpp"
 #include "qianmi/item_page.hpp"
 
 namespace csync::qianmi {
 namespace {
 
 namespace hot = csync::testing::hot_pages;
+using hot::answer;
+using hot::expect_same_json;
 using nlohmann::json;
-
-HttpResponse answer(std::string body, int status = 200) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
-
-// raw_json holds the platform's bytes on the fast path and dump() on the general one: the same
-// JSON either way.
-void expect_same_json(const std::string& fast, const std::string& general) {
-    auto a = parse_json_exact(fast);
-    auto b = parse_json_exact(general);
-    ASSERT_TRUE(a.ok()) << fast;
-    ASSERT_TRUE(b.ok()) << general;
-    EXPECT_EQ(*a, *b);
-}
 
 void expect_same(const std::variant<MappedProduct, DeadLetter>& fast,
                  const std::variant<MappedProduct, DeadLetter>& general) {

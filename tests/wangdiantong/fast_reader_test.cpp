@@ -6,21 +6,15 @@
 #include <gtest/gtest.h>
 
 #include "core/json_util.hpp"
-#include "hot_pages.hpp"
+#include "hot_pages_expect.hpp"
 #include "wangdiantong/wait_list_page.hpp"
 
 namespace csync::wangdiantong {
 namespace {
 
 namespace hot = csync::testing::hot_pages;
+using hot::answer;
 using nlohmann::json;
-
-HttpResponse answer(std::string body, int status = 200) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
 
 // True when the fast reader read `body`; either way its document is parse_json_exact's.
 bool same_document(const std::string& body) {

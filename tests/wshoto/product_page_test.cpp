@@ -5,29 +5,16 @@
 #include <gtest/gtest.h>
 
 #include "core/json_util.hpp"
-#include "hot_pages.hpp"
+#include "hot_pages_expect.hpp"
 #include "wshoto/product_page.hpp"
 
 namespace csync::wshoto {
 namespace {
 
 namespace hot = csync::testing::hot_pages;
+using hot::answer;
+using hot::expect_same_json;
 using nlohmann::json;
-
-HttpResponse answer(std::string body, int status = 200) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
-
-void expect_same_json(const std::string& fast, const std::string& general) {
-    auto a = parse_json_exact(fast);
-    auto b = parse_json_exact(general);
-    ASSERT_TRUE(a.ok()) << fast;
-    ASSERT_TRUE(b.ok()) << general;
-    EXPECT_EQ(*a, *b);
-}
 
 // Reads `response` both ways and compares; true when the reader took its fast path.
 bool same_page(ProductPageReader& reader, const HttpResponse& response,
