@@ -1,19 +1,51 @@
 // libFuzzer target: any bytes as a Wangdiantong answer body (HTTP 200) through the envelope
-// reader, the wait-list reader, the calc-record mapping and the acknowledgement's info. Typed
-// errors are fine; a crash, a leak or a sanitizer report is a finding.
+// reader, the wait-list reader, the calc-record mapping and the acknowledgement's info; the
+// simdjson document (parse_exact_fast) must be parse_json_exact's and WaitListReader must give
+// what parse_wait_list gives. Typed errors are fine; a crash, a leak, a sanitizer report or a
+// difference between the readers is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "csync/domain/time.hpp"
+#include "page_reader_check.hpp"
 #include "wangdiantong/stock_stream.hpp"
+#include "wangdiantong/wait_list_page.hpp"
 #include "wangdiantong/wire.hpp"
+
+namespace {
+
+using namespace csync;
+using namespace csync::fuzzing;
+
+void check_readers(const HttpResponse& response) {
+    if (auto fast = wangdiantong::parse_exact_fast(response.body)) {
+        auto general = parse_json_exact(response.body);
+        check(general.ok() && *fast == *general && fast->dump() == general->dump(), "document");
+    }
+    static wangdiantong::WaitListReader reader;
+    auto list = reader.read(response, 1'700'000'000);
+    auto data = wangdiantong::read_envelope(response, 1'700'000'000);
+    Result<wangdiantong::WaitList> general = data.ok()
+                                                 ? wangdiantong::parse_wait_list(*data)
+                                                 : Result<wangdiantong::WaitList>(data.error());
+    check_same_status(list.ok() ? Status{} : Status{list.error()},
+                      general.ok() ? Status{} : Status{general.error()});
+    if (list.ok()) {
+        check(list->ids == general->ids && list->position == general->position &&
+                  list->listed == general->listed,
+              "wait list");
+    }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const csync::TimeZone zone = csync::TimeZone::from_name("Asia/Shanghai").value();
     csync::HttpResponse response;
     response.status = 200;
     response.body.assign(reinterpret_cast<const char*>(data), size);
+    check_readers(response);
     auto envelope = csync::wangdiantong::read_envelope(response, 1'700'000'000);
     if (!envelope.ok()) return 0;
     (void)csync::wangdiantong::parse_wait_list(*envelope);
