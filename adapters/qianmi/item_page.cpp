@@ -65,9 +65,11 @@ struct ItemPageReader::Impl {
     od::parser page_parser;
     od::parser row_parser;
 
-    // The <api>_response object of a body whose root holds nothing else; `read_body` takes it.
+    // The success object of a body whose root holds nothing else; `read_body` takes it. As in
+    // read_envelope, a lone object member is the body whatever its name (<api>_response, or the
+    // SDK's other spellings), unless it is an error.
     template <typename ReadBody>
-    bool read_root(const HttpResponse& response, std::string_view key, ReadBody&& read_body) {
+    bool read_root(const HttpResponse& response, ReadBody&& read_body) {
         if (response.status < 200 || response.status >= 300) return false;
         if (!ondemand::plain_body(response.body)) return false;
         buffer.load(response.body);
@@ -79,7 +81,8 @@ struct ItemPageReader::Impl {
         }
         bool have_body = false;
         const bool read = each_field(root, [&](std::string_view name, od::value value) {
-            if (name != key || have_body) return false;  // an error or another shape
+            // An error envelope (find_error) or a second member: the general path.
+            if (name == "error_response" || name == "errorToken" || have_body) return false;
             have_body = true;
             od::object object;
             return !value.get_object().get(object) && read_body(object);
@@ -153,7 +156,6 @@ Status ItemPageReader::read_batch(const HttpResponse& response, const ModifiedBy
 }
 
 bool ItemPageReader::Impl::listing_fast(const HttpResponse& response, ListingPage& out) {
-    static const std::string key = response_key(kItemsAllList);
     bool have_total = false;
     const auto read_row = [&](od::object row) {
         Scalar num_iid, modified, cid, brand_id;
@@ -192,12 +194,11 @@ bool ItemPageReader::Impl::listing_fast(const HttpResponse& response, ListingPag
                           }) &&
                have_items;
     };
-    return read_root(response, key, read_body) && have_total;
+    return read_root(response, read_body) && have_total;
 }
 
 bool ItemPageReader::Impl::batch_fast(const HttpResponse& response, const ModifiedById& modified,
                                       std::vector<BatchRow>& out) {
-    static const std::string key = response_key(kItemsListGet);
     const auto read_row = [&](od::object row) {
         std::string_view raw;
         return !row.raw_json().get(raw) && batch_row(raw, modified, out);
@@ -213,7 +214,7 @@ bool ItemPageReader::Impl::batch_fast(const HttpResponse& response, const Modifi
                           }) &&
                have_items;
     };
-    return read_root(response, key, read_body);
+    return read_root(response, read_body);
 }
 
 // One row, parsed on its own (its bytes are its raw_json). False: the page goes to the general
