@@ -4,11 +4,11 @@
 // into product rows, each keeping its own bytes as raw_json, hashed as they are).
 //
 // Only the common shape takes the fast path: {"<api>_response":{...,"items":{"item":[{...}]}}}
-// with objects as rows. Anything else (an error envelope, another list shape, a body simdjson
-// refuses, a row without num_iid) is read by the general path (read_envelope, read_listing,
-// read_batch, map_item), so errors are typed and rows mapped exactly as there. A batch row outside
-// the fast path's shape (a duplicate field, a field of another type) is mapped by map_item on its
-// own, its bytes kept all the same.
+// (the success object under any name, as read_envelope takes it) with objects as rows. Anything
+// else (an error envelope, another list shape, a body simdjson refuses, a row without num_iid) is
+// read by the general path (read_envelope, read_listing, read_batch, map_item), so errors are typed
+// and rows mapped exactly as there. A batch row outside the fast path's shape (a duplicate field, a
+// field of another type) is mapped by map_item on its own, its bytes kept all the same.
 
 #include <map>
 #include <memory>
