@@ -101,7 +101,26 @@ bool exact_value(ondemand::od::value value, json& out, int depth) {
             }
             return true;
         }
+        case od::json_type::string: {
+            std::string_view text;
+            if (value.get_string().get(text)) return false;
+            out = std::string(text);
+            return true;
+        }
         default: {
+            // The common integer first: simdjson's own parse, as strict as JSON's grammar. A
+            // non-negative one is unsigned to nlohmann; "-0" is its signed 0.
+            if (type == od::json_type::number) {
+                const bool negative = value.raw_json_token().front() == '-';
+                if (std::int64_t n = 0; !value.get_int64().get(n)) {
+                    if (negative) {
+                        out = n;
+                    } else {
+                        out = static_cast<std::uint64_t>(n);
+                    }
+                    return true;
+                }
+            }
             ondemand::Scalar scalar;
             if (!ondemand::read_scalar(value, scalar, depth)) return false;
             switch (scalar.kind) {

@@ -16,6 +16,18 @@ namespace hot = csync::testing::hot_pages;
 using hot::answer;
 using nlohmann::json;
 
+// The value's types all the way down ("u" unsigned, "i" signed, "s" string, ...): == and dump()
+// do not tell an unsigned 5 from a signed one.
+std::string types_of(const json& value) {
+    std::string out(1, static_cast<char>('a' + static_cast<int>(value.type())));
+    if (value.is_structured()) {
+        out += '(';
+        for (const auto& child : value) out += types_of(child);
+        out += ')';
+    }
+    return out;
+}
+
 // True when the fast reader read `body`; either way its document is parse_json_exact's.
 bool same_document(const std::string& body) {
     auto fast = parse_exact_fast(body);
@@ -26,6 +38,7 @@ bool same_document(const std::string& body) {
         EXPECT_EQ(*fast, *general) << body.substr(0, 300);
         // Equal values of another type would print differently (1 vs "1", 1 vs 1.0).
         EXPECT_EQ(fast->dump(), general->dump());
+        EXPECT_EQ(types_of(*fast), types_of(*general));
     }
     return fast.has_value();
 }
@@ -122,6 +135,7 @@ TEST(WangdiantongFastReader, HandWrittenDocumentsAndStatuses) {
         R"({"status":0,"data":{"id_list":[1],"position":"x"}})",
         R"({"status":5,"message":"busy"})",
         R"({"status":0,"data":{"a":18446744073709551615,"b":-9223372036854775808,"c":550.0000,"d":[true,false,null,{}],"e":"\u00e9\"\\","a":1}})",
+        R"({"status":0,"data":[0,-0,5,-5,9223372036854775807,9223372036854775808,-1.5,1e2,"7"]})",
         R"([1,2,3])",
         R"("text")",
         R"(12)",
