@@ -2018,6 +2018,21 @@ Result<std::map<std::string, AccountMetrics>> SqliteStore::account_metrics() {
     return out;
 }
 
+// --- memory -------------------------------------------------------------------------------------
+
+void SqliteStore::release_memory() {
+    // Only unused, clean pages go: an open transaction (there is none between cycles) keeps its
+    // dirty pages.
+    if (impl_->db) sqlite3_db_release_memory(impl_->db->getHandle());
+}
+
+std::int64_t SqliteStore::page_cache_bytes() const {
+    int current = 0;
+    int highwater = 0;
+    sqlite3_db_status(impl_->db->getHandle(), SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0);
+    return current;
+}
+
 // --- tests --------------------------------------------------------------------------------------
 
 void SqliteStore::fail_next_apply_after_rows_for_test(int rows) { impl_->fail_after_rows = rows; }

@@ -114,6 +114,21 @@ TEST_F(SqliteStoreTest, ALargePageMixesUnchangedChangedAndNewRowsInItsOrder) {
     EXPECT_EQ(db.text("SELECT external_id FROM changes ORDER BY id DESC LIMIT 1"), "Q1");
 }
 
+TEST_F(SqliteStoreTest, ReleasingMemoryEmptiesThePageCacheAndKeepsTheData) {
+    PageRecords page;
+    for (int i = 0; i < 50; ++i) page.products.push_back(make_product("P" + std::to_string(i)));
+    EXPECT_EQ(apply(page).inserted, 50);
+    const std::int64_t filled = store_->page_cache_bytes();
+    ASSERT_GT(filled, 10 * 4096);  // dozens of pages of rows and index
+
+    store_->release_memory();
+    // At most the page a cached statement still pins stays.
+    EXPECT_LE(store_->page_cache_bytes(), 8192);
+    // The next page reads what it needs again: the rows are there, unchanged.
+    clock_.advance(1h);
+    EXPECT_EQ(apply(page, {{"page", 2}}).unchanged, 50);
+}
+
 TEST_F(SqliteStoreTest, CategoriesFollowTheSameRules) {
     PageRecords page;
     Category c;
