@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,6 +60,7 @@ const EntityTable* counted_table_of_stream(std::string_view stream);
 class Params {
   public:
     explicit Params(Statement& statement, int first = 2) : s_(statement), next_(first) {}
+    // Bound without a copy: `value` must outlive the statement's execution (the record does).
     Params& text(const std::string& value) {
         s_.bindNoCopy(next_++, value);
         return *this;
@@ -88,6 +90,9 @@ class Params {
         s_.bind(next_++, std::move(value));
         return *this;
     }
+
+    // The next parameter's index: after the fields, the page time's (EntityTable::now_param).
+    int next() const { return next_; }
 
   private:
     Statement& s_;
@@ -514,9 +519,11 @@ class PageWriter {
             bind_key(key);
             if (q->executeStep()) {
                 stored = true;
+                // Compared where SQLite holds it (text first, then its size, as SQLite asks).
                 const SQLite::Column stored_hash = q->getColumn(0);
-                same = hash.size() == static_cast<std::size_t>(stored_hash.getBytes()) &&
-                       hash.compare(0, hash.size(), stored_hash.getText(), hash.size()) == 0;
+                const std::string_view text(stored_hash.getText());
+                same =
+                    text.size() == static_cast<std::size_t>(stored_hash.getBytes()) && text == hash;
             }
         }
         if (same) {
@@ -533,6 +540,13 @@ class PageWriter {
         Params params(*q);
         bind_key(params);
         bind_fields(params);
+        // A writer binding other columns than its descriptor names is a bug, never data.
+        if (params.next() != rs.now_param) {
+            throw std::logic_error(std::string("the page writer bound ") +
+                                   std::to_string(params.next() - 1) + " parameters of table " +
+                                   rs.entity.table + ", its descriptor has " +
+                                   std::to_string(rs.now_param - 1) + " before the page time");
+        }
         q->bind(rs.now_param, now_);
         q->exec();
         if (stored) return Outcome::updated;
