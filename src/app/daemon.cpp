@@ -201,6 +201,13 @@ Result<std::unique_ptr<Generation>> build_generation(Config config, Shared& s,
         auto st = co_await db->run(std::move(park));
         if (!st.ok()) log::root().warn("cannot record the parked state: {}", st.error().describe());
     });
+    gen->scheduler->on_idle([store, db]() -> asio::awaitable<void> {
+        auto release = [store] {
+            store->release_memory();
+            return true;  // DbExecutor::run needs a value
+        };
+        co_await db->run(std::move(release));
+    });
     return gen;
 }
 

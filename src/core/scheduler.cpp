@@ -48,7 +48,8 @@ boost::asio::awaitable<void> Scheduler::job_loop(const ScheduledJob& job, bool o
         }
         if (once || stop_.stop_requested()) co_return;
         // The cycle's pages are freed by now; glibc keeps freed heap mapped unless asked, and
-        // the daemon idles until the next cycle, so hand it back.
+        // the daemon idles until the next cycle, so hand it back (the store's caches first).
+        if (on_idle_) co_await on_idle_();
         ::malloc_trim(0);
         auto delay = next_delay(job.interval);
         if (!co_await sleep_until_stopped(clock_, delay, stop_)) co_return;

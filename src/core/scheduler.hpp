@@ -37,6 +37,10 @@ class Scheduler {
 
     void add_job(ScheduledJob job) { jobs_.push_back(std::move(job)); }
     void on_park(ParkHandler handler) { on_park_ = std::move(handler); }
+    // Called after a job's cycle, before it sleeps until the next (the daemon idles then).
+    void on_idle(std::function<boost::asio::awaitable<void>()> handler) {
+        on_idle_ = std::move(handler);
+    }
     bool parked(const std::string& account) const { return parked_.count(account) > 0; }
 
     // Runs every job until a stop is requested; returns once every job has finished its current
@@ -56,6 +60,7 @@ class Scheduler {
     std::vector<ScheduledJob> jobs_;
     std::map<std::string, std::string> parked_;
     ParkHandler on_park_;
+    std::function<boost::asio::awaitable<void>()> on_idle_;
 };
 
 }  // namespace csync

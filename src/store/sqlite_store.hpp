@@ -71,6 +71,11 @@ class SqliteStore final : public OperationalStore {
                                                   std::size_t limit) override;
     Result<ImageSpace> image_space(const std::string& folder,
                                    const ImageCandidates& candidates) override;
+    // Frees the connection's page cache (sqlite3_db_release_memory); pages are read again as
+    // needed.
+    void release_memory() override;
+    // Bytes the connection's page cache holds now (SQLITE_DBSTATUS_CACHE_USED).
+    std::int64_t page_cache_bytes() const;
 
     // --- Retention (OperationalStore) -----------------------------------------------------------
     Result<PruneCount> prune_batch(UtcTime runs_before, UtcTime changes_before,

@@ -182,6 +182,22 @@ TEST_F(SchedulerTest, AJobNeverOverlapsItself) {
     }
 }
 
+TEST_F(SchedulerTest, TheIdleHandlerRunsBetweenCyclesNotAfterTheLast) {
+    Scheduler s(clock, random, stop, log::Logger{});
+    JobProbe p;
+    s.add_job(job({"a", "products"}, 10s, p, stop_at(3)));
+    std::vector<std::size_t> cycles_before_idle;
+    s.on_idle([&]() -> boost::asio::awaitable<void> {
+        cycles_before_idle.push_back(p.starts.size());
+        co_return;
+    });
+
+    run(s);
+
+    ASSERT_EQ(p.starts.size(), 3u);
+    EXPECT_EQ(cycles_before_idle, (std::vector<std::size_t>{1, 2}));
+}
+
 TEST_F(SchedulerTest, AuthErrorParksTheAccountAndOthersKeepRunning) {
     Scheduler s(clock, random, stop, log::Logger{});
     std::vector<std::pair<std::string, std::string>> parked_calls;

@@ -10,6 +10,7 @@
 #include "core/digest.hpp"
 #include "fakes/adapter_reads_contract.hpp"
 #include "store/record_hash.hpp"
+#include "store/sqlite/support.hpp"
 #include "store_test_support.hpp"
 
 namespace csync::testing {
@@ -112,6 +113,40 @@ TEST_F(SqliteStoreTest, ALargePageMixesUnchangedChangedAndNewRowsInItsOrder) {
                       "(SELECT external_id, op FROM changes ORDER BY id LIMIT 3 OFFSET 69)"),
               "P69:insert,P5:update,P40:update");
     EXPECT_EQ(db.text("SELECT external_id FROM changes ORDER BY id DESC LIMIT 1"), "Q1");
+}
+
+TEST_F(SqliteStoreTest, ReleasingMemoryEmptiesThePageCacheAndKeepsTheData) {
+    PageRecords page;
+    for (int i = 0; i < 50; ++i) page.products.push_back(make_product("P" + std::to_string(i)));
+    EXPECT_EQ(apply(page).inserted, 50);
+    const std::int64_t filled = store_->page_cache_bytes();
+    ASSERT_GT(filled, 10 * 4096);  // dozens of pages of rows and index
+
+    store_->release_memory();
+    // At most the page a cached statement still pins stays.
+    EXPECT_LE(store_->page_cache_bytes(), 8192);
+    // The next page reads what it needs again: the rows are there, unchanged.
+    clock_.advance(1h);
+    EXPECT_EQ(apply(page, {{"page", 2}}).unchanged, 50);
+}
+
+TEST(SqliteUtcText, WritesWhatFormatUtcIsoWrites) {
+    using namespace std::chrono;
+    std::vector<UtcTime> times = {
+        UtcTime{},             // the epoch
+        UtcTime{seconds{-1}},  // 1969-12-31T23:59:59Z
+        sys_days{year{2024} / February / 29} + 23h + 59min + 59s,
+        sys_days{year{9999} / December / 31} + 23h + 59min + 59s,
+        sys_days{year{10000} / January / 1},  // past four digits: the fallback
+        sys_days{year{-1} / January / 1} + 1s,
+    };
+    // Every day and every hour of the day across two centuries, at odd minutes and seconds.
+    for (std::int64_t s = -2'208'988'800; s < 4'102'444'800; s += 86'400 * 7 + 3'600 + 61) {
+        times.push_back(UtcTime{seconds{s}});
+    }
+    for (const UtcTime t : times) {
+        EXPECT_EQ(store::sqlite::utc_text(t), format_utc_iso(t)) << t.time_since_epoch().count();
+    }
 }
 
 TEST_F(SqliteStoreTest, CategoriesFollowTheSameRules) {

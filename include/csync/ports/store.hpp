@@ -123,6 +123,9 @@ class Store {
         (void)fence;
         return {};
     }
+    // Between cycles, when the daemon idles: hands back what the store caches only for speed
+    // (SQLite's page cache). Never fails; the next call simply fills the caches again.
+    virtual void release_memory() {}
     // AdapterStore::image_space. This default knows no folder: nothing used, all incoming.
     virtual Result<ImageSpace> image_space(const std::string& folder,
                                            const ImageCandidates& candidates) {
