@@ -29,6 +29,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -75,6 +76,9 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     std::uint64_t sync_fails() const { return sync_fails_; }
 
   private:
+    // Waiting ids by (disable_syn_until, rec_id): the order the wait list pages in.
+    using Queue = std::set<std::pair<std::int64_t, std::int64_t>>;
+
     struct Rec {
         std::int64_t rec_id = 0;
         std::int64_t goods_id = 0;
@@ -91,6 +95,7 @@ class WangdiantongSimulator final : public SimulatedPlatform {
         std::int64_t rule_id = 0;
         std::string warehouses;
         bool waiting = false;
+        Queue::iterator queued;  // its entry in queue_ while waiting
         std::int64_t disable_syn_until = 0;
         std::int64_t leased_at = -1;  // 2012-epoch seconds of the listing; -1: not leased
         bool calc_fail = false;
@@ -123,8 +128,10 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     Credentials creds_;
     std::mt19937_64 rng_;
     std::vector<Rec> recs_;
-    std::map<std::int64_t, std::size_t> index_;
-    std::set<std::pair<std::int64_t, std::int64_t>> queue_;  // (disable_syn_until, rec_id)
+    // rec_id -> position in recs_. Hashed, and queue_ entries reached through Rec::queued, so
+    // that serving an id costs the same at any catalogue size.
+    std::unordered_map<std::int64_t, std::size_t> index_;
+    Queue queue_;
     std::int64_t lease_seconds_ = 300;
     std::int64_t clock_offset_ = 0;
     bool batch_enabled_ = true;
