@@ -1,10 +1,12 @@
 #include "wangdiantong/simulator.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "core/json_util.hpp"
 #include "csync/domain/time.hpp"
@@ -64,7 +66,6 @@ WangdiantongSimulator::WangdiantongSimulator(SimOptions options)
     if (!zone.ok()) throw std::runtime_error(zone.error().message);
     zone_ = *zone;
     recs_.reserve(options_.products);
-    index_.reserve(options_.products);
     std::int64_t rec_id = 170000;
     for (std::size_t i = 0; i < options_.products; ++i) {
         Rec r;
@@ -84,7 +85,6 @@ WangdiantongSimulator::WangdiantongSimulator(SimOptions options)
         r.modified = kHistoryEnd - static_cast<std::int64_t>(draw() % kHistorySpan);
         r.rule_id = 1 + static_cast<std::int64_t>(draw() % 3);
         r.warehouses = r.rule_id == 1 ? "1" : (r.rule_id == 2 ? "1,2" : "2,3");
-        index_[r.rec_id] = recs_.size();
         recs_.push_back(std::move(r));
     }
     // Every id starts waiting: the shop was just connected.
@@ -148,9 +148,14 @@ std::string WangdiantongSimulator::record_json(const Rec& r) const {
     return w.finish();
 }
 
+const WangdiantongSimulator::Rec* WangdiantongSimulator::find(std::int64_t rec_id) const {
+    auto it = std::lower_bound(recs_.begin(), recs_.end(), rec_id,
+                               [](const Rec& r, std::int64_t id) { return r.rec_id < id; });
+    return it == recs_.end() || it->rec_id != rec_id ? nullptr : &*it;
+}
+
 WangdiantongSimulator::Rec* WangdiantongSimulator::find(std::int64_t rec_id) {
-    auto it = index_.find(rec_id);
-    return it == index_.end() ? nullptr : &recs_[it->second];
+    return const_cast<Rec*>(std::as_const(*this).find(rec_id));
 }
 
 void WangdiantongSimulator::set_waiting(Rec& r, std::int64_t disable_until) {
@@ -218,14 +223,14 @@ bool WangdiantongSimulator::change_stock(std::int64_t rec_id) {
 }
 
 std::optional<std::int64_t> WangdiantongSimulator::stock_change_count(std::int64_t rec_id) const {
-    auto it = index_.find(rec_id);
-    if (it == index_.end()) return std::nullopt;
-    return recs_[it->second].change_count;
+    const Rec* r = find(rec_id);
+    if (!r) return std::nullopt;
+    return r->change_count;
 }
 
 bool WangdiantongSimulator::is_waiting(std::int64_t rec_id) const {
-    auto it = index_.find(rec_id);
-    return it != index_.end() && recs_[it->second].waiting;
+    const Rec* r = find(rec_id);
+    return r && r->waiting;
 }
 
 std::string WangdiantongSimulator::truth_ndjson() {
