@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <random>
 #include <set>
@@ -75,6 +76,11 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     std::uint64_t sync_fails() const { return sync_fails_; }
 
   private:
+    // Waiting ids by (disable_syn_until, rec_id): the order the wait list pages in. Its nodes
+    // come from a pool of their own: freed one per acknowledgement into malloc's bins, they
+    // fragmented the heap until every large allocation spent its time coalescing them.
+    using Queue = std::pmr::set<std::pair<std::int64_t, std::int64_t>>;
+
     struct Rec {
         std::int64_t rec_id = 0;
         std::int64_t goods_id = 0;
@@ -91,6 +97,7 @@ class WangdiantongSimulator final : public SimulatedPlatform {
         std::int64_t rule_id = 0;
         std::string warehouses;
         bool waiting = false;
+        Queue::iterator queued;  // its entry in queue_ while waiting
         std::int64_t disable_syn_until = 0;
         std::int64_t leased_at = -1;  // 2012-epoch seconds of the listing; -1: not leased
         bool calc_fail = false;
@@ -100,6 +107,7 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     std::int64_t now_wdt() const { return to_wdt_timestamp(now_unix()); }
     std::string local_time_text(std::int64_t wdt_seconds) const;
     std::string record_json(const Rec& r) const;
+    const Rec* find(std::int64_t rec_id) const;
     Rec* find(std::int64_t rec_id);
     void set_waiting(Rec& r, std::int64_t disable_until);
     void clear_waiting(Rec& r);
@@ -123,8 +131,10 @@ class WangdiantongSimulator final : public SimulatedPlatform {
     Credentials creds_;
     std::mt19937_64 rng_;
     std::vector<Rec> recs_;
-    std::map<std::int64_t, std::size_t> index_;
-    std::set<std::pair<std::int64_t, std::int64_t>> queue_;  // (disable_syn_until, rec_id)
+    // recs_ is in rec_id order (as generated), so an id is found by binary search, and queue_
+    // entries are reached through Rec::queued: serving an id costs the same at any catalogue size.
+    std::pmr::unsynchronized_pool_resource queue_pool_;
+    Queue queue_{&queue_pool_};
     std::int64_t lease_seconds_ = 300;
     std::int64_t clock_offset_ = 0;
     bool batch_enabled_ = true;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -322,6 +323,15 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
             DeadLetter{"rec_id=" + std::to_string(id), json{{"rec_id", id}}.dump(), msg});
         acks.push_back({false, id, ack_body(id, ack_info_without_record(msg))});
     }
+    // The wait list comes in disable_syn_until order, which scatters rec_ids: written in that
+    // order, each row lands on another leaf of the key and sku indexes, and once those outgrow
+    // SQLite's page cache every row re-reads and re-writes its leaves (the system time of a
+    // 200,000-id first sync grew 35-fold over 20,000). In key order a page walks each index once.
+    std::sort(page.records.stock_levels.begin(), page.records.stock_levels.end(),
+              [](const StockLevel& a, const StockLevel& b) {
+                  return std::tie(a.external_id, a.warehouse) <
+                         std::tie(b.external_id, b.warehouse);
+              });
     page.ack = json{{"acks", json::array()}};
     if (options_.ack) {
         for (const AckItem& a : acks) page.ack["acks"].push_back(ack_json(a));

@@ -9,8 +9,6 @@
 
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/account_client.hpp"
+#include "app/service_notify.hpp"
 #include "app/service_status.hpp"
 #include "app/status_endpoint.hpp"
 #include "config/config_loader.hpp"
@@ -73,7 +72,13 @@ struct Shared {
     replica::LeaseCoordinator* leases = nullptr;
 };
 
-void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+// Made at the first notification (libsystemd is opened only if systemd listens).
+const ServiceNotifier& service_notifier() {
+    static const ServiceNotifier notifier;
+    return notifier;
+}
+
+void notify(const std::string& state) { service_notifier().notify(state); }
 
 void notify_status(const Generation& g, const std::string& last_label) {
     auto it = g.outcomes.find(last_label);
@@ -412,13 +417,16 @@ int run_daemon(Config config, const DaemonOptions& options) {
     wait_signal();
 
     // systemd watchdog, when the unit asks for one.
-    std::uint64_t watchdog_usec = 0;
+    if (const std::string& why = service_notifier().warning(); !why.empty()) {
+        log::root().warn("{}", why);
+    }
+    const auto watchdog_interval = service_notifier().watchdog_interval();
     asio::steady_timer watchdog(ioc);
     std::function<void()> pet;
-    if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    if (watchdog_interval) {
         pet = [&] {
             notify("WATCHDOG=1");
-            watchdog.expires_after(std::chrono::microseconds(watchdog_usec / 2));
+            watchdog.expires_after(*watchdog_interval / 2);
             watchdog.async_wait([&](boost::system::error_code ec) {
                 if (!ec) pet();
             });

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -248,17 +249,61 @@ HttpResponse to_response(http::response<http::string_body>&& res) {
     return out;
 }
 
+// The system's trust store as a directory of certificates named by subject hash (Debian's
+// /etc/ssl/certs), or nullptr. OpenSSL reads such a directory one certificate at a time, as a
+// chain asks for its issuer; the bundle file set_default_verify_paths also loads is parsed whole
+// up front (~1.4 MiB kept for the process's life). The bundle stays in use where the
+// environment names a store (SSL_CERT_FILE, SSL_CERT_DIR) or no hashed directory exists.
+const char* hashed_system_cert_dir() {
+    if (std::getenv(X509_get_default_cert_file_env()) ||
+        std::getenv(X509_get_default_cert_dir_env())) {
+        return nullptr;
+    }
+    const char* dir = X509_get_default_cert_dir();
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        // <8 hex digits>.<n>, as c_rehash / update-ca-certificates name them
+        if (name.size() >= 10 && name[8] == '.' &&
+            std::all_of(name.begin(), name.begin() + 8,
+                        [](unsigned char c) { return std::isxdigit(c) != 0; }) &&
+            std::all_of(name.begin() + 9, name.end(),
+                        [](unsigned char c) { return std::isdigit(c) != 0; })) {
+            return dir;
+        }
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 struct BeastHttpClient::Impl {
     Impl(asio::any_io_executor ex, HttpClientOptions opts)
-        : executor(std::move(ex)), options(std::move(opts)), tls_context(ssl::context::tls_client) {
-        SSL_CTX_set_min_proto_version(tls_context.native_handle(), TLS1_2_VERSION);
-        if (!options.verify_tls) {
-            tls_context.set_verify_mode(ssl::verify_none);
+        : executor(std::move(ex)), options(std::move(opts)) {}
+
+    // The TLS context, built at the first https request; nullptr (tls_setup_error says why)
+    // when it cannot be. An SSL_CTX fetches every cipher and digest from OpenSSL's providers
+    // (~2.7 MiB resident): an account reached over plain http never needs one.
+    ssl::context* tls() {
+        std::call_once(tls_once, [this] { setup_tls(); });
+        return tls_setup_error ? nullptr : &*tls_context;
+    }
+
+    void setup_tls() {
+        try {
+            tls_context.emplace(ssl::context::tls_client);
+        } catch (const std::exception& e) {  // send() reports errors, it does not throw
+            tls_setup_error =
+                Error::config(std::string("cannot create a TLS context: ") + e.what());
             return;
         }
-        tls_context.set_verify_mode(ssl::verify_peer);
+        ssl::context& ctx = *tls_context;
+        SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+        if (!options.verify_tls) {
+            ctx.set_verify_mode(ssl::verify_none);
+            return;
+        }
+        ctx.set_verify_mode(ssl::verify_peer);
         error_code ec;
         if (options.ca_file) {
             std::error_code fs_ec;
@@ -267,14 +312,20 @@ struct BeastHttpClient::Impl {
                                                 " does not exist or is not a file");
                 return;
             }
-            tls_context.load_verify_file(*options.ca_file, ec);
+            ctx.load_verify_file(*options.ca_file, ec);
             if (ec) {
                 tls_setup_error =
                     Error::config("tls.ca_file " + *options.ca_file +
                                   " holds no usable PEM certificate: " + ec.message());
             }
+        } else if (const char* dir = hashed_system_cert_dir()) {
+            if (X509_STORE_load_path(SSL_CTX_get_cert_store(ctx.native_handle()), dir) != 1) {
+                tls_setup_error = Error::config(std::string("cannot use the system's trusted "
+                                                            "certificates in ") +
+                                                dir + "; set tls.ca_file");
+            }
         } else {
-            tls_context.set_default_verify_paths(ec);
+            ctx.set_default_verify_paths(ec);
             if (ec) {
                 tls_setup_error =
                     Error::config("cannot load the system's trusted certificates: " + ec.message() +
@@ -300,7 +351,8 @@ struct BeastHttpClient::Impl {
 
     asio::any_io_executor executor;
     HttpClientOptions options;
-    ssl::context tls_context;
+    std::once_flag tls_once;
+    std::optional<ssl::context> tls_context;
     std::optional<Error> tls_setup_error;
 
     mutable std::mutex pool_mutex;
@@ -408,11 +460,11 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> BeastHttpClient::Impl::conn
         co_return std::move(conn);
     }
 
-    if (tls_setup_error) {
+    ssl::context* context = tls();
+    if (!context) {
         co_return *tls_setup_error;
     }
-    conn->tls =
-        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context);
+    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), *context);
     SSL* native = conn->tls->native_handle();
     // SNI carries host names only (RFC 6066), never IP literals.
     if (asio::ip::make_address(url.host, ec); ec) {
@@ -508,7 +560,7 @@ asio::awaitable<Result<HttpResponse>> BeastHttpClient::Impl::send_unguarded(Http
     if (!url.ok()) {
         co_return std::move(url).error();
     }
-    if (url->is_tls() && tls_setup_error) {
+    if (url->is_tls() && !tls()) {
         co_return *tls_setup_error;
     }
     auto req = build_request(*url, request, options.user_agent);
