@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "core/json_util.hpp"
 #include "core/platform_call.hpp"
 #include "core/retry_policy.hpp"
+#include "wangdiantong/wait_list_page.hpp"
 
 namespace csync::wangdiantong {
 namespace {
@@ -125,6 +127,7 @@ class StockStream final : public StreamSync {
     RetryPolicy retry_;
     bool batch_refused_ = false;        // the platform refused batchCalcStock: use calcStock
     std::set<std::int64_t> cycle_ids_;  // ids listed so far in this process's current cycle
+    WaitListReader wait_list_reader_;   // its buffers serve every page
 };
 
 boost::asio::awaitable<Status> StockStream::calc_one(std::int64_t id, Calculated& out) {
@@ -256,10 +259,19 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
         "[" + std::to_string(options_.count) + "," + std::to_string(position) + "]";
     std::string method(kWaitList);
     std::string body = list_body;
-    auto listed = co_await client_->call(std::move(method), std::move(body), page.requests);
+    // The wait list is read straight into ids (WaitListReader), the stream's most frequent answer.
+    std::optional<WaitList> listed_ids;
+    auto read_ids = [this, &listed_ids](const HttpResponse& response,
+                                        std::int64_t received_unix) -> Status {
+        auto read = wait_list_reader_.read(response, received_unix);
+        if (!read.ok()) return read.error();
+        listed_ids = std::move(*read);
+        return {};
+    };
+    auto listed =
+        co_await client_->call(std::move(method), std::move(body), page.requests, read_ids);
     if (!listed.ok()) co_return failed_fetch(listed.error(), page.requests);
-    auto wait = parse_wait_list(*listed);
-    if (!wait.ok()) co_return failed_fetch(wait.error(), page.requests);
+    WaitList* wait = &*listed_ids;
 
     const json cycle_end = json{{"position", 0}};
     if (wait->ids.empty()) {
@@ -497,7 +509,7 @@ std::string ack_info_without_record(std::string_view result) {
 }
 
 boost::asio::awaitable<Result<json>> Client::call(std::string method, std::string body,
-                                                  std::int64_t& requests) {
+                                                  std::int64_t& requests, Reader reader) {
     PlatformCall steps;
     steps.build = [&](const std::string&) -> Result<HttpRequest> {
         HttpRequest req =
@@ -505,8 +517,10 @@ boost::asio::awaitable<Result<json>> Client::call(std::string method, std::strin
         req.timeout = account_.request_timeout;
         return req;
     };
-    steps.read = [this](const HttpResponse& response) {
-        return read_envelope(response, unix_seconds(clock_));
+    steps.read = [this, &reader](const HttpResponse& response) -> Result<json> {
+        if (!reader) return read_envelope(response, unix_seconds(clock_));
+        if (Status read = reader(response, unix_seconds(clock_)); !read.ok()) return read.error();
+        return json();
     };
     auto data = co_await call_platform(http_, nullptr, steps, requests);
     if (!data.ok()) {

@@ -7,6 +7,7 @@
 // were listed but not cleared, and whether it pages from >= or > position (notes, section 7.4).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,9 +60,12 @@ class Client {
         : account_(account), http_(http), clock_(clock), creds_(std::move(credentials)) {}
 
     // Adds to `requests` every request put on the wire, one the HTTP client sent again itself
-    // included (so runs and metrics report what the platform saw).
+    // included (so runs and metrics report what the platform saw). `reader` replaces
+    // read_envelope for a hot answer a page reader reads itself (it keeps what it reads; the
+    // call then gives null); it is given the answer and the receiving time in unix seconds.
+    using Reader = std::function<Status(const HttpResponse&, std::int64_t received_unix)>;
     boost::asio::awaitable<Result<nlohmann::json>> call(std::string method, std::string body,
-                                                        std::int64_t& requests);
+                                                        std::int64_t& requests, Reader reader = {});
     std::string scrub(std::string text) const;
     const Credentials& credentials() const noexcept { return creds_; }
 
