@@ -65,6 +65,9 @@ class ProductsStream final : public StreamSync {
         co_return page;
     }
 
+    // The next request names only the cursor (no acknowledgements): fetched while a page commits.
+    bool fetches_ahead_of_commit() const override { return true; }
+
     std::optional<UtcTime> watermark(const json& cursor) const override {
         return loop_.watermark(cursor);
     }
