@@ -203,6 +203,15 @@ struct ProductPageReader::Impl {
     od::parser record_parser;
     std::string body;  // the answer, followed by the padding simdjson reads ahead into
     bool keep_unknown_status = false;  // the products option, for map_product
+    std::vector<Product> spare;        // a committed page's products, assigned into again
+    std::size_t used = 0;              // products of the page being read
+
+    // The page's next product: a recycled one (every field is assigned by the caller) or new.
+    Product& next_product(ProductPage& out) {
+        if (used < out.products.size()) return out.products[used++];
+        ++used;
+        return out.products.emplace_back();
+    }
 
     enum class Outcome { mapped, general_path, page_general_path };
 
@@ -219,11 +228,16 @@ Status ProductPageReader::read(const HttpResponse& response, const TimeZone& zon
                                std::chrono::system_clock::time_point now, ProductPage& out,
                                bool keep_unknown_status) {
     out = ProductPage{};
+    out.products = std::move(impl_->spare);
+    impl_->spare = {};
+    impl_->used = 0;
     impl_->keep_unknown_status = keep_unknown_status;
     if (response.status >= 200 && response.status < 300 && impl_->read_fast(response, zone, out)) {
+        out.products.resize(impl_->used);
         out.fast = true;
         return {};
     }
+    recycle(std::move(out.products));
     out = ProductPage{};
     auto data = parse_envelope(response, now);
     if (!data.ok()) return data.error();
@@ -245,6 +259,10 @@ Status ProductPageReader::read(const HttpResponse& response, const TimeZone& zon
         }
     }
     return {};
+}
+
+void ProductPageReader::recycle(std::vector<Product>&& products) {
+    if (products.size() > impl_->spare.size()) impl_->spare = std::move(products);
 }
 
 bool ProductPageReader::Impl::read_fast(const HttpResponse& response, const TimeZone& zone,
@@ -358,20 +376,23 @@ ProductPageReader::Impl::Outcome ProductPageReader::Impl::read_record(std::strin
     if (!out.seen.max_modified || *modified > *out.seen.max_modified) {
         out.seen.max_modified = *modified;
     }
-    Product& p = out.products.emplace_back();
+    // Every field of Product is assigned: the product may be a recycled one.
+    Product& p = next_product(out);
     p.external_id = r.item_no;
-    p.sku = r.item_no;
     p.parent_external_id = r.group;
+    p.sku = r.item_no;
     p.barcode = r.barcode;
     p.title = r.name;
     p.brand = r.brand;
     p.category_external_id = r.category;
-    p.currency = kCurrency;
     p.price = std::move(price);
+    p.currency = kCurrency;
     p.stock = r.stock;
     p.status = *status;
     p.source_modified_at = zone.to_utc(*modified);
     p.raw_json = raw;
+    p.platform_status.clear();
+    p.scope.clear();
     return Outcome::mapped;
 }
 
@@ -388,7 +409,7 @@ bool ProductPageReader::Impl::read_record_generally(std::string_view raw, const 
     auto mapped = map_product(*record, zone, keep_unknown_status);
     if (auto* p = std::get_if<Product>(&mapped)) {
         p->raw_json = raw;
-        out.products.push_back(std::move(*p));
+        next_product(out) = std::move(*p);
     } else {
         // The letter too holds the record's own bytes: a retry stores them as raw_json.
         DeadLetter& letter = out.dead_letters.emplace_back(std::get<DeadLetter>(std::move(mapped)));

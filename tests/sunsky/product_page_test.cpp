@@ -152,6 +152,43 @@ TEST(SunskyProductPage, RecordsOutsideTheCommonShapeMapAsTheGeneralPathMapsThem)
     EXPECT_EQ(page.dead_letters.size(), 3u);
 }
 
+TEST(SunskyProductPage, RecycledProductsCarryNothingOver) {
+    const std::string full = R"({"result":"success","data":{"pageCount":1,"result":[
+      {"itemNo":"F1","groupItemNo":"G1","barcode":"690","name":"a long enough title to allocate",
+       "brandName":"Brand","categoryId":110265,"price":"12.50","stock":4,"status":1,
+       "gmtModified":"09/23/2023 02:01:02"},
+      {"itemNo":"F2","groupItemNo":"G2","barcode":"691","name":"another long title, allocated",
+       "brandName":"Brand","categoryId":"7","price":"3.10","stock":5,"status":3,
+       "gmtModified":"09/23/2023 02:01:03"}
+    ]}})";
+    // Fewer fields, one record for the general path (a quoted stock) and one more record than
+    // the recycled page held.
+    const std::string sparse = R"({"result":"success","data":{"pageCount":1,"result":[
+      {"itemNo":"S1","status":0,"gmtModified":"09/24/2023 02:01:02"},
+      {"itemNo":"S2","status":1,"stock":"3","gmtModified":"09/24/2023 02:01:03"},
+      {"itemNo":"S3","status":2,"price":null,"gmtModified":"09/24/2023 02:01:04"}
+    ]}})";
+    ProductPageReader reader;
+    ProductPage page;
+    ASSERT_TRUE(reader.read(answer(full), shanghai(), kNow, page).ok());
+    ASSERT_EQ(page.products.size(), 2u);
+    for (Product& p : page.products) {  // what a later owner may have set
+        p.platform_status = "9";
+        p.scope = "pass";
+    }
+    reader.recycle(std::move(page.products));
+    for (const std::string* body : {&sparse, &full, &sparse}) {
+        const HttpResponse response = answer(*body);
+        ASSERT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
+        EXPECT_TRUE(page.fast);
+        expect_same_reading(response, page);
+        for (const Product& p : page.products) {
+            EXPECT_NE(response.body.find(p.raw_json), std::string::npos) << p.raw_json;
+        }
+        reader.recycle(std::move(page.products));
+    }
+}
+
 TEST(SunskyProductPage, EnvelopeShapesAndOrderAsThePlatformMaySendThem) {
     ProductPageReader reader;
     ProductPage page;
