@@ -201,7 +201,8 @@ bool has_control_byte(std::string_view text) {
 struct ProductPageReader::Impl {
     od::parser page_parser;
     od::parser record_parser;
-    std::string body;  // the answer, followed by the padding simdjson reads ahead into
+    std::string body;  // a padded copy of an answer without room for simdjson's read-ahead
+    const char* input_end = nullptr;   // the end of the readable bytes after the answer read
     bool keep_unknown_status = false;  // the products option, for map_product
     std::vector<Product> spare;        // a committed page's products, assigned into again
     std::size_t used = 0;              // products of the page being read
@@ -267,10 +268,21 @@ void ProductPageReader::recycle(std::vector<Product>&& products) {
 
 bool ProductPageReader::Impl::read_fast(const HttpResponse& response, const TimeZone& zone,
                                         ProductPage& out) {
-    body.reserve(response.body.size() + simdjson::SIMDJSON_PADDING);
-    body.assign(response.body);
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end: the answer is parsed where it
+    // lies when its string has that much spare capacity (the HTTP client reserves it), else in
+    // a padded copy.
+    const std::string& answer = response.body;
+    const char* text = answer.data();
+    std::size_t capacity = answer.capacity();
+    if (capacity < answer.size() + simdjson::SIMDJSON_PADDING) {
+        body.reserve(answer.size() + simdjson::SIMDJSON_PADDING);
+        body.assign(answer);
+        text = body.data();
+        capacity = body.capacity();
+    }
+    input_end = text + capacity;
     od::document doc;
-    if (page_parser.iterate(body.data(), body.size(), body.capacity()).get(doc)) return false;
+    if (page_parser.iterate(text, answer.size(), capacity).get(doc)) return false;
     od::object root;
     if (doc.get_object().get(root)) return false;
     bool success = false, have_result = false, have_data = false;
@@ -346,9 +358,9 @@ ProductPageReader::Impl::Outcome ProductPageReader::Impl::read_record(std::strin
                                                      : Outcome::page_general_path;
     };
     if (has_control_byte(raw)) return generally();
-    // The record lies inside `body`, whose padding follows the answer: readable ahead as simdjson
+    // The record lies inside the answer, whose padding follows it: readable ahead as simdjson
     // needs.
-    const auto capacity = static_cast<std::size_t>(body.data() + body.capacity() - raw.data());
+    const auto capacity = static_cast<std::size_t>(input_end - raw.data());
     od::document doc;
     od::object object;
     if (record_parser.iterate(raw.data(), raw.size(), capacity).get(doc) ||

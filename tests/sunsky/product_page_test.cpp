@@ -150,6 +150,19 @@ TEST(SunskyProductPage, RecordsOutsideTheCommonShapeMapAsTheGeneralPathMapsThem)
     EXPECT_EQ(page.products[1].title, "caf\xc3\xa9 \"quoted\"");
     EXPECT_EQ(page.products[2].external_id, "A6b");  // the last of a repeated key, as nlohmann
     EXPECT_EQ(page.dead_letters.size(), 3u);
+
+    // An answer with room for the parser's read-ahead (as the HTTP client leaves it) is read
+    // where it lies, with the same outcome.
+    HttpResponse roomy = answer(body);
+    roomy.body.reserve(body.size() + 4096);
+    ProductPage in_place;
+    ASSERT_TRUE(reader.read(roomy, shanghai(), kNow, in_place).ok());
+    EXPECT_TRUE(in_place.fast);
+    expect_same_reading(roomy, in_place);
+    ASSERT_EQ(in_place.products.size(), page.products.size());
+    for (std::size_t i = 0; i < page.products.size(); ++i) {
+        EXPECT_EQ(in_place.products[i].raw_json, page.products[i].raw_json);
+    }
 }
 
 TEST(SunskyProductPage, RecycledProductsCarryNothingOver) {
