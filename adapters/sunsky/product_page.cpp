@@ -1,6 +1,8 @@
 #include "sunsky/product_page.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -189,11 +191,31 @@ std::optional<ProductStatus> product_status(std::int64_t code) {
     }
 }
 
+// Eight bytes at a time: a byte below 0x20 borrows into its own high bit (exact for "any").
 bool has_control_byte(std::string_view text) {
-    for (char c : text) {
-        if (static_cast<unsigned char>(c) < 0x20) return true;
+    constexpr std::uint64_t kOnes = 0x0101010101010101u, kHighs = 0x8080808080808080u;
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + i, 8);
+        if ((word - kOnes * 0x20) & ~word & kHighs) return true;
+    }
+    for (; i < text.size(); ++i) {
+        if (static_cast<unsigned char>(text[i]) < 0x20) return true;
     }
     return false;
+}
+
+// A record's key as sent, without unescaping it; false for a key with an escape (the record then
+// goes to the general path, which unescapes). The key's closing quote is known to be there.
+bool plain_key(const od::field& field, std::string_view& key) {
+    const char* start = field.key().raw();
+    const char* end = start;
+    for (; *end != '"'; ++end) {
+        if (*end == '\\') return false;
+    }
+    key = std::string_view(start, static_cast<std::size_t>(end - start));
+    return true;
 }
 
 }  // namespace
@@ -371,8 +393,7 @@ ProductPageReader::Impl::Outcome ProductPageReader::Impl::read_record(std::strin
     for (auto field : object) {
         od::field f;
         std::string_view key;
-        if (std::move(field).get(f) || f.unescaped_key().get(key) ||
-            !read_field(key, f.value(), r, 1)) {
+        if (std::move(field).get(f) || !plain_key(f, key) || !read_field(key, f.value(), r, 1)) {
             return generally();
         }
     }

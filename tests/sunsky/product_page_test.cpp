@@ -165,6 +165,30 @@ TEST(SunskyProductPage, RecordsOutsideTheCommonShapeMapAsTheGeneralPathMapsThem)
     }
 }
 
+TEST(SunskyProductPage, EscapedKeysAndLineBreaksReadAsTheGeneralPathReadsThem) {
+    // An escaped key names the same field once unescaped; a line break between fields (or a
+    // record long enough for the word-wise scan) changes nothing.
+    const std::string body = std::string(R"({"result":"success","data":{"pageCount":1,"result":[
+      {"itemNo":"E1","brand\u004eame":"Brand","status":1,"gmtModified":"09/23/2023 02:01:02"},
+      {"itemNo":"E2",
+       "status":1,"gmtModified":"09/23/2023 02:01:03"},
+      {"itemNo":"E3","status":1,"gmtModified":"09/23/2023 02:01:04","name":")") +
+                             std::string(300, 'x') + R"("},
+      {"itemNo":"E4","stat\\us":1,"status":3,"gmtModified":"09/23/2023 02:01:05"}
+    ]}})";
+    ProductPageReader reader;
+    ProductPage page;
+    const HttpResponse response = answer(body);
+    ASSERT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
+    EXPECT_TRUE(page.fast);
+    expect_same_reading(response, page);
+    ASSERT_EQ(page.products.size(), 4u);
+    EXPECT_EQ(page.products[0].external_id, "E1");
+    EXPECT_EQ(page.products[0].brand, "Brand");
+    EXPECT_EQ(page.products[2].title, std::string(300, 'x'));
+    EXPECT_EQ(page.products[3].status, ProductStatus::out_of_stock);
+}
+
 TEST(SunskyProductPage, RecycledProductsCarryNothingOver) {
     const std::string full = R"({"result":"success","data":{"pageCount":1,"result":[
       {"itemNo":"F1","groupItemNo":"G1","barcode":"690","name":"a long enough title to allocate",
