@@ -111,6 +111,17 @@ class StreamRunnerTest : public ::testing::Test {
         return run_coro(io, guarded());
     }
 
+    // Page 1, then a fetch that waits until cancelled, during which a stop arrives; page 2
+    // is never read.
+    void script_a_stop_during_the_second_fetch() {
+        stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
+        stream.push_block();
+        stream.push(ScriptedStream::page(products({"b"}), cursor_at(2), true));
+        stream.on_fetch = [&](int call, const json&) {
+            if (call == 2) boost::asio::post(io, [&] { stop.request_stop(); });
+        };
+    }
+
     StreamMetrics stream_metrics() const {
         auto all = metrics.snapshot();
         return all[{key.account, key.stream}];
@@ -394,12 +405,7 @@ TEST_F(StreamRunnerTest, FetchAheadAFailedCommitCancelsTheFetchInFlight) {
 
 TEST_F(StreamRunnerTest, FetchAheadAStopDuringTheFetchKeepsThePageThatCommitted) {
     stream.fetch_ahead = true;
-    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
-    stream.push_block();
-    stream.push(ScriptedStream::page(products({"b"}), cursor_at(2), true));
-    stream.on_fetch = [&](int call, const json&) {
-        if (call == 2) boost::asio::post(io, [&] { stop.request_stop(); });
-    };
+    script_a_stop_during_the_second_fetch();
 
     CycleOutcome out = run_cycle();
 
@@ -492,13 +498,7 @@ TEST_F(StreamRunnerTest, StopAfterACommitEndsTheCycleStoppedAndConsistent) {
 }
 
 TEST_F(StreamRunnerTest, StopDuringAFetchInFlightCancelsItAndKeepsTheStoreConsistent) {
-    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
-    stream.push_block();
-    stream.push(ScriptedStream::page(products({"b"}), cursor_at(2), true));
-    // The stop arrives while fetch #2 is suspended.
-    stream.on_fetch = [&](int call, const json&) {
-        if (call == 2) boost::asio::post(io, [&] { stop.request_stop(); });
-    };
+    script_a_stop_during_the_second_fetch();
 
     CycleOutcome out = run_cycle();
 

@@ -91,6 +91,17 @@ void expect_same_reading(const HttpResponse& response, const ProductPage& fast) 
     }
 }
 
+// Reads `body` with a fresh reader: on the fast path, as the general path reads it.
+ProductPage read_on_the_fast_path(const std::string& body) {
+    ProductPageReader reader;
+    ProductPage page;
+    const HttpResponse response = answer(body);
+    EXPECT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
+    EXPECT_TRUE(page.fast);
+    expect_same_reading(response, page);
+    return page;
+}
+
 TEST(SunskyProductPage, SimulatorPagesReadOnTheFastPathAsTheGeneralPathReadsThem) {
     SimOptions o;
     o.seed = 11;
@@ -139,12 +150,7 @@ TEST(SunskyProductPage, RecordsOutsideTheCommonShapeMapAsTheGeneralPathMapsThem)
       {"itemNo":"A6","itemNo":"A6b","status":1,"gmtModified":"09/23/2023 02:01:06"},
       {"itemNo":"A7","status":1,"stock":-0,"price":null,"gmtModified":"09/23/2023 02:01:07"}
     ]}})";
-    ProductPageReader reader;
-    ProductPage page;
-    const HttpResponse response = answer(body);
-    ASSERT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
-    EXPECT_TRUE(page.fast);
-    expect_same_reading(response, page);
+    const ProductPage page = read_on_the_fast_path(body);
     ASSERT_EQ(page.products.size(), 4u);
     EXPECT_EQ(page.products[0].price, Decimal::parse("2.50"));
     EXPECT_EQ(page.products[1].title, "caf\xc3\xa9 \"quoted\"");
@@ -155,6 +161,7 @@ TEST(SunskyProductPage, RecordsOutsideTheCommonShapeMapAsTheGeneralPathMapsThem)
     // where it lies, with the same outcome.
     HttpResponse roomy = answer(body);
     roomy.body.reserve(body.size() + 4096);
+    ProductPageReader reader;
     ProductPage in_place;
     ASSERT_TRUE(reader.read(roomy, shanghai(), kNow, in_place).ok());
     EXPECT_TRUE(in_place.fast);
@@ -176,12 +183,7 @@ TEST(SunskyProductPage, EscapedKeysAndLineBreaksReadAsTheGeneralPathReadsThem) {
                              std::string(300, 'x') + R"("},
       {"itemNo":"E4","stat\\us":1,"status":3,"gmtModified":"09/23/2023 02:01:05"}
     ]}})";
-    ProductPageReader reader;
-    ProductPage page;
-    const HttpResponse response = answer(body);
-    ASSERT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
-    EXPECT_TRUE(page.fast);
-    expect_same_reading(response, page);
+    const ProductPage page = read_on_the_fast_path(body);
     ASSERT_EQ(page.products.size(), 4u);
     EXPECT_EQ(page.products[0].external_id, "E1");
     EXPECT_EQ(page.products[0].brand, "Brand");
