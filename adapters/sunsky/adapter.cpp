@@ -65,6 +65,15 @@ class ProductsStream final : public StreamSync {
         co_return page;
     }
 
+    // The next request names only the cursor (no acknowledgements): fetched while a page commits.
+    bool fetches_ahead_of_commit() const override { return true; }
+
+    // Nothing to acknowledge: the committed products go back to the reader for the next page.
+    awaitable<Status> after_commit(Page& page) override {
+        reader_.recycle(std::move(page.records.products));
+        co_return Status{};
+    }
+
     std::optional<UtcTime> watermark(const json& cursor) const override {
         return loop_.watermark(cursor);
     }

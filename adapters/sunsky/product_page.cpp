@@ -1,6 +1,8 @@
 #include "sunsky/product_page.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -189,11 +191,31 @@ std::optional<ProductStatus> product_status(std::int64_t code) {
     }
 }
 
+// Eight bytes at a time: a byte below 0x20 borrows into its own high bit (exact for "any").
 bool has_control_byte(std::string_view text) {
-    for (char c : text) {
-        if (static_cast<unsigned char>(c) < 0x20) return true;
+    constexpr std::uint64_t kOnes = 0x0101010101010101u, kHighs = 0x8080808080808080u;
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + i, 8);
+        if ((word - kOnes * 0x20) & ~word & kHighs) return true;
+    }
+    for (; i < text.size(); ++i) {
+        if (static_cast<unsigned char>(text[i]) < 0x20) return true;
     }
     return false;
+}
+
+// A record's key as sent, without unescaping it; false for a key with an escape (the record then
+// goes to the general path, which unescapes). The key's closing quote is known to be there.
+bool plain_key(const od::field& field, std::string_view& key) {
+    const char* start = field.key().raw();
+    const char* end = start;
+    for (; *end != '"'; ++end) {
+        if (*end == '\\') return false;
+    }
+    key = std::string_view(start, static_cast<std::size_t>(end - start));
+    return true;
 }
 
 }  // namespace
@@ -201,8 +223,18 @@ bool has_control_byte(std::string_view text) {
 struct ProductPageReader::Impl {
     od::parser page_parser;
     od::parser record_parser;
-    std::string body;  // the answer, followed by the padding simdjson reads ahead into
+    std::string body;  // a padded copy of an answer without room for simdjson's read-ahead
+    const char* input_end = nullptr;   // the end of the readable bytes after the answer read
     bool keep_unknown_status = false;  // the products option, for map_product
+    std::vector<Product> spare;        // a committed page's products, assigned into again
+    std::size_t used = 0;              // products of the page being read
+
+    // The page's next product: a recycled one (every field is assigned by the caller) or new.
+    Product& next_product(ProductPage& out) {
+        if (used < out.products.size()) return out.products[used++];
+        ++used;
+        return out.products.emplace_back();
+    }
 
     enum class Outcome { mapped, general_path, page_general_path };
 
@@ -219,11 +251,16 @@ Status ProductPageReader::read(const HttpResponse& response, const TimeZone& zon
                                std::chrono::system_clock::time_point now, ProductPage& out,
                                bool keep_unknown_status) {
     out = ProductPage{};
+    out.products = std::move(impl_->spare);
+    impl_->spare = {};
+    impl_->used = 0;
     impl_->keep_unknown_status = keep_unknown_status;
     if (response.status >= 200 && response.status < 300 && impl_->read_fast(response, zone, out)) {
+        out.products.resize(impl_->used);
         out.fast = true;
         return {};
     }
+    recycle(std::move(out.products));
     out = ProductPage{};
     auto data = parse_envelope(response, now);
     if (!data.ok()) return data.error();
@@ -247,12 +284,27 @@ Status ProductPageReader::read(const HttpResponse& response, const TimeZone& zon
     return {};
 }
 
+void ProductPageReader::recycle(std::vector<Product>&& products) {
+    if (products.size() > impl_->spare.size()) impl_->spare = std::move(products);
+}
+
 bool ProductPageReader::Impl::read_fast(const HttpResponse& response, const TimeZone& zone,
                                         ProductPage& out) {
-    body.reserve(response.body.size() + simdjson::SIMDJSON_PADDING);
-    body.assign(response.body);
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end: the answer is parsed where it
+    // lies when its string has that much spare capacity (the HTTP client reserves it), else in
+    // a padded copy.
+    const std::string& answer = response.body;
+    const char* text = answer.data();
+    std::size_t capacity = answer.capacity();
+    if (capacity < answer.size() + simdjson::SIMDJSON_PADDING) {
+        body.reserve(answer.size() + simdjson::SIMDJSON_PADDING);
+        body.assign(answer);
+        text = body.data();
+        capacity = body.capacity();
+    }
+    input_end = text + capacity;
     od::document doc;
-    if (page_parser.iterate(body.data(), body.size(), body.capacity()).get(doc)) return false;
+    if (page_parser.iterate(text, answer.size(), capacity).get(doc)) return false;
     od::object root;
     if (doc.get_object().get(root)) return false;
     bool success = false, have_result = false, have_data = false;
@@ -328,9 +380,9 @@ ProductPageReader::Impl::Outcome ProductPageReader::Impl::read_record(std::strin
                                                      : Outcome::page_general_path;
     };
     if (has_control_byte(raw)) return generally();
-    // The record lies inside `body`, whose padding follows the answer: readable ahead as simdjson
+    // The record lies inside the answer, whose padding follows it: readable ahead as simdjson
     // needs.
-    const auto capacity = static_cast<std::size_t>(body.data() + body.capacity() - raw.data());
+    const auto capacity = static_cast<std::size_t>(input_end - raw.data());
     od::document doc;
     od::object object;
     if (record_parser.iterate(raw.data(), raw.size(), capacity).get(doc) ||
@@ -341,8 +393,7 @@ ProductPageReader::Impl::Outcome ProductPageReader::Impl::read_record(std::strin
     for (auto field : object) {
         od::field f;
         std::string_view key;
-        if (std::move(field).get(f) || f.unescaped_key().get(key) ||
-            !read_field(key, f.value(), r, 1)) {
+        if (std::move(field).get(f) || !plain_key(f, key) || !read_field(key, f.value(), r, 1)) {
             return generally();
         }
     }
@@ -358,20 +409,23 @@ ProductPageReader::Impl::Outcome ProductPageReader::Impl::read_record(std::strin
     if (!out.seen.max_modified || *modified > *out.seen.max_modified) {
         out.seen.max_modified = *modified;
     }
-    Product& p = out.products.emplace_back();
+    // Every field of Product is assigned: the product may be a recycled one.
+    Product& p = next_product(out);
     p.external_id = r.item_no;
-    p.sku = r.item_no;
     p.parent_external_id = r.group;
+    p.sku = r.item_no;
     p.barcode = r.barcode;
     p.title = r.name;
     p.brand = r.brand;
     p.category_external_id = r.category;
-    p.currency = kCurrency;
     p.price = std::move(price);
+    p.currency = kCurrency;
     p.stock = r.stock;
     p.status = *status;
     p.source_modified_at = zone.to_utc(*modified);
     p.raw_json = raw;
+    p.platform_status.clear();
+    p.scope.clear();
     return Outcome::mapped;
 }
 
@@ -388,7 +442,7 @@ bool ProductPageReader::Impl::read_record_generally(std::string_view raw, const 
     auto mapped = map_product(*record, zone, keep_unknown_status);
     if (auto* p = std::get_if<Product>(&mapped)) {
         p->raw_json = raw;
-        out.products.push_back(std::move(*p));
+        next_product(out) = std::move(*p);
     } else {
         // The letter too holds the record's own bytes: a retry stores them as raw_json.
         DeadLetter& letter = out.dead_letters.emplace_back(std::get<DeadLetter>(std::move(mapped)));

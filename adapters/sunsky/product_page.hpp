@@ -43,6 +43,10 @@ class ProductPageReader {
                 std::chrono::system_clock::time_point now, ProductPage& out,
                 bool keep_unknown_status = false);
 
+    // Hands back a page's products once they are committed: the next read assigns into them,
+    // so their strings' buffers serve the next page instead of being freed and allocated again.
+    void recycle(std::vector<Product>&& products);
+
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include "core/until_stopped.hpp"
 
 namespace csync {
@@ -44,6 +47,12 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
         if (page.ok()) co_return std::move(page);
 
         const Error& err = page.error();
+        // Abandoned by the engine (the commit it overlapped failed): not the platform's error.
+        if (err.kind == ErrorKind::cancelled &&
+            (co_await boost::asio::this_coro::cancellation_state).cancelled() !=
+                boost::asio::cancellation_type::none) {
+            co_return std::nullopt;
+        }
         // Every request the failed attempt sent counts, its successful calls and resends too.
         const std::int64_t sent = requests_sent_by(err);
         summary.requests += sent;
@@ -61,6 +70,51 @@ boost::asio::awaitable<std::optional<Result<Page>>> StreamRunner::fetch_with_ret
         if (!co_await sleep_until_stopped(d_.clock, decision.delay, d_.stop))
             co_return std::nullopt;
     }
+}
+
+void StreamRunner::count_unused_fetch(std::optional<std::optional<Result<Page>>>& ahead,
+                                      RunSummary& summary) {
+    // The requests were sent all the same: runs and metrics count every platform call.
+    if (ahead && *ahead && (*ahead)->ok()) {
+        const std::int64_t sent = (*ahead)->value().requests;
+        summary.requests += sent;
+        d_.metrics.update({d_.key.account, d_.key.stream},
+                          [&](StreamMetrics& m) { m.requests += sent; });
+    }
+    ahead.reset();
+}
+
+boost::asio::awaitable<Result<ApplyStats>> StreamRunner::commit_fetching_ahead(
+    std::int64_t run_id, const Page& page, RunSummary& summary,
+    std::optional<std::optional<Result<Page>>>& ahead) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    // A failed commit ends the pair with an exception, so `&&` cancels the fetch at once
+    // instead of waiting out its retries. The commit itself is never cancelled (DbExecutor).
+    struct CommitFailed {};
+    Store& store = d_.store;
+    const StreamKey skey = d_.key;
+    std::optional<Result<ApplyStats>> applied;
+    // Named closures, not temporaries of the co_await expression (GCC 12, see DbExecutor::run).
+    auto commit = [&]() -> boost::asio::awaitable<void> {
+        auto apply = [&store, skey, run_id, &page] {
+            return store.apply_page(skey, run_id, page.records, page.next_cursor);
+        };
+        applied.emplace(co_await d_.db.run(std::move(apply)));
+        if (!applied->ok()) throw CommitFailed{};
+    };
+    auto fetch = [&]() -> boost::asio::awaitable<void> {
+        auto next = co_await fetch_with_retry(page.next_cursor, summary);
+        ahead.emplace(std::move(next));
+    };
+    try {
+        co_await (commit() && fetch());
+    } catch (...) {
+        // The fetch's own failure (an adapter bug) propagates as it would unpipelined; after a
+        // failed commit whatever the cancelled fetch threw is moot.
+        if (!applied || applied->ok()) throw;
+        count_unused_fetch(ahead, summary);
+    }
+    co_return std::move(*applied);
 }
 
 boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
@@ -92,8 +146,12 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         note_watermark(cursor);
     }
 
+    // The page fetched while the previous one committed (streams that fetch ahead); nullopt
+    // inside: a stop ended that fetch.
+    std::optional<std::optional<Result<Page>>> ahead;
     while (!out.error) {
         if (d_.stop.stop_requested()) {
+            count_unused_fetch(ahead, out.summary);
             out.stopped = true;
             break;
         }
@@ -104,7 +162,13 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
                 out.summary.pages);
             break;
         }
-        auto fetched = co_await fetch_with_retry(cursor, out.summary);
+        std::optional<Result<Page>> fetched;
+        if (ahead) {
+            fetched = std::move(*ahead);
+            ahead.reset();
+        } else {
+            fetched = co_await fetch_with_retry(cursor, out.summary);
+        }
         if (!fetched) {
             out.stopped = true;
             break;
@@ -117,11 +181,21 @@ boost::asio::awaitable<CycleOutcome> StreamRunner::run_cycle() {
         out.summary.requests += page.requests;
 
         // The page's records and its cursor commit together, or neither does. Not raced against
-        // stop: a commit in flight always finishes.
-        auto apply = [&store, skey, rid = *run_id, &page] {
-            return store.apply_page(skey, rid, page.records, page.next_cursor);
-        };
-        auto applied = co_await d_.db.run(std::move(apply));
+        // stop: a commit in flight always finishes. A stream whose next page depends only on the
+        // cursor fetches it meanwhile; it commits on the next turn, after this one.
+        const bool fetch_ahead = d_.sync.fetches_ahead_of_commit() && !page.cycle_done &&
+                                 out.summary.pages + 1 < d_.max_pages_per_cycle &&
+                                 !d_.stop.stop_requested();
+        std::optional<Result<ApplyStats>> applied_or;
+        if (fetch_ahead) {
+            applied_or.emplace(co_await commit_fetching_ahead(*run_id, page, out.summary, ahead));
+        } else {
+            auto apply = [&store, skey, rid = *run_id, &page] {
+                return store.apply_page(skey, rid, page.records, page.next_cursor);
+            };
+            applied_or.emplace(co_await d_.db.run(std::move(apply)));
+        }
+        Result<ApplyStats>& applied = *applied_or;
         if (!applied.ok()) {
             out.error = applied.error();
             logger.error("page not applied, cursor kept: {}", applied.error().describe());

@@ -50,6 +50,14 @@ class StreamRunner {
     // Fetches one page with retries; nullopt when stopped.
     boost::asio::awaitable<std::optional<Result<Page>>> fetch_with_retry(
         const nlohmann::json& cursor, RunSummary& summary);
+    // Commits `page` on the database thread while fetching the page after it (streams that
+    // fetch ahead of commit). The fetch is cancelled when the commit fails; `ahead` is left
+    // empty then, and nullopt inside when a stop ended the fetch.
+    boost::asio::awaitable<Result<ApplyStats>> commit_fetching_ahead(
+        std::int64_t run_id, const Page& page, RunSummary& summary,
+        std::optional<std::optional<Result<Page>>>& ahead);
+    // Drops a page fetched ahead that will not be committed, counting its requests.
+    void count_unused_fetch(std::optional<std::optional<Result<Page>>>& ahead, RunSummary& summary);
     // Records a watermark stream's committed position for the cursor-lag metric.
     void note_watermark(const nlohmann::json& cursor);
 

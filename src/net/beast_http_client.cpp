@@ -56,6 +56,8 @@ using std::chrono::milliseconds;
 
 // Response headers beyond this are not a commerce API talking.
 constexpr std::size_t kMaxResponseHeaderBytes = 64 * 1024;
+// Spare capacity after a response body (see exchange_on).
+constexpr std::size_t kBodyReadAheadBytes = 64;
 
 std::string describe_duration(milliseconds d) {
     if (d.count() > 0 && d.count() % 1000 == 0) {
@@ -530,9 +532,19 @@ asio::awaitable<Exchange> BeastHttpClient::Impl::exchange_on(
         parser.skip(true);
     }
     budget = step_budget(options.read_timeout, deadline);
-    conn.tcp().expires_after(budget.allowed);
-    co_await http::async_read(stream, conn.buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+    conn.tcp().expires_after(budget.allowed);  // one deadline for the header and the body
+    co_await http::async_read_header(stream, conn.buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser.is_done()) {
+        // Room past the body's end for a parser that reads ahead (simdjson: 64 bytes), so a page
+        // is parsed where it lies instead of being copied into a padded buffer first.
+        if (const auto length = parser.content_length();
+            length && *length <= static_cast<std::uint64_t>(options.max_response_bytes)) {
+            parser.get().body().reserve(static_cast<std::size_t>(*length) + kBodyReadAheadBytes);
+        }
+        co_await http::async_read(stream, conn.buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) {
         out.error = transport_error(ec, Step::read, url, budget, options.max_response_bytes);
         // A timeout is the server being slow, not a stale connection: never a reason to re-send.

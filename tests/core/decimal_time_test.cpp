@@ -157,6 +157,14 @@ TEST(UtcIso, FormatsSecondPrecisionWithZ) {
     EXPECT_EQ(format_utc_iso(UtcTime{}), "1970-01-01T00:00:00Z");
 }
 
+TEST(UtcIso, FormatsBeforeTheEpochAndAtTheEdgesOfFourDigitYears) {
+    EXPECT_EQ(format_utc_iso(UtcTime{std::chrono::seconds{-1}}), "1969-12-31T23:59:59Z");
+    EXPECT_EQ(format_utc_iso(utc(1, 1, 1, 0, 0, 0)), "0001-01-01T00:00:00Z");
+    EXPECT_EQ(format_utc_iso(utc(9999, 12, 31, 23, 59, 59)), "9999-12-31T23:59:59Z");
+    EXPECT_EQ(format_utc_iso(utc(9999, 12, 31, 23, 59, 59) + std::chrono::seconds{1}),
+              "10000-01-01T00:00:00Z");
+}
+
 TEST(UtcIso, RoundTrips) {
     for (UtcTime t : {utc(2023, 9, 23, 2, 1, 2), utc(2000, 2, 29, 23, 59, 59), UtcTime{},
                       utc(2038, 1, 19, 3, 14, 8)}) {

@@ -1,6 +1,7 @@
 // The stream runner on a scripted stream and an in-memory store: paging, cursor persistence,
 // retries, atomicity of a failed page, acknowledgements, stop requests and metrics.
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <stdexcept>
@@ -108,6 +109,17 @@ class StreamRunnerTest : public ::testing::Test {
             }
         };
         return run_coro(io, guarded());
+    }
+
+    // Page 1, then a fetch that waits until cancelled, during which a stop arrives; page 2
+    // is never read.
+    void script_a_stop_during_the_second_fetch() {
+        stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
+        stream.push_block();
+        stream.push(ScriptedStream::page(products({"b"}), cursor_at(2), true));
+        stream.on_fetch = [&](int call, const json&) {
+            if (call == 2) boost::asio::post(io, [&] { stop.request_stop(); });
+        };
     }
 
     StreamMetrics stream_metrics() const {
@@ -323,6 +335,88 @@ TEST_F(StreamRunnerTest, StoreFailureAtPageKLeavesPageKMinusOneCommitted) {
     for (const char* id : {"a", "b", "c", "d"}) EXPECT_TRUE(has_product(id)) << id;
 }
 
+TEST_F(StreamRunnerTest, FetchAheadFetchesPageNPlusOneWhilePageNCommits) {
+    stream.fetch_ahead = true;
+    stream.push(ScriptedStream::page(products({"a", "b"}), cursor_at(1)));
+    stream.push(ScriptedStream::page(products({"c"}), cursor_at(2)));
+    stream.push(ScriptedStream::page(products({"d"}), cursor_at(3), /*cycle_done=*/true));
+    // Page N is acknowledged only once its commit and the fetch of N+1 are both done: fetch
+    // N+1 starts before N's acknowledgement, and never before N-1 is committed.
+    stream.on_fetch = [&](int call, const json&) {
+        EXPECT_EQ(stream.after_commit_calls(), std::max(0, call - 2)) << "fetch " << call;
+        EXPECT_GE(store.applied_pages(), call - 2) << "fetch " << call;
+    };
+    stream.on_after_commit = [&](int call, const Page& page) {
+        EXPECT_EQ(store.cursor(key), page.next_cursor) << "ack " << call << " before commit";
+    };
+
+    CycleOutcome out = run_cycle();
+
+    EXPECT_TRUE(out.completed);
+    EXPECT_FALSE(out.error.has_value()) << out.error->describe();
+    EXPECT_EQ(out.summary.pages, 3);
+    EXPECT_EQ(out.summary.requests, 3);
+    EXPECT_EQ(out.summary.stats.inserted, 4);
+    EXPECT_EQ(stream.cursors(), (std::vector<json>{json(), cursor_at(1), cursor_at(2)}));
+    EXPECT_EQ(stream.committed_cursors(),
+              (std::vector<json>{cursor_at(1), cursor_at(2), cursor_at(3)}));
+    EXPECT_EQ(store.cursor(key), cursor_at(3));
+    for (const char* id : {"a", "b", "c", "d"}) EXPECT_TRUE(has_product(id)) << id;
+}
+
+TEST_F(StreamRunnerTest, FetchAheadAFailedCommitLeavesThePageFetchedMeanwhileUncommitted) {
+    stream.fetch_ahead = true;
+    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
+    stream.push(ScriptedStream::page(products({"b"}), cursor_at(2)));
+    stream.push(ScriptedStream::page(products({"c"}), cursor_at(3)));
+    stream.push(ScriptedStream::page(products({"d"}), cursor_at(4), true));
+    store.fail_apply_at(2);
+
+    CycleOutcome out = run_cycle();
+
+    ASSERT_TRUE(out.error.has_value());
+    EXPECT_EQ(out.error->kind, ErrorKind::storage);
+    EXPECT_EQ(store.apply_calls(), 2) << "page 3 was applied after page 2 failed";
+    EXPECT_EQ(store.cursor(key), cursor_at(1));
+    EXPECT_TRUE(has_product("a"));
+    for (const char* id : {"b", "c", "d"}) EXPECT_FALSE(has_product(id)) << id;
+    EXPECT_EQ(stream.committed_cursors(), std::vector<json>{cursor_at(1)});
+    EXPECT_EQ(out.summary.pages, 1);
+}
+
+TEST_F(StreamRunnerTest, FetchAheadAFailedCommitCancelsTheFetchInFlight) {
+    stream.fetch_ahead = true;
+    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
+    stream.push_block();  // fetch #2 waits until cancelled
+    store.fail_apply_at(1);
+
+    CycleOutcome out = run_cycle();
+
+    ASSERT_TRUE(out.error.has_value());
+    EXPECT_EQ(out.error->kind, ErrorKind::storage);
+    EXPECT_FALSE(out.stopped);
+    EXPECT_EQ(stream.cancelled_fetches(), 1);
+    EXPECT_FALSE(store.cursor(key).has_value());
+    EXPECT_FALSE(has_product("a"));
+    EXPECT_EQ(stream.after_commit_calls(), 0);
+    EXPECT_EQ(stream_metrics().errors.count("cancelled"), 0u)
+        << "the abandoned fetch is not the platform's error";
+}
+
+TEST_F(StreamRunnerTest, FetchAheadAStopDuringTheFetchKeepsThePageThatCommitted) {
+    stream.fetch_ahead = true;
+    script_a_stop_during_the_second_fetch();
+
+    CycleOutcome out = run_cycle();
+
+    EXPECT_TRUE(out.stopped);
+    EXPECT_FALSE(out.error.has_value()) << out.error->describe();
+    EXPECT_EQ(stream.cancelled_fetches(), 1);
+    EXPECT_EQ(store.cursor(key), cursor_at(1));
+    EXPECT_TRUE(has_product("a"));
+    EXPECT_FALSE(has_product("b"));
+}
+
 TEST_F(StreamRunnerTest, AfterCommitRunsOnlyOnceThePageIsCommitted) {
     stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
     stream.push(ScriptedStream::page(products({"b"}), cursor_at(2), true));
@@ -404,13 +498,7 @@ TEST_F(StreamRunnerTest, StopAfterACommitEndsTheCycleStoppedAndConsistent) {
 }
 
 TEST_F(StreamRunnerTest, StopDuringAFetchInFlightCancelsItAndKeepsTheStoreConsistent) {
-    stream.push(ScriptedStream::page(products({"a"}), cursor_at(1)));
-    stream.push_block();
-    stream.push(ScriptedStream::page(products({"b"}), cursor_at(2), true));
-    // The stop arrives while fetch #2 is suspended.
-    stream.on_fetch = [&](int call, const json&) {
-        if (call == 2) boost::asio::post(io, [&] { stop.request_stop(); });
-    };
+    script_a_stop_during_the_second_fetch();
 
     CycleOutcome out = run_cycle();
 

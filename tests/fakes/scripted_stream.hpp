@@ -92,6 +92,10 @@ class ScriptedStream final : public StreamSync {
         co_return Status{};
     }
 
+    bool fetches_ahead_of_commit() const override { return fetch_ahead; }
+
+    // Whether the engine may fetch page N+1 while page N commits (off: the engine's default).
+    bool fetch_ahead = false;
     // Hooks run synchronously at the start of each call (e.g. to request a stop, or to check
     // what the store holds when the engine acknowledges).
     std::function<void(int call, const nlohmann::json& cursor)> on_fetch;

@@ -91,6 +91,17 @@ void expect_same_reading(const HttpResponse& response, const ProductPage& fast) 
     }
 }
 
+// Reads `body` with a fresh reader: on the fast path, as the general path reads it.
+ProductPage read_on_the_fast_path(const std::string& body) {
+    ProductPageReader reader;
+    ProductPage page;
+    const HttpResponse response = answer(body);
+    EXPECT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
+    EXPECT_TRUE(page.fast);
+    expect_same_reading(response, page);
+    return page;
+}
+
 TEST(SunskyProductPage, SimulatorPagesReadOnTheFastPathAsTheGeneralPathReadsThem) {
     SimOptions o;
     o.seed = 11;
@@ -139,17 +150,82 @@ TEST(SunskyProductPage, RecordsOutsideTheCommonShapeMapAsTheGeneralPathMapsThem)
       {"itemNo":"A6","itemNo":"A6b","status":1,"gmtModified":"09/23/2023 02:01:06"},
       {"itemNo":"A7","status":1,"stock":-0,"price":null,"gmtModified":"09/23/2023 02:01:07"}
     ]}})";
-    ProductPageReader reader;
-    ProductPage page;
-    const HttpResponse response = answer(body);
-    ASSERT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
-    EXPECT_TRUE(page.fast);
-    expect_same_reading(response, page);
+    const ProductPage page = read_on_the_fast_path(body);
     ASSERT_EQ(page.products.size(), 4u);
     EXPECT_EQ(page.products[0].price, Decimal::parse("2.50"));
     EXPECT_EQ(page.products[1].title, "caf\xc3\xa9 \"quoted\"");
     EXPECT_EQ(page.products[2].external_id, "A6b");  // the last of a repeated key, as nlohmann
     EXPECT_EQ(page.dead_letters.size(), 3u);
+
+    // An answer with room for the parser's read-ahead (as the HTTP client leaves it) is read
+    // where it lies, with the same outcome.
+    HttpResponse roomy = answer(body);
+    roomy.body.reserve(body.size() + 4096);
+    ProductPageReader reader;
+    ProductPage in_place;
+    ASSERT_TRUE(reader.read(roomy, shanghai(), kNow, in_place).ok());
+    EXPECT_TRUE(in_place.fast);
+    expect_same_reading(roomy, in_place);
+    ASSERT_EQ(in_place.products.size(), page.products.size());
+    for (std::size_t i = 0; i < page.products.size(); ++i) {
+        EXPECT_EQ(in_place.products[i].raw_json, page.products[i].raw_json);
+    }
+}
+
+TEST(SunskyProductPage, EscapedKeysAndLineBreaksReadAsTheGeneralPathReadsThem) {
+    // An escaped key names the same field once unescaped; a line break between fields (or a
+    // record long enough for the word-wise scan) changes nothing.
+    const std::string body = std::string(R"({"result":"success","data":{"pageCount":1,"result":[
+      {"itemNo":"E1","brand\u004eame":"Brand","status":1,"gmtModified":"09/23/2023 02:01:02"},
+      {"itemNo":"E2",
+       "status":1,"gmtModified":"09/23/2023 02:01:03"},
+      {"itemNo":"E3","status":1,"gmtModified":"09/23/2023 02:01:04","name":")") +
+                             std::string(300, 'x') + R"("},
+      {"itemNo":"E4","stat\\us":1,"status":3,"gmtModified":"09/23/2023 02:01:05"}
+    ]}})";
+    const ProductPage page = read_on_the_fast_path(body);
+    ASSERT_EQ(page.products.size(), 4u);
+    EXPECT_EQ(page.products[0].external_id, "E1");
+    EXPECT_EQ(page.products[0].brand, "Brand");
+    EXPECT_EQ(page.products[2].title, std::string(300, 'x'));
+    EXPECT_EQ(page.products[3].status, ProductStatus::out_of_stock);
+}
+
+TEST(SunskyProductPage, RecycledProductsCarryNothingOver) {
+    const std::string full = R"({"result":"success","data":{"pageCount":1,"result":[
+      {"itemNo":"F1","groupItemNo":"G1","barcode":"690","name":"a long enough title to allocate",
+       "brandName":"Brand","categoryId":110265,"price":"12.50","stock":4,"status":1,
+       "gmtModified":"09/23/2023 02:01:02"},
+      {"itemNo":"F2","groupItemNo":"G2","barcode":"691","name":"another long title, allocated",
+       "brandName":"Brand","categoryId":"7","price":"3.10","stock":5,"status":3,
+       "gmtModified":"09/23/2023 02:01:03"}
+    ]}})";
+    // Fewer fields, one record for the general path (a quoted stock) and one more record than
+    // the recycled page held.
+    const std::string sparse = R"({"result":"success","data":{"pageCount":1,"result":[
+      {"itemNo":"S1","status":0,"gmtModified":"09/24/2023 02:01:02"},
+      {"itemNo":"S2","status":1,"stock":"3","gmtModified":"09/24/2023 02:01:03"},
+      {"itemNo":"S3","status":2,"price":null,"gmtModified":"09/24/2023 02:01:04"}
+    ]}})";
+    ProductPageReader reader;
+    ProductPage page;
+    ASSERT_TRUE(reader.read(answer(full), shanghai(), kNow, page).ok());
+    ASSERT_EQ(page.products.size(), 2u);
+    for (Product& p : page.products) {  // what a later owner may have set
+        p.platform_status = "9";
+        p.scope = "pass";
+    }
+    reader.recycle(std::move(page.products));
+    for (const std::string* body : {&sparse, &full, &sparse}) {
+        const HttpResponse response = answer(*body);
+        ASSERT_TRUE(reader.read(response, shanghai(), kNow, page).ok());
+        EXPECT_TRUE(page.fast);
+        expect_same_reading(response, page);
+        for (const Product& p : page.products) {
+            EXPECT_NE(response.body.find(p.raw_json), std::string::npos) << p.raw_json;
+        }
+        reader.recycle(std::move(page.products));
+    }
 }
 
 TEST(SunskyProductPage, EnvelopeShapesAndOrderAsThePlatformMaySendThem) {

@@ -59,6 +59,11 @@ class StreamSync {
         co_return Status{};
     }
 
+    // True when the page after page N depends on nothing but N's next_cursor (no
+    // acknowledgement changes what the platform answers next): the engine then fetches page
+    // N+1 while page N commits. N+1 still commits only after N, and never when N's commit fails.
+    virtual bool fetches_ahead_of_commit() const { return false; }
+
     // For watermark streams: the platform time a committed cursor has synced up to (UTC), so
     // the engine can report how far behind the platform the copy is. nullopt: not a watermark
     // stream, or the cursor does not name one yet.
