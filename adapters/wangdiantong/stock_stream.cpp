@@ -347,6 +347,8 @@ boost::asio::awaitable<Result<Page>> StockStream::fetch_page(const json& cursor)
     page.ack = json{{"acks", json::array()}};
     if (options_.ack) {
         for (const AckItem& a : acks) page.ack["acks"].push_back(ack_json(a));
+        // Acknowledged ids are not offered again: what they carried must survive a power cut.
+        page.records.durable = !acks.empty();
     }
     co_return page;
 }

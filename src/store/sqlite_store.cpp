@@ -297,6 +297,8 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
                 return std::move(space).error();
             }
         }
+        std::optional<store::sqlite::FullSync> full_sync;
+        if (records.durable) full_sync.emplace(*impl_->db);
         // IMMEDIATE: take the write lock now, not at the first write, so a concurrent writer
         // makes us wait (busy_timeout) instead of failing the page half-way with SQLITE_BUSY.
         SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -345,6 +347,7 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         writer.flush_counts();
         writer.flush_changes();
         writer.write_cursor(next_cursor);
+        impl_->last_page_commit_synchronous = impl_->db->execAndGet("PRAGMA synchronous").getInt();
         tx.commit();
         // Only now may the old set's files go, and only those no row names any more.
         for (const std::string& file : stale_image_files) {
@@ -502,6 +505,10 @@ void SqliteStore::release_memory() {
     // Only unused, clean pages go: an open transaction (there is none between cycles) keeps its
     // dirty pages.
     if (impl_->db) sqlite3_db_release_memory(impl_->db->getHandle());
+}
+
+int SqliteStore::last_page_commit_synchronous() const {
+    return impl_->last_page_commit_synchronous;
 }
 
 std::int64_t SqliteStore::page_cache_bytes() const {

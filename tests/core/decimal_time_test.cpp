@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include <date/date.h>
 #include <gtest/gtest.h>
 
 #include "csync/domain/decimal.hpp"
@@ -163,6 +164,16 @@ TEST(UtcIso, FormatsBeforeTheEpochAndAtTheEdgesOfFourDigitYears) {
     EXPECT_EQ(format_utc_iso(utc(9999, 12, 31, 23, 59, 59)), "9999-12-31T23:59:59Z");
     EXPECT_EQ(format_utc_iso(utc(9999, 12, 31, 23, 59, 59) + std::chrono::seconds{1}),
               "10000-01-01T00:00:00Z");
+}
+
+TEST(UtcIso, WritesWhatDateFormatWritesAcrossTwoCenturies) {
+    // The digits are written by hand; date::format is the reference they must equal.
+    for (std::int64_t s = -2'208'988'800; s < 4'102'444'800; s += 86'400 * 7 + 3'600 + 61) {
+        const UtcTime t{std::chrono::seconds{s}};
+        EXPECT_EQ(format_utc_iso(t),
+                  date::format("%Y-%m-%dT%H:%M:%SZ", date::sys_seconds{t.time_since_epoch()}))
+            << s;
+    }
 }
 
 TEST(UtcIso, RoundTrips) {

@@ -130,23 +130,17 @@ TEST_F(SqliteStoreTest, ReleasingMemoryEmptiesThePageCacheAndKeepsTheData) {
     EXPECT_EQ(apply(page, {{"page", 2}}).unchanged, 50);
 }
 
-TEST(SqliteUtcText, WritesWhatFormatUtcIsoWrites) {
-    using namespace std::chrono;
-    std::vector<UtcTime> times = {
-        UtcTime{},             // the epoch
-        UtcTime{seconds{-1}},  // 1969-12-31T23:59:59Z
-        sys_days{year{2024} / February / 29} + 23h + 59min + 59s,
-        sys_days{year{9999} / December / 31} + 23h + 59min + 59s,
-        sys_days{year{10000} / January / 1},  // past four digits: the fallback
-        sys_days{year{-1} / January / 1} + 1s,
-    };
-    // Every day and every hour of the day across two centuries, at odd minutes and seconds.
-    for (std::int64_t s = -2'208'988'800; s < 4'102'444'800; s += 86'400 * 7 + 3'600 + 61) {
-        times.push_back(UtcTime{seconds{s}});
-    }
-    for (const UtcTime t : times) {
-        EXPECT_EQ(store::sqlite::utc_text(t), format_utc_iso(t)) << t.time_since_epoch().count();
-    }
+TEST_F(SqliteStoreTest, ADurablePageIsSyncedToDiskAndTheNextPageIsNot) {
+    PageRecords page;
+    page.products.push_back(make_product("P1"));
+    page.durable = true;
+    ASSERT_EQ(apply(page).inserted, 1);
+    EXPECT_EQ(store_->last_page_commit_synchronous(), 2) << "FULL: the WAL is synced at commit";
+
+    page.durable = false;
+    page.products.push_back(make_product("P2"));
+    ASSERT_EQ(apply(page, {{"page", 2}}).inserted, 1);
+    EXPECT_EQ(store_->last_page_commit_synchronous(), 1) << "NORMAL again after a durable page";
 }
 
 TEST_F(SqliteStoreTest, CategoriesFollowTheSameRules) {

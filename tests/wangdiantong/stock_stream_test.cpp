@@ -114,7 +114,10 @@ TEST(WangdiantongStockStream, AckOffSendsNoAcknowledgementAndLeavesIdsWaiting) {
     EXPECT_EQ(rig.sim->waiting(), 60u);
     EXPECT_EQ(rig.sim->calls().count(std::string(kSyncSuccess)), 0u);
     EXPECT_EQ(rig.sim->calls().count(std::string(kSyncFail)), 0u);
-    for (const Page& p : cycle.pages) EXPECT_TRUE(p.ack["acks"].empty());
+    for (const Page& p : cycle.pages) {
+        EXPECT_TRUE(p.ack["acks"].empty());
+        EXPECT_FALSE(p.records.durable) << "nothing is acknowledged: the WAL's usual sync will do";
+    }
 }
 
 TEST(WangdiantongStockStream, StockChangedBetweenCalcAndAckStaysWaitingAndIsPickedUpNextCycle) {
@@ -277,6 +280,7 @@ TEST(WangdiantongStockStream, FetchPageHasNoAcknowledgementSideEffect) {
     EXPECT_EQ(rig.sim->calls().count(std::string(kSyncSuccess)), 0u);
     EXPECT_EQ(rig.sim->waiting(), 15u);
     EXPECT_EQ(page->ack["acks"].size(), 15u);
+    EXPECT_TRUE(page->records.durable) << "an acknowledged page is synced to disk when it commits";
     for (const HttpRequest& r : rig.http->requests) {
         EXPECT_EQ(r.connection_key, "wangdiantong/sid=t-sid");
         EXPECT_NE(r.url.find("salt=t-salt%3Ax&"), std::string::npos) << "the colon is encoded";

@@ -160,6 +160,10 @@ struct PageRecords {
     std::vector<std::string> replaced_image_sets;
     std::string image_folder;             // where image files go; empty: beside the database
     std::int64_t image_budget_bytes = 0;  // the folder may not grow past this; 0: no budget
+    // The platform is told once this page commits (Wangdiantong's acknowledgements) and will not
+    // send it again: the commit is synced to disk before it returns, not only written to the WAL,
+    // so a power cut after the acknowledgement cannot lose what was acknowledged.
+    bool durable = false;
 
     std::size_t size() const noexcept {
         return products.size() + categories.size() + stock_levels.size() + orders.size() +

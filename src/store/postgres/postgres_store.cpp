@@ -926,6 +926,8 @@ Result<ApplyStats> PostgresStore::apply_page(const StreamKey& key, std::int64_t 
             }
         }
         pqxx::work tx(impl_->connection());
+        // An acknowledged page waits for the server's WAL flush whatever the server's default.
+        if (records.durable) tx.exec("SET LOCAL synchronous_commit = on");
         if (auto fenced = impl_->check_fence(tx, key.account); !fenced.ok()) {
             return std::move(fenced).error();
         }

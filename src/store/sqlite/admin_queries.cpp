@@ -46,17 +46,7 @@ Status SqliteStore::save_account_state(const std::string& account, const Account
         SQLite::Database& db = *impl_->db;
         // A rotated refresh token is the only copy once the platform has answered: this one
         // commit is synced to disk (FULL), not only to the WAL as pages are (NORMAL).
-        db.exec("PRAGMA synchronous = FULL");
-        struct RestoreNormal {
-            SQLite::Database& db;
-            ~RestoreNormal() {
-                try {
-                    db.exec("PRAGMA synchronous = NORMAL");
-                } catch (const std::exception&) {
-                    // FULL stays: slower pages, never less safe.
-                }
-            }
-        } restore{db};
+        store::sqlite::FullSync full_sync(db);
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         if (auto known = impl_->require_account(account); !known.ok()) {
             return known;

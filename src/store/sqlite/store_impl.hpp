@@ -28,6 +28,31 @@
 
 namespace csync {
 
+namespace store::sqlite {
+
+// PRAGMA synchronous = FULL for the commits made while it lives, NORMAL again after: the
+// connection runs NORMAL (a commit reaches the WAL; the WAL is synced at checkpoints), and a
+// commit whose loss the platform would not repair (a rotated token, an acknowledged page) is
+// synced to disk before it returns.
+class FullSync {
+  public:
+    explicit FullSync(SQLite::Database& db) : db_(db) { db_.exec("PRAGMA synchronous = FULL"); }
+    ~FullSync() {
+        try {
+            db_.exec("PRAGMA synchronous = NORMAL");
+        } catch (const std::exception&) {
+            // FULL stays: slower pages, never less safe.
+        }
+    }
+    FullSync(const FullSync&) = delete;
+    FullSync& operator=(const FullSync&) = delete;
+
+  private:
+    SQLite::Database& db_;
+};
+
+}  // namespace store::sqlite
+
 struct SqliteStore::Impl {
     Impl(std::string db_path, Clock& c, std::optional<store::DaemonLock> daemon_lock,
          std::unique_ptr<SQLite::Database> database, std::vector<store::Migration> known,
@@ -51,6 +76,8 @@ struct SqliteStore::Impl {
     int schema_version = 0;
     bool read_only = false;
     std::optional<int> fail_after_rows;
+    // PRAGMA synchronous as the last page commit ran (a test reads it).
+    int last_page_commit_synchronous = -1;
     // Image folders by root, each swept of unreferenced files at its first use.
     std::map<std::string, store::ImageFolder> image_folders;
 
@@ -79,7 +106,7 @@ struct SqliteStore::Impl {
 
     int latest_version() const { return migrations.empty() ? 0 : migrations.back().version; }
     std::string now_text() const {
-        return store::sqlite::utc_text(store::sqlite::to_utc_seconds(clock.now()));
+        return format_utc_iso(store::sqlite::to_utc_seconds(clock.now()));
     }
 
     // Runs `fn`, turning any exception into Error::storage "<what> in database <path> failed:

@@ -43,38 +43,9 @@ inline void bind_text_or_null(Statement& s, int index, const std::string& value)
     }
 }
 
-// format_utc_iso's text ("2023-11-14T22:13:20Z") without its stream machinery: a page binds
-// one or more times per record. Years outside 0000-9999 take format_utc_iso itself.
-inline std::string utc_text(UtcTime t) {
-    using namespace std::chrono;
-    const sys_days day = floor<days>(t);
-    const year_month_day ymd{day};
-    const int y = static_cast<int>(ymd.year());
-    if (y < 0 || y > 9999) return format_utc_iso(t);
-    const hh_mm_ss<seconds> hms{t - day};
-    char text[21];
-    auto put = [&text](int at, int value, int width) {
-        for (int i = width - 1; i >= 0; --i, value /= 10)
-            text[at + i] = static_cast<char>('0' + value % 10);
-    };
-    put(0, y, 4);
-    text[4] = '-';
-    put(5, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
-    text[7] = '-';
-    put(8, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
-    text[10] = 'T';
-    put(11, static_cast<int>(hms.hours().count()), 2);
-    text[13] = ':';
-    put(14, static_cast<int>(hms.minutes().count()), 2);
-    text[16] = ':';
-    put(17, static_cast<int>(hms.seconds().count()), 2);
-    text[19] = 'Z';
-    return std::string(text, 20);
-}
-
 inline void bind_time(Statement& s, int index, const std::optional<UtcTime>& value) {
     if (value) {
-        s.bind(index, utc_text(*value));
+        s.bind(index, format_utc_iso(*value));
     } else {
         s.bind(index);
     }
