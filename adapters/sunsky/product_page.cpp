@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include "core/json_util.hpp"
+#include "ondemand_page.hpp"
 #include "sunsky/mapping.hpp"
 #include "sunsky/protocol.hpp"
 
@@ -19,60 +20,10 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// Nesting the fast path walks before it leaves a record to the general path, which refuses
-// documents deeper than kMaxJsonDepth (the envelope, the page object, its array and the record
-// are 4 levels above a field; the margin keeps the fast path strictly inside that limit).
-constexpr int kMaxFastDepth = static_cast<int>(kMaxJsonDepth) - 8;
-
-// Walks a value the mapping does not read so that it is checked like everything else: the
-// on-demand parser only validates what is visited.
-bool valid(od::value value, int depth) {
-    if (depth > kMaxFastDepth) return false;
-    od::json_type type;
-    if (value.type().get(type)) return false;
-    switch (type) {
-        case od::json_type::object: {
-            od::object object;
-            if (value.get_object().get(object)) return false;
-            for (auto field : object) {
-                od::field f;
-                std::string_view key;
-                if (std::move(field).get(f) || f.unescaped_key().get(key)) return false;
-                if (!valid(f.value(), depth + 1)) return false;
-            }
-            return true;
-        }
-        case od::json_type::array: {
-            od::array array;
-            if (value.get_array().get(array)) return false;
-            for (auto element : array) {
-                od::value v;
-                if (element.get(v) || !valid(v, depth + 1)) return false;
-            }
-            return true;
-        }
-        case od::json_type::string: {
-            std::string_view text;
-            return !value.get_string().get(text);
-        }
-        case od::json_type::number: {
-            od::number n;
-            return !value.get_number().get(n);
-        }
-        case od::json_type::boolean: {
-            bool b = false;
-            return !value.get_bool().get(b);
-        }
-        case od::json_type::null: {
-            bool is_null = false;
-            return !value.is_null().get(is_null) && is_null;
-        }
-    }
-    return false;
-}
-
-// Nothing follows the document (the on-demand parser stops where its reader stops).
-bool at_end(od::document& doc) { return doc.current_location().error() == simdjson::OUT_OF_BOUNDS; }
+// The walk that validates what the mapping does not read (within the depth the general path
+// accepts) and the end check are the ones every page reader shares.
+using ondemand::at_end;
+using ondemand::valid;
 
 // An integer literal as json_text would print it (int64, no sign on zero): the token itself.
 std::optional<std::string_view> integer_token(od::value value) {
