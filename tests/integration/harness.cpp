@@ -18,6 +18,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 namespace csync::it {
 
@@ -362,8 +363,9 @@ std::string query_when_ready(const fs::path& db, const std::string& sql) {
     }
 }
 
-std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::string& sql) {
-    SQLite::Database conn(db.string(), SQLite::OPEN_READONLY);
+namespace {
+
+std::vector<std::vector<std::string>> rows_of(SQLite::Database& conn, const std::string& sql) {
     conn.setBusyTimeout(5000);
     SQLite::Statement st(conn, sql);
     std::vector<std::vector<std::string>> rows;
@@ -375,6 +377,22 @@ std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> query_rows(const fs::path& db, const std::string& sql) {
+    try {
+        SQLite::Database conn(db.string(), SQLite::OPEN_READONLY);
+        return rows_of(conn, sql);
+    } catch (const SQLite::Exception& e) {
+        // A writer killed mid-commit can leave a WAL index that needs recovery, which a read-only
+        // connection cannot run (SQLITE_READONLY_RECOVERY); the next daemon runs it on opening,
+        // and so does this query.
+        if (e.getErrorCode() != SQLITE_READONLY) throw;
+    }
+    SQLite::Database conn(db.string(), SQLite::OPEN_READWRITE);
+    return rows_of(conn, sql);
 }
 
 int status_port(Process& daemon, std::chrono::milliseconds timeout) {
