@@ -516,6 +516,12 @@ int run_daemon(Config config, const DaemonOptions& options) {
                         build_generation(std::move(next), shared, std::move(next_states.value()));
                     if (gen.ok()) {
                         current = std::move(gen.value());
+                        // A SIGHUP taken while this generation was being built stopped the one
+                        // before it: stop this one at once, so the newer file is applied too.
+                        if (pending_reload) {
+                            current->stop->request_stop();
+                            if (leases) leases->stop_cycles();
+                        }
                         continue;
                     }
                     log::root().error("reload failed, stopping: {}", gen.error().message);
