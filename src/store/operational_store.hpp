@@ -41,6 +41,17 @@ struct DeadLetterFilter {
 // quoted when they hold a comma, quote or line break; NULL is an empty field).
 enum class ExportFormat { ndjson, csv };
 
+// What retention never prunes, as SQL both stores put in their DELETE: status reads each
+// stream's latest run, success and failure; a change stays until every registered consumer has
+// read it.
+inline constexpr const char* kRunsKeptByRetention =
+    "id NOT IN (SELECT last_run_id FROM stream_run_summary WHERE last_run_id IS NOT NULL"
+    " UNION SELECT last_success_run_id FROM stream_run_summary"
+    " WHERE last_success_run_id IS NOT NULL"
+    " UNION SELECT last_error_run_id FROM stream_run_summary WHERE last_error_run_id IS NOT NULL)";
+inline constexpr const char* kChangesKeptByRetention =
+    "id <= (SELECT coalesce(min(last_id), 9223372036854775807) FROM change_consumers)";
+
 class OperationalStore : public Store {
   public:
     // One small batch of pruning, its own short transaction: sync_runs that started before

@@ -1223,16 +1223,8 @@ Result<PostgresStore::PruneCount> PostgresStore::prune_batch(UtcTime runs_before
                     .affected_rows());
         };
         PruneCount n;
-        n.runs = prune_oldest("sync_runs", "started_at", runs_before,
-                              "id NOT IN (SELECT last_run_id FROM stream_run_summary"
-                              " WHERE last_run_id IS NOT NULL"
-                              " UNION SELECT last_success_run_id FROM stream_run_summary"
-                              " WHERE last_success_run_id IS NOT NULL"
-                              " UNION SELECT last_error_run_id FROM stream_run_summary"
-                              " WHERE last_error_run_id IS NOT NULL)");
-        n.changes = prune_oldest("changes", "changed_at", changes_before,
-                                 "id <= (SELECT coalesce(min(last_id), 9223372036854775807)"
-                                 " FROM change_consumers)");
+        n.runs = prune_oldest("sync_runs", "started_at", runs_before, kRunsKeptByRetention);
+        n.changes = prune_oldest("changes", "changed_at", changes_before, kChangesKeptByRetention);
         tx.commit();
         return n;
     });

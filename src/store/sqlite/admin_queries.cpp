@@ -285,18 +285,8 @@ Result<SqliteStore::PruneCount> SqliteStore::prune_batch(UtcTime runs_before,
             return static_cast<std::int64_t>(q.exec());
         };
         PruneCount n;
-        // Status reads each stream's latest run, success and failure.
-        n.runs = prune_oldest("sync_runs", "started_at", runs_before,
-                              "id NOT IN (SELECT last_run_id FROM stream_run_summary"
-                              " WHERE last_run_id IS NOT NULL"
-                              " UNION SELECT last_success_run_id FROM stream_run_summary"
-                              " WHERE last_success_run_id IS NOT NULL"
-                              " UNION SELECT last_error_run_id FROM stream_run_summary"
-                              " WHERE last_error_run_id IS NOT NULL)");
-        // A change stays until every registered consumer has read it.
-        n.changes = prune_oldest("changes", "changed_at", changes_before,
-                                 "id <= (SELECT coalesce(min(last_id), 9223372036854775807)"
-                                 " FROM change_consumers)");
+        n.runs = prune_oldest("sync_runs", "started_at", runs_before, kRunsKeptByRetention);
+        n.changes = prune_oldest("changes", "changed_at", changes_before, kChangesKeptByRetention);
         tx.commit();
         return n;
     });
