@@ -347,7 +347,10 @@ Result<ApplyStats> SqliteStore::apply_page(const StreamKey& key, std::int64_t ru
         writer.flush_counts();
         writer.flush_changes();
         writer.write_cursor(next_cursor);
-        impl_->last_page_commit_synchronous = impl_->db->execAndGet("PRAGMA synchronous").getInt();
+        if (full_sync) {
+            impl_->durable_commit_synchronous =
+                impl_->db->execAndGet("PRAGMA synchronous").getInt();
+        }
         tx.commit();
         // Only now may the old set's files go, and only those no row names any more.
         for (const std::string& file : stale_image_files) {
@@ -507,8 +510,10 @@ void SqliteStore::release_memory() {
     if (impl_->db) sqlite3_db_release_memory(impl_->db->getHandle());
 }
 
-int SqliteStore::last_page_commit_synchronous() const {
-    return impl_->last_page_commit_synchronous;
+int SqliteStore::durable_commit_synchronous() const { return impl_->durable_commit_synchronous; }
+
+int SqliteStore::synchronous_setting() const {
+    return impl_->db->execAndGet("PRAGMA synchronous").getInt();
 }
 
 std::int64_t SqliteStore::page_cache_bytes() const {

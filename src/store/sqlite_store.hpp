@@ -76,8 +76,10 @@ class SqliteStore final : public OperationalStore {
     void release_memory() override;
     // Bytes the connection's page cache holds now (SQLITE_DBSTATUS_CACHE_USED).
     std::int64_t page_cache_bytes() const;
-    // PRAGMA synchronous (1 NORMAL, 2 FULL) in effect when the last page committed.
-    int last_page_commit_synchronous() const;
+    // PRAGMA synchronous (1 NORMAL, 2 FULL) in effect when the last durable page committed, -1
+    // before one; and the connection's setting now.
+    int durable_commit_synchronous() const;
+    int synchronous_setting() const;
 
     // --- Retention (OperationalStore) -----------------------------------------------------------
     Result<PruneCount> prune_batch(UtcTime runs_before, UtcTime changes_before,

@@ -135,12 +135,13 @@ TEST_F(SqliteStoreTest, ADurablePageIsSyncedToDiskAndTheNextPageIsNot) {
     page.products.push_back(make_product("P1"));
     page.durable = true;
     ASSERT_EQ(apply(page).inserted, 1);
-    EXPECT_EQ(store_->last_page_commit_synchronous(), 2) << "FULL: the WAL is synced at commit";
+    EXPECT_EQ(store_->durable_commit_synchronous(), 2) << "FULL: the WAL is synced at commit";
+    EXPECT_EQ(store_->synchronous_setting(), 1) << "NORMAL again after a durable page";
 
     page.durable = false;
     page.products.push_back(make_product("P2"));
     ASSERT_EQ(apply(page, {{"page", 2}}).inserted, 1);
-    EXPECT_EQ(store_->last_page_commit_synchronous(), 1) << "NORMAL again after a durable page";
+    EXPECT_EQ(store_->synchronous_setting(), 1) << "an ordinary page runs NORMAL";
 }
 
 TEST_F(SqliteStoreTest, CategoriesFollowTheSameRules) {

@@ -76,8 +76,8 @@ struct SqliteStore::Impl {
     int schema_version = 0;
     bool read_only = false;
     std::optional<int> fail_after_rows;
-    // PRAGMA synchronous as the last page commit ran (a test reads it).
-    int last_page_commit_synchronous = -1;
+    // PRAGMA synchronous as the last durable page committed (a test reads it); -1 before one.
+    int durable_commit_synchronous = -1;
     // Image folders by root, each swept of unreferenced files at its first use.
     std::map<std::string, store::ImageFolder> image_folders;
 
