@@ -371,14 +371,18 @@ int run_daemon(Config config, const DaemonOptions& options) {
         }
     };
 
+    // Ends the running generation's cycles after the page in flight (a reload or a stop).
+    auto stop_generation = [&] {
+        current->stop->request_stop();
+        if (leases) leases->stop_cycles();
+    };
     asio::steady_timer force_exit(ioc);
     auto begin_stop = [&](const char* why) {
         if (stopping) return;
         stopping = true;
         notify("STOPPING=1");
         log::root().info("{}: finishing the page in flight, then exiting", why);
-        current->stop->request_stop();
-        if (leases) leases->stop_cycles();
+        stop_generation();
         // A commit in flight takes milliseconds; a hung platform call is cancelled. Should
         // anything still hang, exit anyway before systemd's 10 s: SQLite keeps the file
         // consistent whatever the moment.
@@ -405,8 +409,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                     log::root().info("SIGHUP: configuration reloaded from {}",
                                      current->config.source_path);
                     pending_reload = std::move(reloaded.value());
-                    current->stop->request_stop();
-                    if (leases) leases->stop_cycles();
+                    stop_generation();
                 }
             } else {
                 begin_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -518,10 +521,7 @@ int run_daemon(Config config, const DaemonOptions& options) {
                         current = std::move(gen.value());
                         // A SIGHUP taken while this generation was being built stopped the one
                         // before it: stop this one at once, so the newer file is applied too.
-                        if (pending_reload) {
-                            current->stop->request_stop();
-                            if (leases) leases->stop_cycles();
-                        }
+                        if (pending_reload) stop_generation();
                         continue;
                     }
                     log::root().error("reload failed, stopping: {}", gen.error().message);
